@@ -1,0 +1,1 @@
+"""Qt-free domain: tables, enums, value types and pure rules."""

@@ -1,0 +1,263 @@
+"""The one module that owns the database engine.
+
+Every SQLite connection gets foreign keys, WAL, synchronous=FULL and a busy
+timeout; write transactions start with ``BEGIN IMMEDIATE`` so two writers
+queue at the start instead of failing half-way. Opening a database applies
+pending Alembic migrations after a verified backup copy of the file, and
+refuses a database written by a newer version of the app.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+from .. import APP_ID
+from ..errors import DatabaseError, NotACrmDatabaseError, SchemaTooNewError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT_MS = 10_000
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def default_database_path() -> Path:
+    return platformdirs.user_data_path(APP_ID, appauthor=False) / "crm.db"
+
+
+def resolve_database_url(spec: str | os.PathLike | None = None) -> str:
+    """A path or SQLAlchemy URL; else ``CRM_DATABASE_URL``; else the default."""
+    if spec is None or str(spec) == "":
+        spec = os.environ.get("CRM_DATABASE_URL") or default_database_path()
+    text = str(spec)
+    if "://" in text:
+        return text
+    return "sqlite:///" + str(Path(text).expanduser().resolve())
+
+
+def _set_sqlite_pragmas(dbapi_conn, _record) -> None:
+    # Let SQLAlchemy's begin event issue BEGIN itself (see _begin below).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.close()
+
+
+def _begin(conn) -> None:
+    immediate = conn.get_execution_options().get("crm_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def friendly_db_error(exc: BaseException, where: str = "") -> DatabaseError:
+    """Turn a driver error about the environment into a message a person can act on."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    place = f" ({where})" if where else ""
+    if "locked" in text or "busy" in text:
+        return DatabaseError(
+            "The database is busy: another program is writing to it. "
+            "Nothing was saved; try again in a moment."
+        )
+    if "readonly" in text or "read-only" in text:
+        return DatabaseError(
+            f"The database is read-only{place}: nothing was saved. "
+            "Check the file's permissions or open a copy you can write to."
+        )
+    if "disk is full" in text or "disk full" in text or "no space" in text:
+        return DatabaseError("The disk is full: nothing was saved. Free some space and try again.")
+    if "unable to open" in text:
+        return DatabaseError(f"Cannot open the database file{place}.")
+    if "not a database" in text or "malformed" in text or "file is encrypted" in text:
+        return NotACrmDatabaseError(
+            f"The file is not a CRM Desktop database, or it is damaged{place}."
+        )
+    return DatabaseError(f"Database error{place}: {getattr(exc, 'orig', exc)}")
+
+
+class Database:
+    """An opened, migrated database. Thread-safe: share one per process."""
+
+    def __init__(self, url: str, engine: Engine):
+        self.url = url
+        self.engine = engine
+        self.write_engine = engine.execution_options(crm_write=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None for a server database or in-memory one."""
+        if not self.is_sqlite:
+            return None
+        db = make_url(self.url).database
+        return Path(db) if db and db != ":memory:" else None
+
+    @property
+    def display_name(self) -> str:
+        if self.path:
+            return str(self.path)
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                yield session
+        except (OperationalError, DBAPIError) as exc:
+            raise friendly_db_error(exc, self.display_name) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One user action: commits at the end, rolls back everything on error."""
+        try:
+            with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except (OperationalError, DBAPIError) as exc:
+            raise friendly_db_error(exc, self.display_name) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _alembic_config(connection=None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:":
+            _check_sqlite_file(Path(db))
+        in_memory = not db or db == ":memory:"
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            **({"poolclass": StaticPool} if in_memory else {}),
+        )
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine, "begin", _begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _check_sqlite_file(path: Path) -> None:
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file.")
+    if path.exists():
+        if not os.access(path, os.R_OK):
+            raise DatabaseError(f"Cannot read the database file {path}: permission denied.")
+        if path.stat().st_size:
+            with path.open("rb") as fh:
+                if fh.read(16) != _SQLITE_MAGIC:
+                    raise NotACrmDatabaseError(f"{path} is not a CRM Desktop database.")
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"Cannot create the folder for {path}: {exc.strerror}.") from exc
+        # Owner-only from the start: it holds personal data.
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(fd)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise DatabaseError(f"Cannot create the database file {path}: {exc.strerror}.") from exc
+
+
+def backup_sqlite_file(source: Path, dest: Path) -> Path:
+    """Consistent copy with the online backup API, then verify it."""
+    tmp = dest.with_name(dest.name + ".part")
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        os.close(fd)
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)
+            ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
+            dst.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if ok != "ok":
+        tmp.unlink(missing_ok=True)
+        raise DatabaseError(f"The backup copy of {source} failed its integrity check: {ok}")
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, dest)
+    return dest
+
+
+def _migrate(db: Database) -> None:
+    script = ScriptDirectory.from_config(_alembic_config())
+    head = script.get_current_head()
+    known = {rev.revision for rev in script.walk_revisions()}
+    with db.engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        tables = set(inspect(conn).get_table_names())
+    if current is not None and current not in known:
+        raise SchemaTooNewError(
+            f"This database ({db.display_name}) was written by a newer version of "
+            f"CRM Desktop (schema {current}). Update the app to open it; "
+            "nothing was changed."
+        )
+    if current is None and tables - {"alembic_version"}:
+        raise NotACrmDatabaseError(
+            f"{db.display_name} holds tables but is not a CRM Desktop database."
+        )
+    if current == head:
+        return
+    if current is not None and db.path is not None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        backup_sqlite_file(db.path, db.path.with_name(f"{db.path.name}.pre-{head}-{stamp}.bak"))
+    with db.write_engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+
+
+def open_database(spec: str | os.PathLike | None = None, *, migrate: bool = True) -> Database:
+    """Open (creating if needed) and migrate the database named by ``spec``."""
+    url = resolve_database_url(spec)
+    try:
+        engine = _make_engine(url)
+        db = Database(url, engine)
+        if migrate:
+            _migrate(db)
+    except (OperationalError, DBAPIError) as exc:
+        raise friendly_db_error(exc, url) from exc
+    except ModuleNotFoundError as exc:
+        raise DatabaseError(f"No database driver for {url.split(':', 1)[0]}: {exc}") from exc
+    return db

@@ -1,0 +1,151 @@
+"""The correspondence log and follow-ups."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from ..domain.models import Correspondence, Prospect, School
+from ..domain.types import utcnow
+from ..domain.validation import ContactInput, validate_contact
+from ..errors import CrmError, NotFoundError
+from .context import Context
+from .views import ContactView, FollowUpView
+
+
+def _view(c: Correspondence) -> ContactView:
+    return ContactView(
+        id=c.id,
+        prospect_id=c.prospect_id,
+        kind=c.kind,
+        occurred_at=c.occurred_at,
+        subject=c.subject,
+        summary=c.summary,
+        logged_by=c.logged_by,
+        follow_up_on=c.follow_up_on,
+        follow_up_done_at=c.follow_up_done_at,
+    )
+
+
+def refresh_contact_summary(session: Session, prospect_id: int) -> None:
+    """Keep the prospect's last-contact and next-follow-up columns in step."""
+    last = session.scalar(
+        select(func.max(Correspondence.occurred_at)).where(
+            Correspondence.prospect_id == prospect_id
+        )
+    )
+    nxt = session.scalar(
+        select(func.min(Correspondence.follow_up_on)).where(
+            Correspondence.prospect_id == prospect_id,
+            Correspondence.follow_up_done_at.is_(None),
+        )
+    )
+    p = session.get(Prospect, prospect_id)
+    if last is not None and last.tzinfo is None:  # func.max bypasses the column type
+        last = Correspondence.__table__.c.occurred_at.type.process_result_value(
+            last, session.get_bind().dialect
+        )
+    if isinstance(nxt, str):
+        nxt = date.fromisoformat(nxt)
+    p.last_contact_at = last
+    p.next_follow_up = nxt
+
+
+def log_contact(ctx: Context, prospect_id: int, data: ContactInput) -> ContactView:
+    """Record a contact with a prospect (and an optional follow-up date)."""
+    now = utcnow()
+    clean = validate_contact(data, now=now)
+    with ctx.db.transaction() as session:
+        if session.get(Prospect, prospect_id) is None:
+            raise NotFoundError(f"No prospect with id {prospect_id}.")
+        c = Correspondence(
+            prospect_id=prospect_id,
+            kind=clean.kind.value,
+            occurred_at=clean.occurred_at,
+            subject=clean.subject,
+            summary=clean.summary,
+            logged_by=ctx.user,
+            follow_up_on=clean.follow_up_on,
+            created_at=now,
+        )
+        session.add(c)
+        session.flush()
+        refresh_contact_summary(session, prospect_id)
+        return _view(c)
+
+
+def list_correspondence(ctx: Context, prospect_id: int) -> list[ContactView]:
+    """A prospect's correspondence, newest first."""
+    with ctx.db.read() as session:
+        rows = session.scalars(
+            select(Correspondence)
+            .where(Correspondence.prospect_id == prospect_id)
+            .order_by(Correspondence.occurred_at.desc(), Correspondence.id.desc())
+        )
+        return [_view(c) for c in rows]
+
+
+def followup_status(due: date, today: date) -> str:
+    if due < today:
+        return "overdue"
+    if due == today:
+        return "today"
+    return "upcoming"
+
+
+def list_followups(
+    ctx: Context, *, mine: bool = False, today: date | None = None, limit: int | None = None
+) -> list[FollowUpView]:
+    """Open follow-ups, overdue first, then by date. ``mine``: assigned to me."""
+    today = today or date.today()
+    stmt = (
+        select(Correspondence, Prospect.first_name, Prospect.last_name, School.name)
+        .join(Prospect, Prospect.id == Correspondence.prospect_id)
+        .outerjoin(School, School.id == Prospect.school_id)
+        .where(
+            Correspondence.follow_up_on.is_not(None),
+            Correspondence.follow_up_done_at.is_(None),
+        )
+        .order_by(Correspondence.follow_up_on, Correspondence.occurred_at, Correspondence.id)
+    )
+    if mine:
+        stmt = stmt.where(Correspondence.logged_by == ctx.user)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with ctx.db.read() as session:
+        return [
+            FollowUpView(
+                contact_id=c.id,
+                prospect_id=c.prospect_id,
+                prospect_name=f"{first} {last}",
+                school_name=school,
+                due=c.follow_up_on,
+                status=followup_status(c.follow_up_on, today),
+                kind=c.kind,
+                subject=c.subject,
+                summary=c.summary,
+                assigned_to=c.logged_by,
+            )
+            for c, first, last, school in session.execute(stmt)
+        ]
+
+
+def complete_followup(ctx: Context, contact_id: int) -> ContactView:
+    """Mark a follow-up done."""
+    with ctx.db.transaction() as session:
+        c = session.get(Correspondence, contact_id)
+        if c is None:
+            raise NotFoundError(f"No correspondence entry with id {contact_id}.")
+        if c.follow_up_on is None:
+            raise CrmError("That entry has no follow-up to mark done.")
+        if c.follow_up_done_at is None:
+            session.execute(
+                update(Correspondence)
+                .where(Correspondence.id == contact_id)
+                .values(follow_up_done_at=utcnow())
+            )
+            session.refresh(c)
+            refresh_contact_summary(session, c.prospect_id)
+        return _view(c)

@@ -1,0 +1,316 @@
+"""Prospect use cases: add, edit, delete, find, list, count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from sqlalchemy import case, delete, func, nulls_last, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from ..domain.enums import Stage
+from ..domain.models import Interest, Prospect, ProspectInterest, School
+from ..domain.types import utcnow
+from ..domain.validation import ProspectData, ProspectInput, ValidationError, email_key
+from ..errors import ConflictError, DuplicateError, NotFoundError
+from ..persistence.search import prospect_search_condition
+from .context import Context
+from .schools import school_for_name
+from .views import ProspectRow, ProspectView, Saved
+
+# Columns a person can sort the prospect table by.
+SORT_KEYS = ("name", "school", "role", "stage", "owner", "last_contact", "next_follow_up", "email")
+
+_STAGE_ORDER = case({s.value: i for i, s in enumerate(Stage)}, value=Prospect.stage, else_=99)
+
+
+@dataclass(frozen=True)
+class ProspectQuery:
+    """What the prospect table shows: search text, filters and order."""
+
+    search: str = ""
+    school_id: int | None = None
+    role: str | None = None
+    interest_id: int | None = None
+    stage: str | None = None
+    owner: str | None = None
+    sort: str = "name"
+    descending: bool = False
+
+
+# ----------------------------------------------------------------- reading
+
+
+def _view(session: Session, p: Prospect) -> ProspectView:
+    school_name = session.get(School, p.school_id).name if p.school_id else None
+    interests = list(
+        session.scalars(
+            select(Interest.name)
+            .join(ProspectInterest, ProspectInterest.interest_id == Interest.id)
+            .where(ProspectInterest.prospect_id == p.id)
+            .order_by(Interest.name_key)
+        )
+    )
+    return ProspectView(
+        **{f.name: getattr(p, f.name) for f in fields(ProspectView) if hasattr(p, f.name)},
+        school_name=school_name,
+        interests=interests,
+    )
+
+
+def _load(session: Session, prospect_id: int) -> Prospect:
+    p = session.get(Prospect, prospect_id)
+    if p is None:
+        raise NotFoundError(f"No prospect with id {prospect_id}.")
+    return p
+
+
+def get_prospect(ctx: Context, prospect_id: int) -> ProspectView:
+    with ctx.db.read() as session:
+        return _view(session, _load(session, prospect_id))
+
+
+def find_prospect(ctx: Context, ref: str | int) -> ProspectView:
+    """A prospect by id (digits, or #digits) or by email address."""
+    text = str(ref).strip()
+    with ctx.db.read() as session:
+        if text.lstrip("#").isdigit():
+            return _view(session, _load(session, int(text.lstrip("#"))))
+        p = session.scalars(select(Prospect).where(Prospect.email_key == text.lower())).first()
+        if p is None:
+            raise NotFoundError(f"No prospect with id or email '{text}'.")
+        return _view(session, p)
+
+
+def _filtered(ctx: Context, stmt, q: ProspectQuery):
+    stmt = stmt.select_from(Prospect).outerjoin(School, School.id == Prospect.school_id)
+    condition = prospect_search_condition(ctx.db.dialect, q.search)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if q.school_id is not None:
+        stmt = stmt.where(Prospect.school_id == q.school_id)
+    if q.role:
+        stmt = stmt.where(func.lower(Prospect.role) == q.role.lower())
+    if q.stage:
+        stmt = stmt.where(Prospect.stage == q.stage)
+    if q.owner:
+        stmt = stmt.where(Prospect.owner == q.owner)
+    if q.interest_id is not None:
+        stmt = stmt.where(
+            Prospect.id.in_(
+                select(ProspectInterest.prospect_id).where(
+                    ProspectInterest.interest_id == q.interest_id
+                )
+            )
+        )
+    return stmt
+
+
+def _order(q: ProspectQuery):
+    keys = {
+        "name": [Prospect.last_name, Prospect.first_name],
+        "school": [School.name_key],
+        "role": [Prospect.role],
+        "stage": [_STAGE_ORDER],
+        "owner": [Prospect.owner],
+        "last_contact": [Prospect.last_contact_at],
+        "next_follow_up": [Prospect.next_follow_up],
+        "email": [Prospect.email_key],
+    }
+    if q.sort not in keys:
+        raise ValueError(f"unknown sort key {q.sort!r}")
+    columns = [c.desc() if q.descending else c.asc() for c in keys[q.sort]]
+    # Empty values sort last either way; id keeps the order stable for paging.
+    order = [nulls_last(c) for c in columns]
+    order.append(Prospect.id.desc() if q.descending else Prospect.id.asc())
+    return order
+
+
+def count_prospects(ctx: Context, q: ProspectQuery = ProspectQuery()) -> int:
+    with ctx.db.read() as session:
+        return session.scalar(_filtered(ctx, select(func.count()), q)) or 0
+
+
+def list_prospects(
+    ctx: Context, q: ProspectQuery = ProspectQuery(), *, offset: int = 0, limit: int | None = None
+) -> list[ProspectRow]:
+    stmt = _filtered(
+        ctx,
+        select(
+            Prospect.id,
+            Prospect.first_name,
+            Prospect.last_name,
+            Prospect.email,
+            School.name,
+            Prospect.role,
+            Prospect.stage,
+            Prospect.owner,
+            Prospect.last_contact_at,
+            Prospect.next_follow_up,
+        ),
+        q,
+    ).order_by(*_order(q))
+    if offset:
+        stmt = stmt.offset(offset)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with ctx.db.read() as session:
+        return [ProspectRow(*row) for row in session.execute(stmt)]
+
+
+def list_owners(ctx: Context) -> list[str]:
+    with ctx.db.read() as session:
+        owners = session.scalars(
+            select(Prospect.owner).where(Prospect.owner.is_not(None)).distinct()
+        )
+        return sorted(owners, key=str.lower)
+
+
+def list_roles(ctx: Context) -> list[str]:
+    """Job roles in use (the picklist adds the standard ones)."""
+    with ctx.db.read() as session:
+        roles = session.scalars(select(Prospect.role).where(Prospect.role.is_not(None)).distinct())
+        return sorted(roles, key=str.lower)
+
+
+def has_prospects(ctx: Context) -> bool:
+    with ctx.db.read() as session:
+        return session.scalar(select(Prospect.id).limit(1)) is not None
+
+
+# ----------------------------------------------------------------- writing
+
+
+def _check_unique_email(session: Session, data: ProspectData, exclude_id: int | None) -> None:
+    if not data.email:
+        return
+    stmt = select(Prospect).where(Prospect.email_key == email_key(data.email))
+    if exclude_id is not None:
+        stmt = stmt.where(Prospect.id != exclude_id)
+    other = session.scalars(stmt).first()
+    if other is not None:
+        raise DuplicateError(
+            f"{data.email} is already the email of {other.first_name} {other.last_name} "
+            f"(prospect #{other.id})."
+        )
+
+
+def _set_interests(session: Session, prospect_id: int, names: list[str]) -> None:
+    session.execute(delete(ProspectInterest).where(ProspectInterest.prospect_id == prospect_id))
+    for name in names:
+        interest = session.scalars(
+            select(Interest).where(Interest.name_key == name.lower())
+        ).first()
+        if interest is None:
+            raise ValidationError({"interests": f"'{name}' is not one of our services"})
+        session.add(ProspectInterest(prospect_id=prospect_id, interest_id=interest.id))
+
+
+def _resolve_school(session: Session, data: ProspectData) -> int | None:
+    if data.school_id is not None:
+        if session.get(School, data.school_id) is None:
+            raise ValidationError({"school": f"no school with id {data.school_id}"})
+        return data.school_id
+    if data.school:
+        return school_for_name(session, data.school).id
+    return None
+
+
+def _apply(p: Prospect, data: ProspectData, school_id: int | None) -> None:
+    p.first_name = data.first_name
+    p.last_name = data.last_name
+    p.email = data.email
+    p.email_key = email_key(data.email)
+    p.phone = data.phone
+    p.school_id = school_id
+    p.role = data.role
+    p.stage = data.stage.value
+    p.owner = data.owner
+    p.source = data.source.value if data.source else None
+    p.source_detail = data.source_detail
+    p.source_date = data.source_date
+
+
+def _duplicate_from_integrity(exc: IntegrityError, data: ProspectData) -> DuplicateError:
+    return DuplicateError(f"{data.email} is already the email of another prospect.")
+
+
+def create_prospect(ctx: Context, data: ProspectInput | ProspectData) -> Saved:
+    """Add a prospect. ``Saved.record`` is the new ProspectView."""
+    from ..domain.validation import validate_prospect
+
+    clean = data if isinstance(data, ProspectData) else validate_prospect(data)
+    if clean.owner is None:
+        clean.owner = ctx.user
+    try:
+        with ctx.db.transaction() as session:
+            _check_unique_email(session, clean, None)
+            now = utcnow()
+            p = Prospect(first_name="", last_name="", created_at=now, updated_at=now)
+            _apply(p, clean, _resolve_school(session, clean))
+            session.add(p)
+            session.flush()
+            _set_interests(session, p.id, clean.interests)
+            session.flush()
+            view = _view(session, p)
+    except IntegrityError as exc:
+        raise _duplicate_from_integrity(exc, clean) from exc
+    return Saved(view, clean.warnings)
+
+
+def update_prospect(
+    ctx: Context,
+    prospect_id: int,
+    data: ProspectInput | ProspectData,
+    *,
+    expected_version: int | None = None,
+) -> Saved:
+    """Replace a prospect's fields with ``data``.
+
+    With ``expected_version`` (the version the editor loaded), a save over
+    someone else's newer save is refused with :class:`ConflictError`.
+    """
+    from ..domain.validation import validate_prospect
+
+    clean = data if isinstance(data, ProspectData) else validate_prospect(data)
+    try:
+        with ctx.db.transaction() as session:
+            p = _load(session, prospect_id)
+            if expected_version is not None and p.version != expected_version:
+                raise ConflictError(
+                    f"{p.first_name} {p.last_name} was changed by someone else since you "
+                    "opened it. Reload to see their changes, then reapply yours."
+                )
+            _check_unique_email(session, clean, prospect_id)
+            _apply(p, clean, _resolve_school(session, clean))
+            p.updated_at = utcnow()
+            p.version += 1
+            session.flush()
+            _set_interests(session, p.id, clean.interests)
+            session.flush()
+            view = _view(session, p)
+    except IntegrityError as exc:
+        raise _duplicate_from_integrity(exc, clean) from exc
+    return Saved(view, clean.warnings)
+
+
+def set_stage(ctx: Context, prospect_id: int, stage: str) -> ProspectView:
+    stage_value = Stage.parse(stage).value
+    with ctx.db.transaction() as session:
+        p = _load(session, prospect_id)
+        session.execute(
+            update(Prospect)
+            .where(Prospect.id == prospect_id)
+            .values(stage=stage_value, updated_at=utcnow(), version=p.version + 1)
+        )
+        session.refresh(p)
+        return _view(session, p)
+
+
+def delete_prospect(ctx: Context, prospect_id: int) -> ProspectView:
+    """Delete a prospect and their correspondence. Returns what was deleted."""
+    with ctx.db.transaction() as session:
+        p = _load(session, prospect_id)
+        view = _view(session, p)
+        session.delete(p)
+    return view
