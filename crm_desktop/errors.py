@@ -32,3 +32,7 @@ class SchemaTooNewError(DatabaseError):
 
 class NotACrmDatabaseError(DatabaseError):
     pass
+
+
+class Cancelled(CrmError):
+    """A long operation was cancelled by the user; nothing was saved."""
