@@ -1,0 +1,393 @@
+"""Realistic demo data: UK schools, their staff, correspondence, follow-ups.
+
+Deterministic for a given seed (and today's date, which follow-ups are
+relative to). Rows go in with bulk inserts inside one transaction, so a
+cancelled or failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from faker import Faker
+from faker.providers.person.en_GB import Provider as _person
+from sqlalchemy import insert, select
+
+from ..domain.enums import JOB_ROLES, ContactKind, DataSource, SchoolPhase, Stage
+from ..domain.models import Correspondence, Interest, Prospect, ProspectInterest, School
+from ..errors import Cancelled
+from .context import Context
+
+MAX_DEMO_PROSPECTS = 2_000_000
+CHUNK = 5_000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    schools: int
+    prospects: int
+    contacts: int
+
+
+_PLACES = (
+    "Ashford",
+    "Banbury",
+    "Barnsley",
+    "Bedford",
+    "Beverley",
+    "Bideford",
+    "Bolton",
+    "Bourne",
+    "Bradford",
+    "Bridport",
+    "Buxton",
+    "Cheadle",
+    "Chorley",
+    "Clitheroe",
+    "Crewe",
+    "Darlington",
+    "Dorchester",
+    "Durham",
+    "Ely",
+    "Exeter",
+    "Frome",
+    "Gateshead",
+    "Grantham",
+    "Halifax",
+    "Harrogate",
+    "Hexham",
+    "Hitchin",
+    "Ilkley",
+    "Kendal",
+    "Keswick",
+    "Ledbury",
+    "Leek",
+    "Lewes",
+    "Ludlow",
+    "Malton",
+    "Marlow",
+    "Morpeth",
+    "Nantwich",
+    "Newark",
+    "Oakham",
+    "Otley",
+    "Penrith",
+    "Pickering",
+    "Redruth",
+    "Ripon",
+    "Romsey",
+    "Rugby",
+    "Selby",
+    "Sherborne",
+    "Skipton",
+    "Stamford",
+    "Stroud",
+    "Tadcaster",
+    "Thirsk",
+    "Totnes",
+    "Truro",
+    "Ulverston",
+    "Wantage",
+    "Warwick",
+    "Wells",
+    "Whitby",
+    "Wigan",
+    "Witney",
+    "Yeovil",
+)
+_SAINTS = ("St Mary's", "St John's", "St Peter's", "Holy Trinity", "St Michael's", "All Saints")
+_FEATURES = (
+    "Oakfield",
+    "Meadowbank",
+    "Riverside",
+    "Hillcrest",
+    "Elmwood",
+    "Brookside",
+    "Westfield",
+    "Kingsmead",
+    "Greenacres",
+    "Fernhill",
+    "Ashgrove",
+    "Longfield",
+    "Beechwood",
+    "Millbrook",
+)
+_LAS = (
+    "Cumberland",
+    "Devon",
+    "Durham",
+    "East Riding of Yorkshire",
+    "Hertfordshire",
+    "Kent",
+    "Lancashire",
+    "Leeds",
+    "Lincolnshire",
+    "Manchester",
+    "North Yorkshire",
+    "Norfolk",
+    "Northumberland",
+    "Oxfordshire",
+    "Shropshire",
+    "Somerset",
+    "Surrey",
+    "Warwickshire",
+    "Westmorland and Furness",
+    "Wigan",
+    "Wiltshire",
+    "Cornwall",
+    "Dorset",
+    "Gateshead",
+)
+_PHASE_WEIGHTS = {
+    SchoolPhase.PRIMARY: 55,
+    SchoolPhase.SECONDARY: 20,
+    SchoolPhase.ALL_THROUGH: 4,
+    SchoolPhase.SPECIAL: 6,
+    SchoolPhase.COLLEGE: 3,
+    SchoolPhase.MAT: 7,
+    SchoolPhase.INDEPENDENT: 5,
+}
+_SUFFIX = {
+    SchoolPhase.PRIMARY: ("Primary School", "CE Primary School", "Infant School", "Junior School"),
+    SchoolPhase.SECONDARY: ("High School", "Academy", "School", "Community College"),
+    SchoolPhase.ALL_THROUGH: ("All-Through School", "Academy"),
+    SchoolPhase.SPECIAL: ("Special School", "School"),
+    SchoolPhase.COLLEGE: ("Sixth Form College", "College"),
+    SchoolPhase.MAT: ("Learning Trust", "Academy Trust", "Multi-Academy Trust"),
+    SchoolPhase.INDEPENDENT: ("School", "Preparatory School", "Grammar School"),
+}
+_ROLE_WEIGHTS = (14, 10, 6, 12, 8, 7, 8, 2, 1, 8, 18, 5, 1)
+_STAGE_WEIGHTS = {
+    Stage.LEAD: 40,
+    Stage.CONTACTED: 25,
+    Stage.DEMO_BOOKED: 10,
+    Stage.TRIAL: 7,
+    Stage.CUSTOMER: 12,
+    Stage.LOST: 6,
+}
+_OWNERS = ("amira.khan", "ben.hughes", "chloe.price", "dan.okafor", "ellie.ward")
+_PERSONAL = ("gmail.com", "outlook.com", "hotmail.co.uk", "yahoo.co.uk", "btinternet.com")
+# Ofcom's ranges reserved for drama: never a real person's number.
+_FICTION_LANDLINE = ("1632960", "1134960", "1174960", "1214960", "1614960", "2079460")
+_SUBJECTS = {
+    ContactKind.EMAIL_IN: ("Question about {i}", "Re: pricing for {i}", "Enquiry from website"),
+    ContactKind.EMAIL_OUT: ("Information pack: {i}", "Following up our call", "Demo invitation"),
+    ContactKind.CALL: ("Intro call", "Call about {i}", "Budget discussion"),
+    ContactKind.MEETING: ("On-site meeting", "Meeting with SLT", "Governors' presentation"),
+    ContactKind.VIDEO: ("Video demo of {i}", "Teams call: next steps", "Zoom walkthrough"),
+    ContactKind.CHAT: ("Website chat", "Chat about {i}"),
+    ContactKind.EVENT: ("Met at BETT", "Met at the Schools & Academies Show", "Regional roadshow"),
+    ContactKind.SURVEY: ("Customer survey reply", "Feedback on trial"),
+    ContactKind.NOTE: ("Note", "Internal note"),
+}
+_SUMMARIES = (
+    "Interested in {i}; wants a quote for next term.",
+    "Discussed current system and pain points around {i}.",
+    "Asked for case studies from similar schools.",
+    "Budget is set in March; revisit then.",
+    "Keen to trial {i} with one year group first.",
+    "Forwarded details to the business manager.",
+    "Left a voicemail; will try again.",
+    "Happy with the demo; needs sign-off from the head.",
+    "Not a priority this year, but open to a catch-up.",
+    "Requested pricing for the whole trust.",
+)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower().replace("'s", "s"))
+
+
+def generate_demo(
+    ctx: Context,
+    prospects: int,
+    seed: int | None = None,
+    progress: Progress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    *,
+    today: date | None = None,
+) -> DemoResult:
+    """Add ``prospects`` demo prospects (with schools and correspondence)."""
+    if not 1 <= prospects <= MAX_DEMO_PROSPECTS:
+        raise ValueError(f"the number of prospects must be from 1 to {MAX_DEMO_PROSPECTS:,}")
+    rng = random.Random(seed)
+    fake = Faker("en_GB")
+    fake.seed_instance(rng.randrange(2**32))
+    today = today or date.today()
+    now = datetime.combine(today, time(17, 0), tzinfo=UTC)
+    n_schools = max(3, min(prospects // 6, 25_000))
+    total = n_schools + prospects
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        if should_cancel and should_cancel():
+            raise Cancelled("Demo data cancelled; nothing was added.")
+        done += n
+        if progress:
+            progress(done, total)
+
+    first_names = tuple(_person.first_names_male) + tuple(_person.first_names_female)
+    last_names = tuple(_person.last_names)
+    phases = list(_PHASE_WEIGHTS)
+    stages = list(_STAGE_WEIGHTS)
+    kinds = list(ContactKind)
+    sources = [s for s in DataSource if s is not DataSource.OTHER]
+
+    with ctx.db.transaction() as session:
+        interests = list(session.execute(select(Interest.id, Interest.name)))
+        taken_urns = set(session.scalars(select(School.urn).where(School.urn.is_not(None))))
+        taken_emails = set(
+            session.scalars(select(Prospect.email_key).where(Prospect.email_key.is_not(None)))
+        )
+
+        # Core inserts (executemany), not ORM bulk inserts: several times faster.
+        conn = session.connection()
+        _school, _prospect = School.__table__, Prospect.__table__
+
+        # -- schools
+        school_rows, school_domains = [], []
+        urn_pool = rng.sample(range(100000, 150000), n_schools + len(taken_urns))
+        urns = (str(u) for u in urn_pool if str(u) not in taken_urns)
+        for _ in range(n_schools):
+            phase = rng.choices(phases, weights=list(_PHASE_WEIGHTS.values()))[0]
+            place = rng.choice(_PLACES)
+            stem = rng.choice(
+                (
+                    place,
+                    rng.choice(_FEATURES),
+                    rng.choice(_SAINTS),
+                    f"{place} {rng.choice(_FEATURES)}",
+                )
+            )
+            name = f"{stem} {rng.choice(_SUFFIX[phase])}"
+            la = rng.choice(_LAS)
+            tld = "org.uk" if phase is SchoolPhase.MAT else "sch.uk"
+            domain = f"{_slug(stem)}.{_slug(la)[:10]}.{tld}"
+            school_domains.append(domain)
+            school_rows.append(
+                {
+                    "name": name,
+                    "name_key": name.lower(),
+                    "urn": None if phase is SchoolPhase.MAT else next(urns),
+                    "phase": phase.value,
+                    "local_authority": la,
+                    "postcode": fake.postcode(),
+                    "phone": f"+44{rng.choice(_FICTION_LANDLINE)}{rng.randrange(1000):03d}",
+                    "website": f"https://www.{domain}",
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+            )
+        school_ids: list[int] = []
+        for start in range(0, n_schools, CHUNK):
+            batch = school_rows[start : start + CHUNK]
+            result = conn.execute(
+                insert(_school).returning(_school.c.id, sort_by_parameter_order=True), batch
+            )
+            school_ids.extend(result.scalars())
+            step(len(batch))
+
+        # -- prospects, their interests and correspondence, chunk by chunk
+        contacts = 0
+        for start in range(0, prospects, CHUNK):
+            size = min(CHUNK, prospects - start)
+            p_rows, extras = [], []
+            for _ in range(size):
+                first, last = rng.choice(first_names), rng.choice(last_names)
+                k = rng.randrange(n_schools)
+                personal = rng.random() < 0.1
+                domain = rng.choice(_PERSONAL) if personal else school_domains[k]
+                local = (
+                    f"{_slug(first)}.{_slug(last)}"
+                    if not personal
+                    else f"{_slug(first)}{_slug(last)}{rng.randrange(10, 99)}"
+                )
+                email, n = f"{local}@{domain}", 2
+                while email.lower() in taken_emails:
+                    email, n = f"{local}{n}@{domain}", n + 1
+                taken_emails.add(email.lower())
+                phone = None
+                r = rng.random()
+                if r < 0.45:
+                    phone = f"+447700900{rng.randrange(1000):03d}"
+                elif r < 0.7:
+                    phone = school_rows[k]["phone"]
+                created = now - timedelta(days=rng.randrange(30, 1100), minutes=rng.randrange(1440))
+                history = sorted(
+                    (
+                        created
+                        + timedelta(
+                            days=rng.randrange(0, max(1, (now - created).days)),
+                            minutes=rng.randrange(480, 1080),
+                        )
+                        for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4, 5)))
+                    ),
+                )
+                follow = None
+                if history and rng.random() < 0.35:
+                    follow = today + timedelta(days=rng.randrange(-21, 45))
+                p_rows.append(
+                    {
+                        "first_name": first,
+                        "last_name": last,
+                        "email": email,
+                        "email_key": email.lower(),
+                        "phone": phone,
+                        "school_id": school_ids[k],
+                        "role": rng.choices(JOB_ROLES, weights=_ROLE_WEIGHTS)[0],
+                        "stage": rng.choices(stages, weights=list(_STAGE_WEIGHTS.values()))[
+                            0
+                        ].value,
+                        "owner": rng.choice(_OWNERS + (ctx.user,)),
+                        "source": (src := rng.choice(sources)).value,
+                        "source_detail": "Demo data" if src is not DataSource.EVENT else "BETT",
+                        "source_date": created.date(),
+                        "last_contact_at": history[-1] if history else None,
+                        "next_follow_up": follow,
+                        "created_at": created,
+                        "updated_at": created,
+                        "version": 1,
+                    }
+                )
+                extras.append((history, follow, rng.sample(interests, rng.choice((0, 1, 1, 2, 3)))))
+            ids = list(
+                conn.execute(
+                    insert(_prospect).returning(_prospect.c.id, sort_by_parameter_order=True),
+                    p_rows,
+                ).scalars()
+            )
+            link_rows, c_rows = [], []
+            for pid, (history, follow, chosen), row in zip(ids, extras, p_rows, strict=True):
+                link_rows.extend({"prospect_id": pid, "interest_id": iid} for iid, _ in chosen)
+                topic = chosen[0][1] if chosen else "our platform"
+                for j, when in enumerate(history):
+                    kind = rng.choice(kinds)
+                    last_one = j == len(history) - 1
+                    c_rows.append(
+                        {
+                            "prospect_id": pid,
+                            "kind": kind.value,
+                            "occurred_at": when,
+                            "subject": rng.choice(_SUBJECTS[kind]).format(i=topic),
+                            "summary": rng.choice(_SUMMARIES).format(i=topic),
+                            "logged_by": row["owner"],
+                            "follow_up_on": follow if last_one else None,
+                            "follow_up_done_at": None,
+                            "created_at": when,
+                        }
+                    )
+            if link_rows:
+                conn.execute(insert(ProspectInterest.__table__), link_rows)
+            if c_rows:
+                conn.execute(insert(Correspondence.__table__), c_rows)
+            contacts += len(c_rows)
+            step(size)
+    return DemoResult(schools=n_schools, prospects=prospects, contacts=contacts)
