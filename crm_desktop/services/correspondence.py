@@ -100,35 +100,46 @@ def list_followups(
 ) -> list[FollowUpView]:
     """Open follow-ups, overdue first, then by date. ``mine``: assigned to me."""
     today = today or date.today()
+    c = Correspondence.__table__.c  # plain columns: no ORM objects for long lists
     stmt = (
-        select(Correspondence, Prospect.first_name, Prospect.last_name, School.name)
-        .join(Prospect, Prospect.id == Correspondence.prospect_id)
-        .outerjoin(School, School.id == Prospect.school_id)
-        .where(
-            Correspondence.follow_up_on.is_not(None),
-            Correspondence.follow_up_done_at.is_(None),
+        select(
+            c.id,
+            c.prospect_id,
+            Prospect.first_name,
+            Prospect.last_name,
+            School.name,
+            c.follow_up_on,
+            c.kind,
+            c.subject,
+            c.summary,
+            c.logged_by,
         )
-        .order_by(Correspondence.follow_up_on, Correspondence.occurred_at, Correspondence.id)
+        .join(Prospect, Prospect.id == c.prospect_id)
+        .outerjoin(School, School.id == Prospect.school_id)
+        .where(c.follow_up_on.is_not(None), c.follow_up_done_at.is_(None))
+        .order_by(c.follow_up_on, c.occurred_at, c.id)
     )
     if mine:
-        stmt = stmt.where(Correspondence.logged_by == ctx.user)
+        stmt = stmt.where(c.logged_by == ctx.user)
     if limit is not None:
         stmt = stmt.limit(limit)
     with ctx.db.read() as session:
         return [
             FollowUpView(
-                contact_id=c.id,
-                prospect_id=c.prospect_id,
+                contact_id=cid,
+                prospect_id=pid,
                 prospect_name=f"{first} {last}",
                 school_name=school,
-                due=c.follow_up_on,
-                status=followup_status(c.follow_up_on, today),
-                kind=c.kind,
-                subject=c.subject,
-                summary=c.summary,
-                assigned_to=c.logged_by,
+                due=due,
+                status=followup_status(due, today),
+                kind=kind,
+                subject=subject,
+                summary=summary,
+                assigned_to=by,
             )
-            for c, first, last, school in session.execute(stmt)
+            for cid, pid, first, last, school, due, kind, subject, summary, by in session.execute(
+                stmt
+            )
         ]
 
 
