@@ -43,12 +43,6 @@ def refresh_contact_summary(session: Session, prospect_id: int) -> None:
         )
     )
     p = session.get(Prospect, prospect_id)
-    if last is not None and last.tzinfo is None:  # func.max bypasses the column type
-        last = Correspondence.__table__.c.occurred_at.type.process_result_value(
-            last, session.get_bind().dialect
-        )
-    if isinstance(nxt, str):
-        nxt = date.fromisoformat(nxt)
     p.last_contact_at = last
     p.next_follow_up = nxt
 
