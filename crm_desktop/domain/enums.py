@@ -115,3 +115,62 @@ DEFAULT_INTERESTS: tuple[str, ...] = (
     "Finance & budgeting",
     "Trust-wide reporting",
 )
+
+
+class Channel(_Labelled):
+    """Marketing channels. "All channels" is a shortcut, not a state."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    PHONE = "phone"
+    ONLINE = "online"  # social/ads audiences and retargeting
+
+
+class LawfulBasis(_Labelled):
+    NONE = "none"
+    CONSENT = "consent"
+    LEGITIMATE_INTEREST = "legitimate-interest"
+
+
+class SubscriberType(_Labelled):
+    """PECR: corporate (school, trust, company address) or individual."""
+
+    CORPORATE = "corporate"
+    INDIVIDUAL = "individual"
+
+
+class ConsentMethod(_Labelled):
+    WEB_FORM = "web-form"
+    EVENT_SIGN_UP = "event-sign-up"
+    PHONE = "phone"
+    EMAIL_REPLY = "email-reply"
+    IN_PERSON = "in-person"
+    PAPER_FORM = "paper-form"
+    OTHER = "other"
+
+
+class OptOutSource(_Labelled):
+    PHONE = "phone"
+    EMAIL_REPLY = "email-reply"
+    EMAIL_TOOL = "email-tool"  # unsubscribe link or bounce, synced from the email tool
+    FORM = "form"
+    IN_PERSON = "in-person"
+    OTHER = "other"
+
+
+_LABELS.update(
+    {
+        Channel.SMS: "SMS",
+        Channel.ONLINE: "Online audiences",
+        LawfulBasis.NONE: "None",
+        LawfulBasis.LEGITIMATE_INTEREST: "Legitimate interest",
+        ConsentMethod.WEB_FORM: "Web form",
+        ConsentMethod.EVENT_SIGN_UP: "Event sign-up",
+        ConsentMethod.EMAIL_REPLY: "Email reply",
+        ConsentMethod.IN_PERSON: "In person",
+        ConsentMethod.PAPER_FORM: "Paper form",
+        OptOutSource.EMAIL_REPLY: "Email reply",
+        OptOutSource.EMAIL_TOOL: "Email tool (unsubscribe/bounce)",
+        OptOutSource.IN_PERSON: "In person",
+    }
+)

@@ -18,6 +18,7 @@ MAX_NAME = 100
 MAX_EMAIL = 254
 MAX_TEXT = 200
 MAX_SUMMARY = 20_000
+MAX_NOTE = 5_000
 
 
 class School(SQLModel, table=True):
@@ -95,6 +96,19 @@ class Prospect(SQLModel, table=True):
     # Kept in step by the correspondence services, so the table sorts in SQL.
     last_contact_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_follow_up: date | None = None
+    # Marketing permissions (current state; the consent ledger holds history).
+    lawful_basis: str = Field(default="none", max_length=30)
+    li_assessment_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("li_assessment.id", ondelete="SET NULL")),
+    )
+    li_note: str | None = Field(default=None, max_length=MAX_NOTE)
+    # None: inferred from the email domain; else set by a person.
+    subscriber_type_override: str | None = Field(default=None, max_length=20)
+    personalisation_refused: bool = Field(default=False)
+    erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    restricted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    restriction_reason: str | None = Field(default=None, max_length=MAX_NOTE)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     version: int = Field(default=1)
@@ -128,3 +142,110 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(max_length=10_000)
+
+
+class LIAssessment(SQLModel, table=True):
+    """A reusable legitimate-interest assessment that many prospects point to."""
+
+    __tablename__ = "li_assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=MAX_TEXT)
+    name_key: str = Field(max_length=MAX_TEXT, unique=True)
+    purpose: str = Field(max_length=MAX_NOTE)
+    necessity: str = Field(max_length=MAX_NOTE)
+    balancing: str = Field(max_length=MAX_NOTE)
+    created_by: str = Field(max_length=MAX_NAME)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ChannelPermission(SQLModel, table=True):
+    """Current consent/opt-out state of one prospect on one channel.
+
+    Kept in step with the consent ledger inside the same transaction.
+    """
+
+    __tablename__ = "channel_permission"
+
+    prospect_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("prospect.id", ondelete="CASCADE"), primary_key=True)
+    )
+    channel: str = Field(primary_key=True, max_length=20)
+    consent: bool = Field(default=False)
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consent_method: str | None = Field(default=None, max_length=30)
+    consent_wording: str | None = Field(default=None, max_length=MAX_NOTE)
+    consent_policy_version: str | None = Field(default=None, max_length=50)
+    consent_given_by: str | None = Field(default=None, max_length=MAX_TEXT)
+    consent_recorded_by: str | None = Field(default=None, max_length=MAX_NAME)
+    opted_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    opt_out_source: str | None = Field(default=None, max_length=30)
+    opt_out_reason: str | None = Field(default=None, max_length=MAX_NOTE)
+
+
+class ConsentEvent(SQLModel, table=True):
+    """Append-only ledger of every change to a prospect's marketing permissions."""
+
+    __tablename__ = "consent_event"
+    __table_args__ = (Index("ix_consent_event_prospect", "prospect_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    prospect_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("prospect.id", ondelete="CASCADE"), nullable=False)
+    )
+    action: str = Field(max_length=40)
+    channel: str | None = Field(default=None, max_length=20)
+    # JSON object with the evidence / values of this change.
+    details: str = Field(default="{}", max_length=20_000)
+    recorded_by: str = Field(max_length=MAX_NAME)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Suppression(SQLModel, table=True):
+    """An address that must never be marketed to: a keyed hash, never the address."""
+
+    __tablename__ = "suppression"
+    __table_args__ = (UniqueConstraint("digest", "channel", name="uq_suppression_digest_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # email | phone
+    digest: str = Field(max_length=64)  # HMAC-SHA256, hex
+    channel: str = Field(max_length=20)  # a channel, or "all"
+    reason: str = Field(max_length=40)
+    source: str | None = Field(default=None, max_length=MAX_TEXT)
+    created_by: str = Field(max_length=MAX_NAME)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ExportRun(SQLModel, table=True):
+    """The record of one campaign export."""
+
+    __tablename__ = "export_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: str = Field(max_length=MAX_NAME)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    channel: str = Field(max_length=20)
+    campaign: str = Field(max_length=MAX_TEXT)
+    purpose: str | None = Field(default=None, max_length=MAX_NOTE)
+    personalised: bool = Field(default=False)
+    format: str = Field(max_length=20)
+    filters: str = Field(default="{}", max_length=10_000)  # JSON
+    included: int = 0
+    excluded: int = 0
+    exclusions: str = Field(default="{}", max_length=10_000)  # JSON: reason -> count
+    file_name: str = Field(max_length=1_000)
+    sha256: str = Field(max_length=64)
+
+
+class ExportMember(SQLModel, table=True):
+    """Who was in an export (so we can tell a person which lists they were on)."""
+
+    __tablename__ = "export_member"
+    __table_args__ = (Index("ix_export_member_prospect", "prospect_id"),)
+
+    export_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("export_run.id", ondelete="CASCADE"), primary_key=True)
+    )
+    # No foreign key: the record of an export outlives a deleted prospect.
+    prospect_id: int = Field(primary_key=True)

@@ -21,10 +21,16 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
+def _include_object(obj, name, type_, reflected, compare_to) -> bool:
+    # The FTS5 index and its shadow tables are managed by hand (0002).
+    return not (type_ == "table" and name.startswith("prospect_fts"))
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -1,0 +1,206 @@
+"""The suppression list: keyed hashes of addresses that must never be marketed to.
+
+It outlives the prospects it came from. Exports and imports check it. Only
+opt-out-derived entries are ever removed (by an explicit opt-in with
+evidence); erasure and marketing's own entries stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from ..domain.eligibility import ALL
+from ..domain.enums import Channel
+from ..domain.models import Setting, Suppression
+from ..domain.suppression import address_kind, canonical_address, digest
+from ..domain.types import utcnow
+from ..domain.validation import ValidationError, clean_text
+from ..errors import DatabaseError
+from .context import Context
+from .views import _Jsonable
+
+KEY_SETTING = "suppression_hmac_key"
+OPT_OUT_REASONS = ("opt-out", "objection")
+REASONS = ("opt-out", "objection", "erasure", "email-tool", "manual")
+
+
+@dataclass(frozen=True)
+class SuppressionEntry(_Jsonable):
+    kind: str
+    channel: str
+    reason: str
+    source: str | None
+    created_by: str
+    created_at: datetime
+
+
+def _key(session: Session) -> bytes:
+    # Made once by migration 0003. Never invent one here: hashes under a new
+    # key would silently stop matching the list.
+    row = session.get(Setting, KEY_SETTING)
+    if row is None:
+        raise DatabaseError(
+            "This database's suppression-list key is missing, so suppressed addresses "
+            "cannot be checked. Restore the database from a backup."
+        )
+    return bytes.fromhex(row.value)
+
+
+class Hasher:
+    """Hashes addresses with one database's key (load once, use for many)."""
+
+    def __init__(self, session: Session):
+        self._key = _key(session)
+
+    def __call__(self, address: str | None) -> str | None:
+        if not address:
+            return None
+        try:
+            return digest(self._key, canonical_address(address))
+        except ValueError:
+            return None
+
+
+def channels_suppressed(session: Session, addresses: Iterable[str | None]) -> frozenset[str]:
+    """The channels (or ALL) any of these addresses is suppressed for."""
+    hasher = Hasher(session)
+    digests = [d for d in (hasher(a) for a in addresses) if d]
+    if not digests:
+        return frozenset()
+    return frozenset(
+        session.scalars(select(Suppression.channel).where(Suppression.digest.in_(digests)))
+    )
+
+
+def all_suppressed(session: Session) -> dict[str, frozenset[str]]:
+    """Every suppressed digest -> its channels (for bulk checks, e.g. exports)."""
+    out: dict[str, set[str]] = {}
+    for d, channel in session.execute(select(Suppression.digest, Suppression.channel)):
+        out.setdefault(d, set()).add(channel)
+    return {d: frozenset(c) for d, c in out.items()}
+
+
+def add_entry(
+    session: Session, ctx: Context, address: str, channel: str, reason: str, source: str | None
+) -> bool:
+    """Add one entry inside the caller's transaction. False if it was already there."""
+    canonical = canonical_address(address)
+    d = digest(_key(session), canonical)
+    exists = session.scalar(
+        select(Suppression.id).where(Suppression.digest == d, Suppression.channel == channel)
+    )
+    if exists:
+        return False
+    session.add(
+        Suppression(
+            kind=address_kind(canonical),
+            digest=d,
+            channel=channel,
+            reason=reason,
+            source=source,
+            created_by=ctx.user,
+            created_at=utcnow(),
+        )
+    )
+    session.flush()
+    return True
+
+
+def remove_entries(session: Session, addresses: Iterable[str], *, reasons: Iterable[str]) -> int:
+    hasher = Hasher(session)
+    digests = [d for d in (hasher(a) for a in addresses) if d]
+    if not digests:
+        return 0
+    result = session.execute(
+        delete(Suppression).where(
+            Suppression.digest.in_(digests), Suppression.reason.in_(list(reasons))
+        )
+    )
+    return result.rowcount or 0
+
+
+def _channel(value: str | None) -> str:
+    if not value or value.strip().lower() == ALL:
+        return ALL
+    return Channel.parse(value).value
+
+
+def suppress(
+    ctx: Context,
+    address: str,
+    *,
+    channel: str | None = ALL,
+    reason: str = "manual",
+    source: str | None = None,
+) -> bool:
+    """Put an email or phone number on the suppression list. False if already there."""
+    try:
+        canonical_address(address)
+    except ValueError as exc:
+        raise ValidationError({"address": str(exc)}) from None
+    source = clean_text(source, max_len=200)
+    try:
+        with ctx.db.transaction() as session:
+            return add_entry(session, ctx, address, _channel(channel), reason, source)
+    except IntegrityError:  # someone else added it at the same moment
+        return False
+
+
+@dataclass(frozen=True)
+class BulkResult(_Jsonable):
+    added: int
+    already: int
+    invalid: list[str]
+
+
+def suppress_many(
+    ctx: Context, addresses: Iterable[str], *, reason: str = "manual", source: str | None = None
+) -> BulkResult:
+    """Suppress many addresses (pasted or from a file) in one transaction."""
+    added = already = 0
+    invalid: list[str] = []
+    with ctx.db.transaction() as session:
+        for raw in addresses:
+            text = (raw or "").strip()
+            if not text:
+                continue
+            try:
+                canonical_address(text)
+            except ValueError:
+                invalid.append(text[:100])
+                continue
+            if add_entry(session, ctx, text, ALL, reason, source):
+                added += 1
+            else:
+                already += 1
+    return BulkResult(added, already, invalid)
+
+
+def lookup(ctx: Context, address: str) -> list[SuppressionEntry]:
+    """The suppression entries for an address ([] when it is not suppressed)."""
+    try:
+        canonical = canonical_address(address)
+    except ValueError as exc:
+        raise ValidationError({"address": str(exc)}) from None
+    with ctx.db.read() as session:
+        d = digest(_key(session), canonical)
+        rows = session.scalars(
+            select(Suppression).where(Suppression.digest == d).order_by(Suppression.id)
+        )
+        return [
+            SuppressionEntry(r.kind, r.channel, r.reason, r.source, r.created_by, r.created_at)
+            for r in rows
+        ]
+
+
+def count(ctx: Context) -> int:
+    from sqlalchemy import func
+
+    with ctx.db.read() as session:
+        return session.scalar(select(func.count()).select_from(Suppression)) or 0
