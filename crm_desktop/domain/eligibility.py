@@ -74,8 +74,9 @@ class MarketingFacts:
     erased: bool = False
     restricted: bool = False
     channels: Mapping[Channel, ChannelState] = field(default_factory=dict)
-    # Channels (or ALL) for which one of this person's addresses is suppressed.
-    suppressed: frozenset[str] = frozenset()
+    # Channels (or ALL) for which this person's email / phone is suppressed.
+    suppressed_email: frozenset[str] = frozenset()
+    suppressed_phone: frozenset[str] = frozenset()
 
 
 def is_mobile(e164: str | None) -> bool:
@@ -119,6 +120,24 @@ def phone_is_valid(e164: str | None) -> bool:
     return phonenumbers.is_possible_number(number)
 
 
+def channel_address_kinds(channel: Channel) -> tuple[str, ...]:
+    """Which of a person's addresses a channel uses ("email", "phone")."""
+    return {
+        Channel.EMAIL: ("email",),
+        Channel.SMS: ("phone",),
+        Channel.PHONE: ("phone",),
+        Channel.ONLINE: ("email", "phone"),
+    }[channel]
+
+
+def is_suppressed(facts: MarketingFacts, channel: Channel) -> bool:
+    for kind in channel_address_kinds(channel):
+        marks = facts.suppressed_email if kind == "email" else facts.suppressed_phone
+        if ALL in marks or channel.value in marks:
+            return True
+    return False
+
+
 def address_for(facts: MarketingFacts, channel: Channel) -> str | None:
     """The address an export for ``channel`` would use, if the person has one."""
     if channel is Channel.EMAIL:
@@ -142,7 +161,7 @@ def exclusion_reasons(
         reasons.append(Exclusion.RESTRICTED)
     if state.opted_out:
         reasons.append(Exclusion.OPTED_OUT)
-    if ALL in facts.suppressed or channel.value in facts.suppressed:
+    if is_suppressed(facts, channel):
         reasons.append(Exclusion.SUPPRESSED)
     address = address_for(facts, channel)
     if address is None:

@@ -21,6 +21,7 @@ from ..domain.eligibility import (
     ChannelState,
     Exclusion,
     MarketingFacts,
+    channel_address_kinds,
     exclusion_reasons,
 )
 from ..domain.enums import Channel, ConsentMethod, LawfulBasis, OptOutSource, SubscriberType
@@ -153,7 +154,7 @@ def _touch(p: Prospect) -> None:
     p.version += 1
 
 
-def facts_for(session: Session, p: Prospect, suppressed: frozenset[str]) -> MarketingFacts:
+def facts_for(session: Session, p: Prospect) -> MarketingFacts:
     perms = session.scalars(
         select(ChannelPermission).where(ChannelPermission.prospect_id == p.id)
     ).all()
@@ -172,13 +173,13 @@ def facts_for(session: Session, p: Prospect, suppressed: frozenset[str]) -> Mark
             )
             for r in perms
         },
-        suppressed=suppressed,
+        suppressed_email=suppression.channels_suppressed(session, p.email),
+        suppressed_phone=suppression.channels_suppressed(session, p.phone),
     )
 
 
 def _view(session: Session, p: Prospect) -> MarketingView:
-    suppressed = suppression.channels_suppressed(session, [p.email, p.phone])
-    facts = facts_for(session, p, suppressed)
+    facts = facts_for(session, p)
     perms = {
         r.channel: r
         for r in session.scalars(
@@ -215,31 +216,50 @@ def _view(session: Session, p: Prospect) -> MarketingView:
         subscriber_type=facts.subscriber_type.value,
         subscriber_type_inferred=p.subscriber_type_override is None,
         personalisation_refused=p.personalisation_refused,
-        suppressed=sorted(suppressed),
+        suppressed=sorted(facts.suppressed_email | facts.suppressed_phone),
         channels=channels,
     )
 
 
 def _sync_opt_out_suppression(session: Session, ctx: Context, p: Prospect, reason: str) -> None:
-    """Suppress the person's addresses while every channel is opted out.
+    """Make the opt-out entries of the suppression list match the person's opt-outs.
 
-    Lifting an opt-out (an explicit opt-in) removes the entries that opt-outs
-    made; entries from erasure or added by marketing stay.
+    Every opted-out channel is suppressed for their addresses (ALL when every
+    channel is), so deleting and re-importing them can never undo an opt-out.
+    An explicit opt-in removes the entries opt-outs made; entries from
+    erasure or added by marketing stay.
     """
     opted = {
-        r.channel
+        r.channel: r.opt_out_source
         for r in session.scalars(
             select(ChannelPermission).where(
                 ChannelPermission.prospect_id == p.id, ChannelPermission.opted_out_at.is_not(None)
             )
         )
     }
-    addresses = [a for a in (p.email, p.phone) if a]
-    if opted >= {c.value for c in Channel}:
-        for address in addresses:
-            suppression.add_entry(session, ctx, address, ALL, reason, source=f"prospect #{p.id}")
+    if set(opted) >= {c.value for c in Channel}:
+        wanted = {ALL: reason}
     else:
-        suppression.remove_entries(session, addresses, reasons=suppression.OPT_OUT_REASONS)
+        wanted = {
+            channel: "email-tool" if source == OptOutSource.EMAIL_TOOL.value else reason
+            for channel, source in opted.items()
+        }
+    by_kind = {"email": p.email, "phone": p.phone}
+    for kind, address in by_kind.items():
+        if not address:
+            continue
+        # Only the addresses a channel uses are suppressed for it: an email
+        # opt-out must not suppress a school switchboard shared with others.
+        keep = {
+            c: why
+            for c, why in wanted.items()
+            if c == ALL or kind in channel_address_kinds(Channel(c))
+        }
+        suppression.remove_entries(
+            session, [address], reasons=suppression.OPT_OUT_REASONS, keep_channels=set(keep)
+        )
+        for channel, why in keep.items():
+            suppression.add_entry(session, ctx, address, channel, why, source=f"prospect #{p.id}")
 
 
 # ----------------------------------------------------------------- actions
@@ -315,11 +335,9 @@ def grant_consent(
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
         given_by = given_by or f"{p.first_name} {p.last_name}"
-        lifted = False
         for channel in chosen:
             perm = _permission(session, p.id, channel)
             if perm.opted_out_at is not None:
-                lifted = True
                 _event(session, ctx, p.id, "opt-out-lifted", channel, by="explicit opt-in")
                 perm.opted_out_at = perm.opt_out_source = perm.opt_out_reason = None
             perm.consent = True
@@ -335,8 +353,7 @@ def grant_consent(
                 given_by=given_by, given_at=given_at,
             )  # fmt: skip
         session.flush()
-        if lifted:
-            _sync_opt_out_suppression(session, ctx, p, "opt-out")
+        _sync_opt_out_suppression(session, ctx, p, "opt-out")
         _touch(p)
         session.flush()
         return _view(session, p)
@@ -356,19 +373,34 @@ def opt_out(
     reason = _text("reason", reason)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
-        now = utcnow()
-        for channel in chosen:
-            perm = _permission(session, p.id, channel)
-            if perm.opted_out_at is None:
-                perm.opted_out_at = now
-            perm.opt_out_source = src.value
-            perm.opt_out_reason = reason
-            _event(session, ctx, p.id, "opted-out", channel, source=src.value, reason=reason)
-        session.flush()
-        _sync_opt_out_suppression(session, ctx, p, "opt-out")
-        _touch(p)
-        session.flush()
+        apply_opt_out(session, ctx, p, chosen, src, reason)
         return _view(session, p)
+
+
+def apply_opt_out(
+    session: Session,
+    ctx: Context,
+    p: Prospect,
+    channels: list[Channel],
+    source: OptOutSource,
+    reason: str | None,
+) -> bool:
+    """Opt out inside the caller's transaction. False if already opted out of all of them."""
+    now = utcnow()
+    changed = False
+    for channel in channels:
+        perm = _permission(session, p.id, channel)
+        if perm.opted_out_at is None:
+            perm.opted_out_at = now
+            changed = True
+        perm.opt_out_source = source.value
+        perm.opt_out_reason = reason
+        _event(session, ctx, p.id, "opted-out", channel, source=source.value, reason=reason)
+    session.flush()
+    _sync_opt_out_suppression(session, ctx, p, "opt-out")
+    _touch(p)
+    session.flush()
+    return changed
 
 
 def object_to_marketing(
@@ -483,7 +515,6 @@ def exclusions_for(
     """Why this person may not be marketed to on ``channel`` ([] if they may)."""
     with ctx.db.read() as session:
         p = _load(session, prospect_id)
-        suppressed = suppression.channels_suppressed(session, [p.email, p.phone])
         return exclusion_reasons(
-            facts_for(session, p, suppressed), Channel.parse(channel), personalised=personalised
+            facts_for(session, p), Channel.parse(channel), personalised=personalised
         )

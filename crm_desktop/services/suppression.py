@@ -26,7 +26,7 @@ from .context import Context
 from .views import _Jsonable
 
 KEY_SETTING = "suppression_hmac_key"
-OPT_OUT_REASONS = ("opt-out", "objection")
+OPT_OUT_REASONS = ("opt-out", "objection", "email-tool")
 REASONS = ("opt-out", "objection", "erasure", "email-tool", "manual")
 
 
@@ -67,15 +67,12 @@ class Hasher:
             return None
 
 
-def channels_suppressed(session: Session, addresses: Iterable[str | None]) -> frozenset[str]:
-    """The channels (or ALL) any of these addresses is suppressed for."""
-    hasher = Hasher(session)
-    digests = [d for d in (hasher(a) for a in addresses) if d]
-    if not digests:
+def channels_suppressed(session: Session, address: str | None) -> frozenset[str]:
+    """The channels (or ALL) this address is suppressed for."""
+    d = Hasher(session)(address)
+    if not d:
         return frozenset()
-    return frozenset(
-        session.scalars(select(Suppression.channel).where(Suppression.digest.in_(digests)))
-    )
+    return frozenset(session.scalars(select(Suppression.channel).where(Suppression.digest == d)))
 
 
 def all_suppressed(session: Session) -> dict[str, frozenset[str]]:
@@ -112,17 +109,25 @@ def add_entry(
     return True
 
 
-def remove_entries(session: Session, addresses: Iterable[str], *, reasons: Iterable[str]) -> int:
+def remove_entries(
+    session: Session,
+    addresses: Iterable[str],
+    *,
+    reasons: Iterable[str],
+    keep_channels: Iterable[str] = (),
+) -> int:
+    """Remove the entries for these addresses with these reasons, except kept channels."""
     hasher = Hasher(session)
     digests = [d for d in (hasher(a) for a in addresses) if d]
     if not digests:
         return 0
-    result = session.execute(
-        delete(Suppression).where(
-            Suppression.digest.in_(digests), Suppression.reason.in_(list(reasons))
-        )
+    stmt = delete(Suppression).where(
+        Suppression.digest.in_(digests), Suppression.reason.in_(list(reasons))
     )
-    return result.rowcount or 0
+    keep = list(keep_channels)
+    if keep:
+        stmt = stmt.where(Suppression.channel.not_in(keep))
+    return session.execute(stmt).rowcount or 0
 
 
 def _channel(value: str | None) -> str:

@@ -1,0 +1,1 @@
+"""Readers and writers for files that leave or enter the app."""
