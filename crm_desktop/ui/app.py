@@ -1,0 +1,91 @@
+"""Start the desktop app: ``crm-desktop [--db PATH|URL]`` or ``python main.py``.
+
+The database is ``--db``, else ``CRM_DATABASE_URL``, else the default file
+in the user's data folder. A database that cannot be opened (a newer
+version's, not a CRM database, unreadable) is explained in a message box,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib import resources
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from .. import APP_ID, APP_NAME, ORG_NAME, __version__
+from ..errors import CrmError
+from ..persistence import open_database
+from ..services.context import Context
+from . import messages
+from .main_window import MainWindow
+
+RESOURCES = "crm_desktop.resources"
+
+
+def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="crm-desktop", description=f"{APP_NAME} desktop app")
+    parser.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help="database file or SQLAlchemy URL (default: $CRM_DATABASE_URL, "
+        "else the file in your user data folder)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # Qt's own options (-style, -platform, ...) pass through to QApplication.
+    return parser.parse_known_args(list(argv))
+
+
+def configure_application(app: QApplication) -> None:
+    """Names (for QSettings), icon and style sheet; safe to call more than once."""
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    icon = resource_path("icons/app.svg")
+    if icon:
+        app.setWindowIcon(QIcon(icon))
+    style = load_style_sheet()
+    if style:
+        app.setStyleSheet(style)
+
+
+def resource_path(name: str) -> str | None:
+    """A file from ``resources/`` as a path Qt can read, or None if it is missing."""
+    item = resources.files(RESOURCES).joinpath(name)
+    return str(item) if item.is_file() else None
+
+
+def load_style_sheet() -> str:
+    item = resources.files(RESOURCES).joinpath("style.qss")
+    return item.read_text(encoding="utf-8") if item.is_file() else ""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the app; returns the exit code."""
+    argv = list(sys.argv if argv is None else argv)
+    args, qt_args = parse_args(argv[1:])
+    app = QApplication.instance() or QApplication([argv[0] if argv else APP_ID, *qt_args])
+    configure_application(app)
+    try:
+        database = open_database(args.db)
+    except CrmError as exc:
+        messages.show_error(None, exc, f"{APP_NAME} cannot open the database")
+        return 1
+    window = MainWindow(Context(database))
+    window.show()
+    # Ask once the window is on screen, so the question has a parent to sit on.
+    QTimer.singleShot(0, window.offer_demo_data)
+    try:
+        return app.exec()
+    finally:
+        database = window.ctx.db
+        database.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

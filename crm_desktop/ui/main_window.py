@@ -1,0 +1,395 @@
+"""The main window: prospects, follow-ups and schools in three tabs.
+
+:class:`ProspectsPage` is the search box, filters, SQL-backed table and
+detail pane; :class:`MainWindow` wires the actions (declared in
+``actions.py``) to services and dialogs, switches database, loads demo data
+in the background and remembers its layout in :class:`QSettings`.
+
+Every screen shares one :class:`Context`; File > New/Open swaps ``ctx.db``
+and refreshes them all, so the embedded views need no "set database" API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+
+from .. import APP_NAME, __version__
+from ..errors import CrmError
+from ..persistence import open_database
+from ..services import prospects as prospect_service
+from ..services.context import Context
+from ..services.demo import generate_demo
+from . import messages, workers
+from .actions import Actions
+from .followups_view import FollowUpsView
+from .interests_dialog import InterestsDialog
+from .log_contact_dialog import LogContactDialog
+from .prospect_dialog import ProspectDialog
+from .prospects_page import ProspectsPage
+from .schools_view import SchoolsView
+from .workers import BackgroundTask, run_with_progress
+
+DEMO_PROSPECTS = 200
+DB_FILTERS = "CRM databases (*.db *.sqlite *.sqlite3);;All files (*)"
+STATUS_MS = 8000
+
+# QSettings keys; bump the suffix if the saved layout stops fitting.
+GEOMETRY_KEY = "mainWindow/geometry"
+STATE_KEY = "mainWindow/state"
+TAB_KEY = "mainWindow/tab"
+SPLITTER_KEY = "prospects/splitter"
+HEADER_KEY = "prospects/header.v1"
+
+PROSPECTS_TAB, FOLLOWUPS_TAB, SCHOOLS_TAB = range(3)
+
+
+class MainWindow(QMainWindow):
+    """The application window over one :class:`Context`.
+
+    ``settings`` defaults to the application's ``QSettings()``; tests pass
+    their own file. ``commands`` holds the window's :class:`Actions` (not
+    ``actions``, which would hide ``QWidget.actions()``). Slots return the
+    dialog or task they start, so callers (and tests) can follow it.
+
+    Signals:
+        databaseChanged(str): File > New/Open switched to another database;
+            the argument is its display name.
+    """
+
+    databaseChanged = Signal(str)
+
+    def __init__(self, ctx: Context, settings: QSettings | None = None, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self._settings = settings if settings is not None else QSettings()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.resize(1280, 800)
+
+        self.commands = Actions(self)
+        self.commands.build_menus(self.menuBar())
+        self.addActions(list(self.commands))
+
+        self.prospects = ProspectsPage(ctx, self.commands, self)
+        self.followups = FollowUpsView(ctx, self, settings=self._settings)
+        self.schools = SchoolsView(ctx, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        # No mnemonics: Alt+P / Alt+F belong to the menus; the tabs have Ctrl+1..3.
+        self.tabs.addTab(self.prospects, "Prospects")
+        self.tabs.addTab(self.followups, "Follow-ups")
+        self.tabs.addTab(self.schools, "Schools")
+        self.setCentralWidget(self.tabs)
+
+        self._db_label = QLabel(self)
+        self._db_label.setObjectName("databaseLabel")
+        self._count_label = QLabel(self)
+        self._count_label.setObjectName("countLabel")
+        self.statusBar().addWidget(self._db_label, 1)
+        self.statusBar().addPermanentWidget(self._count_label)
+
+        self._connect()
+        self._show_database_name()
+        self._restore_settings()
+        self._update_actions()
+        self._update_count()
+        self.prospects.focus_search()
+
+    # ------------------------------------------------------------- wiring
+
+    def _connect(self) -> None:
+        a = self.commands
+        a.new_database.triggered.connect(self.new_database)
+        a.open_database.triggered.connect(self.open_database)
+        a.load_demo.triggered.connect(self.load_demo_data)
+        a.manage_interests.triggered.connect(self.manage_interests)
+        a.quit.triggered.connect(self.close)
+        a.new_prospect.triggered.connect(self.new_prospect)
+        a.edit_prospect.triggered.connect(self.edit_prospect)
+        a.delete_prospect.triggered.connect(self.delete_prospect)
+        a.log_contact.triggered.connect(self.log_contact)
+        a.show_prospects.triggered.connect(lambda: self.tabs.setCurrentIndex(PROSPECTS_TAB))
+        a.show_followups.triggered.connect(lambda: self.tabs.setCurrentIndex(FOLLOWUPS_TAB))
+        a.show_schools.triggered.connect(lambda: self.tabs.setCurrentIndex(SCHOOLS_TAB))
+        a.find.triggered.connect(self.find)
+        a.about.triggered.connect(self.show_about)
+
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.prospects.selectionChanged.connect(self._update_actions)
+        self.prospects.activated.connect(self.edit_prospect)
+        self.prospects.countChanged.connect(self._update_count)
+        self.followups.prospectActivated.connect(self.show_prospect)
+        self.followups.followUpsChanged.connect(self.prospects.refresh_rows)
+        self.schools.schoolsChanged.connect(self._schools_changed)
+
+    def _tab_changed(self, _index: int) -> None:
+        self._refresh_visible_view()
+        self._update_actions()
+
+    def _refresh_visible_view(self) -> None:
+        """Refresh the Follow-ups or Schools tab if it is the one on show.
+
+        Hidden tabs are refreshed when they are shown instead: on a large
+        database each of them costs a query, and nobody is looking.
+        """
+        index = self.tabs.currentIndex()
+        if index == FOLLOWUPS_TAB:
+            self.followups.refresh()
+        elif index == SCHOOLS_TAB:
+            self.schools.refresh()
+
+    def _update_actions(self) -> None:
+        on_prospects = self.tabs.currentIndex() == PROSPECTS_TAB
+        selected = on_prospects and self.prospects.selected_id() is not None
+        for action in self.commands.selection_actions():
+            action.setEnabled(selected)
+
+    def _update_count(self) -> None:
+        shown = self.prospects.model.rowCount()
+        if self.prospects.is_filtered():
+            total = prospect_service.count_prospects(self.ctx)
+            text = f"{shown:,} of {total:,} prospects"
+        else:
+            text = f"{shown:,} prospect" + ("" if shown == 1 else "s")
+        self._count_label.setText(text)
+
+    def _show_database_name(self) -> None:
+        name = self.ctx.db.display_name
+        self._db_label.setText(f"Database: {name}")
+        self._db_label.setToolTip(name)
+        self.setWindowTitle(f"{Path(name).name} — {APP_NAME}" if self.ctx.db.path else APP_NAME)
+
+    def _schools_changed(self) -> None:
+        self.prospects.reload_filters()
+        self.prospects.refresh_rows()
+
+    def _status(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_MS)
+
+    # ----------------------------------------------------------- prospects
+
+    def new_prospect(self) -> ProspectDialog:
+        dialog = ProspectDialog(self.ctx, parent=self)
+        dialog.prospectSaved.connect(self._prospect_saved)
+        self._open(dialog)
+        return dialog
+
+    def edit_prospect(self) -> ProspectDialog | None:
+        prospect = self._selected_prospect()
+        if prospect is None:
+            return None
+        dialog = ProspectDialog(self.ctx, prospect, parent=self)
+        dialog.prospectSaved.connect(self._prospect_saved)
+        self._open(dialog)
+        return dialog
+
+    def _prospect_saved(self, saved) -> None:
+        if self.prospects.filters_lack(saved.record):
+            self.prospects.reload_filters()
+        self.prospects.reload(select_id=saved.record.id)
+        self._refresh_visible_view()
+        if saved.warnings:
+            self.statusBar().showMessage(" ".join(saved.warnings), 4 * STATUS_MS)
+        else:
+            self._status(f"Saved {saved.record.full_name}.")
+
+    def delete_prospect(self) -> bool:
+        prospect = self._selected_prospect()
+        if prospect is None:
+            return False
+        question = (
+            f"Delete {prospect.full_name} and all their correspondence?\n\nThis cannot be undone."
+        )
+        if not messages.ask(self, "Delete prospect", question):
+            return False
+        try:
+            prospect_service.delete_prospect(self.ctx, prospect.id)
+        except CrmError as exc:
+            messages.show_error(self, exc, "Could not delete the prospect")
+            return False
+        self.prospects.reload()
+        self._refresh_visible_view()
+        self._status(f"Deleted {prospect.full_name}.")
+        return True
+
+    def log_contact(self) -> LogContactDialog | None:
+        prospect = self._selected_prospect()
+        if prospect is None:
+            return None
+        dialog = LogContactDialog(self.ctx, prospect, parent=self)
+        dialog.contactLogged.connect(self._contact_logged)
+        self._open(dialog)
+        return dialog
+
+    def _contact_logged(self, _contact) -> None:
+        self.prospects.refresh_rows()
+        self._refresh_visible_view()
+        self._status("Contact logged.")
+
+    def show_prospect(self, prospect_id: int) -> bool:
+        """Bring ``prospect_id`` into view on the Prospects tab (clearing filters if needed)."""
+        self.tabs.setCurrentIndex(PROSPECTS_TAB)
+        return self.prospects.select_prospect(prospect_id, clear_filters=True)
+
+    def _selected_prospect(self):
+        if self.tabs.currentIndex() != PROSPECTS_TAB:
+            return None
+        return self.prospects.selected_prospect()
+
+    def find(self) -> None:
+        self.tabs.setCurrentIndex(PROSPECTS_TAB)
+        self.prospects.focus_search()
+
+    def _open(self, dialog) -> None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    # ------------------------------------------------------------ database
+
+    def new_database(self) -> bool:
+        path = messages.save_file(self, "New database", DB_FILTERS)
+        if not path:
+            return False
+        target = Path(path)
+        if not target.suffix:
+            target = target.with_suffix(".db")
+        if target.exists() and target.stat().st_size:
+            messages.show_error(
+                self,
+                f"{target} already exists. Use File > Open database… to open it.",
+                "Could not create the database",
+            )
+            return False
+        if not self.switch_database(target):
+            return False
+        self.offer_demo_data()
+        return True
+
+    def open_database(self) -> bool:
+        path = messages.open_file(self, "Open database", DB_FILTERS)
+        return bool(path) and self.switch_database(path)
+
+    def switch_database(self, spec: str | Path) -> bool:
+        """Open ``spec`` and show it everywhere; the current one stays on error."""
+        try:
+            database = open_database(spec)
+        except CrmError as exc:
+            messages.show_error(self, exc, "Could not open the database")
+            return False
+        previous, self.ctx.db = self.ctx.db, database
+        if previous is not database:
+            previous.dispose()
+        self._show_database_name()
+        self.refresh_all()
+        self.databaseChanged.emit(database.display_name)
+        self._status(f"Opened {database.display_name}.")
+        return True
+
+    def refresh_all(self) -> None:
+        self.prospects.reload_filters()
+        self.prospects.reload()
+        self._refresh_visible_view()
+        self._update_count()
+
+    def offer_demo_data(self) -> BackgroundTask | None:
+        """On an empty database, offer to fill it with demo data."""
+        if prospect_service.has_prospects(self.ctx):
+            return None
+        question = (
+            "This database has no prospects yet.\n\n"
+            f"Load {DEMO_PROSPECTS} made-up prospects, with schools and correspondence, "
+            "to try the app? You can delete them later or start a new database."
+        )
+        if not messages.ask(self, "Load demo data?", question):
+            return None
+        return self._start_demo()
+
+    def load_demo_data(self) -> BackgroundTask | None:
+        question = (
+            f"Add {DEMO_PROSPECTS} made-up prospects, with schools and correspondence, "
+            f"to {self.ctx.db.display_name}?"
+        )
+        if not messages.ask(self, "Load demo data", question):
+            return None
+        return self._start_demo()
+
+    def _start_demo(self) -> BackgroundTask:
+        ctx = self.ctx
+
+        def work(progress, should_cancel):
+            return generate_demo(
+                ctx, DEMO_PROSPECTS, progress=progress, should_cancel=should_cancel
+            )
+
+        task = run_with_progress(self, "Load demo data", "Creating demo prospects…", work)
+        task.succeeded.connect(self._demo_loaded)
+        task.failed.connect(lambda text: messages.show_error(self, text, "Demo data not loaded"))
+        task.cancelled.connect(lambda: self._status("Demo data cancelled; nothing was added."))
+        return task
+
+    def _demo_loaded(self, result) -> None:
+        self.refresh_all()
+        self._status(
+            f"Added {result.prospects:,} demo prospects at {result.schools:,} schools "
+            f"with {result.contacts:,} contacts."
+        )
+
+    # --------------------------------------------------------------- other
+
+    def manage_interests(self) -> InterestsDialog:
+        dialog = InterestsDialog(self.ctx, self)
+        dialog.interestsChanged.connect(self._interests_changed)
+        self._open(dialog)
+        return dialog
+
+    def _interests_changed(self) -> None:
+        self.prospects.reload_filters()
+        self.prospects.refresh_rows()
+
+    def show_about(self) -> None:
+        messages.inform(
+            self,
+            f"About {APP_NAME}",
+            f"{APP_NAME} {__version__}\n\n"
+            "A lightweight marketing CRM for selling to schools: prospects, "
+            "correspondence and follow-ups.\n\n"
+            f"Database: {self.ctx.db.display_name}",
+        )
+
+    # ------------------------------------------------------------ settings
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        geometry = s.value(GEOMETRY_KEY)
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = s.value(STATE_KEY)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        self.prospects.restore_state(s.value(SPLITTER_KEY), s.value(HEADER_KEY), self.width())
+        tab = s.value(TAB_KEY, PROSPECTS_TAB, type=int)
+        if 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
+
+    def save_settings(self) -> None:
+        s = self._settings
+        s.setValue(GEOMETRY_KEY, self.saveGeometry())
+        s.setValue(STATE_KEY, self.saveState())
+        splitter, header = self.prospects.save_state()
+        s.setValue(SPLITTER_KEY, splitter)
+        s.setValue(HEADER_KEY, header)
+        s.setValue(TAB_KEY, self.tabs.currentIndex())
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # A worker thread must not outlive the window (or write to a
+        # database we are about to close): cancel it and let it roll back.
+        if workers.active_tasks():
+            workers.cancel_all_and_wait()
+        self.save_settings()
+        super().closeEvent(event)

@@ -1,0 +1,241 @@
+"""The detail pane beside the prospect table.
+
+Shows one prospect's details and their correspondence timeline, newest
+first, as rich text in a read-only :class:`QTextBrowser`: it wraps long names
+and summaries anywhere they need to, the text can be selected and copied,
+and a long timeline scrolls as one document instead of hundreds of widgets.
+Everything a person typed is HTML-escaped before it is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QTextOption
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..domain.enums import ContactKind, DataSource
+from ..errors import NotFoundError
+from ..services import correspondence as correspondence_service
+from ..services import prospects as prospect_service
+from ..services.context import Context
+from ..services.views import ContactView, ProspectView
+from .prospect_model import format_date, format_datetime, stage_label
+
+_MUTED = "#5f6b7a"
+_OVERDUE = "#b3261e"
+_DONE = "#2e7d32"
+
+_CARD = "#f4f6f8"
+_STYLE = f"""
+h2 {{ margin: 0; font-size: 15pt; font-weight: 600; }}
+.sub {{ color: {_MUTED}; margin-top: 2px; margin-bottom: 8px; }}
+td.k {{ color: {_MUTED}; padding: 3px 12px 3px 0; white-space: nowrap; }}
+td.v {{ padding: 3px 0; }}
+h3 {{ margin-top: 18px; margin-bottom: 8px; font-size: 12pt; font-weight: 600; }}
+table.entry {{ margin-bottom: 8px; }}
+.kind {{ font-weight: 600; }}
+.meta {{ color: {_MUTED}; }}
+.subject {{ font-weight: 600; }}
+.overdue {{ color: {_OVERDUE}; font-weight: 600; }}
+.done {{ color: {_DONE}; }}
+.empty {{ color: {_MUTED}; }}
+"""
+
+
+def _label(enum_cls, value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return value
+
+
+def _text(value: str | None) -> str:
+    """Escape text for rich text, keeping the writer's line breaks."""
+    return escape(value or "").replace("\n", "<br>")
+
+
+class ProspectDetail(QWidget):
+    """One prospect and their correspondence; an empty state when none is chosen.
+
+    ``actions`` (Edit, Log contact, ...) appear as buttons above the details,
+    so the commands are next to the thing they act on.
+    """
+
+    def __init__(self, ctx: Context, actions: Sequence[QAction] = (), parent=None):
+        super().__init__(parent)
+        self._ctx = ctx
+        self._prospect: ProspectView | None = None
+        self._contacts: list[ContactView] = []
+
+        self._stack = QStackedWidget(self)
+        self._empty = QLabel(self)
+        self._empty.setObjectName("detailEmpty")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+        self._empty.setMargin(24)
+
+        page = QWidget(self)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for action in actions:
+            button = QToolButton(page)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self._browser = QTextBrowser(page)
+        self._browser.setObjectName("prospectDetailText")
+        self._browser.setOpenExternalLinks(True)
+        self._browser.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self._browser.document().setDefaultStyleSheet(_STYLE)
+        self._browser.document().setDocumentMargin(12)
+        page_layout = QVBoxLayout(page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.setSpacing(6)
+        page_layout.addLayout(buttons)
+        page_layout.addWidget(self._browser, 1)
+
+        self._stack.addWidget(self._empty)
+        self._stack.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._stack)
+        self._show_empty("Select a prospect to see their details and correspondence.")
+
+    # -------------------------------------------------------------- public
+
+    @property
+    def prospect(self) -> ProspectView | None:
+        return self._prospect
+
+    @property
+    def prospect_id(self) -> int | None:
+        return self._prospect.id if self._prospect else None
+
+    @property
+    def contacts(self) -> list[ContactView]:
+        return list(self._contacts)
+
+    def show_prospect(self, prospect_id: int | None) -> None:
+        """Show ``prospect_id`` (None: the "select a prospect" empty state)."""
+        if prospect_id is None:
+            self._prospect = None
+            self._contacts = []
+            self._show_empty("Select a prospect to see their details and correspondence.")
+            return
+        try:
+            prospect = prospect_service.get_prospect(self._ctx, prospect_id)
+            contacts = correspondence_service.list_correspondence(self._ctx, prospect_id)
+        except NotFoundError:
+            self._prospect = None
+            self._contacts = []
+            self._show_empty("This prospect no longer exists; someone may have deleted them.")
+            return
+        self._prospect = prospect
+        self._contacts = contacts
+        scroll = self._browser.verticalScrollBar().value()
+        self._browser.setHtml(self._html(prospect, contacts))
+        self._stack.setCurrentIndex(1)
+        self._browser.verticalScrollBar().setValue(scroll)
+
+    def reload(self) -> None:
+        """Re-read the shown prospect (after an edit or a logged contact)."""
+        self.show_prospect(self.prospect_id)
+
+    def plain_text(self) -> str:
+        """What the pane says, as plain text (for tests and accessibility checks)."""
+        if self._stack.currentIndex() == 0:
+            return self._empty.text()
+        return self._browser.toPlainText()
+
+    # ------------------------------------------------------------- drawing
+
+    def _show_empty(self, text: str) -> None:
+        self._empty.setText(text)
+        self._stack.setCurrentIndex(0)
+
+    def _html(self, p: ProspectView, contacts: list[ContactView]) -> str:
+        subtitle = " · ".join(escape(part) for part in (p.role, p.school_name) if part)
+        parts = [f"<h2>{escape(p.full_name)}</h2>"]
+        if subtitle:
+            parts.append(f"<p class='sub'>{subtitle}</p>")
+        parts.append("<table cellspacing='0' width='100%'>")
+        parts.extend(self._rows(p))
+        parts.append("</table>")
+        if contacts:
+            parts.append(f"<h3>Correspondence ({len(contacts)})</h3>")
+        else:
+            parts.append("<h3>Correspondence</h3>")
+            parts.append(
+                "<p class='empty'>No correspondence yet. "
+                "Use <b>Log contact</b> (Ctrl+L) to record a call, email or meeting.</p>"
+            )
+        today = date.today()
+        parts.extend(self._entry(contact, today) for contact in contacts)
+        return "".join(parts)
+
+    def _rows(self, p: ProspectView) -> Iterable[str]:
+        email = (
+            f"<a href='mailto:{escape(p.email, quote=True)}'>{escape(p.email)}</a>"
+            if p.email
+            else ""
+        )
+        source = ", ".join(
+            part
+            for part in (
+                escape(_label(DataSource, p.source)),
+                escape(p.source_detail or ""),
+                escape(format_date(p.source_date)),
+            )
+            if part
+        )
+        rows = (
+            ("Email", email),
+            ("Phone", escape(p.phone_display)),
+            ("Stage", escape(stage_label(p.stage))),
+            ("Owner", escape(p.owner or "")),
+            ("Interests", escape(", ".join(p.interests))),
+            ("Source", source),
+        )
+        for key, value in rows:
+            shown = value or "<span class='empty'>—</span>"
+            yield f"<tr><td class='k' width='90'>{key}</td><td class='v'>{shown}</td></tr>"
+
+    @staticmethod
+    def _entry(c: ContactView, today: date) -> str:
+        meta = f"{escape(format_datetime(c.occurred_at))} · logged by {escape(c.logged_by)}"
+        lines = [
+            f"<table class='entry' width='100%' cellspacing='0' cellpadding='8' bgcolor='{_CARD}'>"
+            f"<tr><td><span class='kind'>{escape(_label(ContactKind, c.kind))}</span>"
+            f" &nbsp;<span class='meta'>{meta}</span>"
+        ]
+        if c.subject:
+            lines.append(f"<br><span class='subject'>{escape(c.subject)}</span>")
+        lines.append(f"<br>{_text(c.summary)}")
+        if c.follow_up_on is not None:
+            when = escape(format_date(c.follow_up_on))
+            if c.follow_up_done_at is not None:
+                done = escape(format_date(c.follow_up_done_at.astimezone().date()))
+                lines.append(f"<br><span class='done'>Follow-up {when}: done {done}</span>")
+            elif c.follow_up_on < today:
+                lines.append(f"<br><span class='overdue'>Follow-up {when}: overdue</span>")
+            elif c.follow_up_on == today:
+                lines.append("<br><span class='overdue'>Follow-up today</span>")
+            else:
+                lines.append(f"<br><span class='meta'>Follow-up {when}</span>")
+        lines.append("</td></tr></table>")
+        return "".join(lines)

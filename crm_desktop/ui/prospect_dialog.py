@@ -1,0 +1,302 @@
+"""Add or edit a prospect.
+
+The form collects what a person typed as a :class:`ProspectInput` and hands
+it to the prospect services, which validate it exactly as the CLI and the
+importers do. A :class:`ValidationError` is shown under each field it names
+and the dialog stays open with the input intact; nothing is stored until
+the service accepts the whole record.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..domain.enums import JOB_ROLES, DataSource, Stage
+from ..domain.validation import ProspectInput, ValidationError
+from ..errors import CrmError
+from ..services import interests as interest_service
+from ..services import prospects as prospect_service
+from ..services import schools as school_service
+from ..services.context import Context
+from ..services.views import ProspectView, Saved
+from . import messages
+
+# Form order: the first field with an error in this order gets the focus.
+FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "school",
+    "role",
+    "interests",
+    "stage",
+    "owner",
+    "source",
+    "source_detail",
+    "source_date",
+)
+
+
+def editable_combo(items: list[str], current: str = "", parent: QWidget | None = None) -> QComboBox:
+    """A combo that suggests ``items`` but takes any text, completing as you type."""
+    combo = QComboBox(parent)
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(20)
+    combo.addItems(items)
+    completer = combo.completer()  # editable combos complete from their own items
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    combo.setCurrentIndex(-1)
+    combo.setEditText(current)
+    return combo
+
+
+class ProspectDialog(QDialog):
+    """The prospect form. ``prospect`` None adds a new prospect.
+
+    Signals:
+        prospectSaved(object): the service's :class:`Saved` (``record`` is the
+            saved :class:`ProspectView`, ``warnings`` any accepted-but-odd
+            input), emitted once the save succeeded, just before the dialog
+            closes.
+    """
+
+    prospectSaved = Signal(object)
+
+    def __init__(self, ctx: Context, prospect: ProspectView | None = None, parent=None):
+        super().__init__(parent)
+        self._ctx = ctx
+        self._prospect = prospect
+        self.saved: Saved | None = None
+        self.setObjectName("prospectDialog")
+        self.setWindowTitle(f"Edit {prospect.full_name}" if prospect else "New prospect")
+        self.setMinimumWidth(480)
+
+        self._form = QFormLayout()
+        self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._general_error = QLabel(self)
+        self._general_error.setObjectName("formError")
+        self._errors = messages.FormErrors(self._form, FIELDS, self._general_error)
+
+        self.first_name = self._line("first_name", "&First name", "Required")
+        self.last_name = self._line("last_name", "&Last name", "Required")
+        self.email = self._line("email", "&Email", "name@school.sch.uk")
+        self.phone = self._line("phone", "&Phone", "e.g. 01632 960123")
+        self.school = self._school_combo()
+        self._add("school", "Sc&hool", self.school)
+        roles = sorted(set(JOB_ROLES) | set(prospect_service.list_roles(ctx)), key=str.lower)
+        self.role = editable_combo(roles, parent=self)
+        self.role.lineEdit().setPlaceholderText("Pick or type a job role")
+        self._add("role", "Job &role", self.role)
+        self.interests = self._interest_list()
+        self._add("interests", "&Interests", self.interests)
+        self.stage = QComboBox(self)
+        for stage in Stage:
+            self.stage.addItem(stage.label, stage.value)
+        self._add("stage", "S&tage", self.stage)
+        owners = sorted(set(prospect_service.list_owners(ctx)) | {ctx.user}, key=str.lower)
+        self.owner = editable_combo(owners, ctx.user, self)
+        self._add("owner", "&Owner", self.owner)
+        self.source = QComboBox(self)
+        self.source.addItem("Not set", None)
+        for source in DataSource:
+            self.source.addItem(source.label, source.value)
+        self._add("source", "So&urce", self.source)
+        self.source_detail = self._line("source_detail", "Source &detail", "e.g. BETT 2026 stand")
+        self.source_date_set = QCheckBox("Source d&ate", self)
+        self.source_date = QDateEdit(self)
+        self.source_date.setCalendarPopup(True)
+        self.source_date.setDisplayFormat("d MMM yyyy")
+        self.source_date.setMaximumDate(QDate.currentDate())
+        self.source_date.setDate(QDate.currentDate())
+        self.source_date.setEnabled(False)
+        self.source_date_set.toggled.connect(self.source_date.setEnabled)
+        self.source_date_set.setToolTip("Tick to record when we got this contact")
+        self._add("source_date", self.source_date_set, self.source_date, self.source_date_set)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setDefault(True)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._general_error)
+        layout.addLayout(self._form)
+        layout.addWidget(self.buttons)
+
+        order = [
+            self.first_name,
+            self.last_name,
+            self.email,
+            self.phone,
+            self.school,
+            self.role,
+            self.interests,
+            self.stage,
+            self.owner,
+            self.source,
+            self.source_detail,
+            self.source_date_set,
+            self.source_date,
+            self.buttons,
+        ]
+        for first, second in zip(order, order[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+        if prospect is not None:
+            self._load(prospect)
+        self.first_name.setFocus()
+
+    # ------------------------------------------------------------ building
+
+    def _add(
+        self, name: str, label: str | QWidget, field: QWidget, focus: QWidget | None = None
+    ) -> None:
+        self._form.addRow(label, field)
+        self._errors.add(name, focus or field)
+
+    def _line(self, name: str, label: str, placeholder: str) -> QLineEdit:
+        edit = QLineEdit(self)
+        edit.setObjectName(name)
+        edit.setPlaceholderText(placeholder)
+        self._add(name, label, edit)
+        return edit
+
+    def _school_combo(self) -> QComboBox:
+        schools = school_service.school_names(self._ctx)
+        combo = editable_combo([], parent=self)
+        combo.setObjectName("school")
+        for school_id, name in schools:
+            combo.addItem(name, school_id)
+        combo.setCurrentIndex(-1)
+        combo.setEditText("")
+        combo.lineEdit().setPlaceholderText("Pick a school, or type a new one to add it")
+        return combo
+
+    def _interest_list(self) -> QListWidget:
+        widget = QListWidget(self)
+        widget.setObjectName("interests")
+        for _interest_id, name, _count in interest_service.list_interests(self._ctx):
+            item = QListWidgetItem(name, widget)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+        widget.setSpacing(2)
+        widget.setUniformItemSizes(True)
+        row = max(widget.fontMetrics().height(), 16) + 2 * widget.spacing() + 2
+        rows = min(max(widget.count(), 3), 6)
+        widget.setFixedHeight(row * rows + 2 * widget.frameWidth())
+        if widget.count() == 0:
+            widget.setToolTip("No services on the list yet: add them with File > Manage interests…")
+        return widget
+
+    def _load(self, p: ProspectView) -> None:
+        self.first_name.setText(p.first_name)
+        self.last_name.setText(p.last_name)
+        self.email.setText(p.email or "")
+        self.phone.setText(p.phone_display)
+        index = self.school.findData(p.school_id) if p.school_id is not None else -1
+        self.school.setCurrentIndex(index)
+        self.school.setEditText(p.school_name or "")
+        self.role.setEditText(p.role or "")
+        chosen = {name.lower() for name in p.interests}
+        for row in range(self.interests.count()):
+            item = self.interests.item(row)
+            if item.text().lower() in chosen:
+                item.setCheckState(Qt.CheckState.Checked)
+        self.stage.setCurrentIndex(max(self.stage.findData(p.stage), 0))
+        self.owner.setEditText(p.owner or "")
+        self.source.setCurrentIndex(max(self.source.findData(p.source), 0))
+        self.source_detail.setText(p.source_detail or "")
+        if p.source_date is not None:
+            self.source_date.setDate(QDate(p.source_date))
+            self.source_date_set.setChecked(True)
+
+    # ------------------------------------------------------------- reading
+
+    def prospect_input(self) -> ProspectInput:
+        """What the form holds, as typed."""
+        school_text = self.school.currentText().strip()
+        index = self.school.currentIndex()
+        school_id = None
+        if index >= 0 and self.school.itemText(index) == school_text:
+            school_id = self.school.itemData(index)
+        interests = [
+            self.interests.item(row).text()
+            for row in range(self.interests.count())
+            if self.interests.item(row).checkState() == Qt.CheckState.Checked
+        ]
+        source_date: date | None = None
+        if self.source_date_set.isChecked():
+            source_date = self.source_date.date().toPython()
+        return ProspectInput(
+            first_name=self.first_name.text(),
+            last_name=self.last_name.text(),
+            email=self.email.text(),
+            phone=self.phone.text(),
+            school=None if school_id is not None else school_text,
+            school_id=school_id,
+            role=self.role.currentText(),
+            interests=interests,
+            stage=self.stage.currentData(),
+            owner=self.owner.currentText(),
+            source=self.source.currentData(),
+            source_detail=self.source_detail.text(),
+            source_date=source_date,
+        )
+
+    def errors(self) -> dict[str, str]:
+        """The field messages on show (field name -> text)."""
+        return self._errors.shown()
+
+    # -------------------------------------------------------------- saving
+
+    def accept(self) -> None:
+        """Save through the service; on an error keep the dialog open."""
+        self._clear_errors()
+        data = self.prospect_input()
+        try:
+            if self._prospect is None:
+                saved = prospect_service.create_prospect(self._ctx, data)
+            else:
+                saved = prospect_service.update_prospect(
+                    self._ctx, self._prospect.id, data, expected_version=self._prospect.version
+                )
+        except ValidationError as exc:
+            self.show_errors(exc.errors)
+            return
+        except CrmError as exc:
+            messages.show_error(self, exc, "Could not save the prospect")
+            return
+        self.saved = saved
+        self.prospectSaved.emit(saved)
+        super().accept()
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Show each message under its field and focus the first bad field."""
+        self._errors.show(errors)
+        self.adjustSize()
+
+    def _clear_errors(self) -> None:
+        self._errors.clear()

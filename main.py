@@ -1,0 +1,8 @@
+"""Run CRM Desktop from a source checkout (same as the ``crm-desktop`` command)."""
+
+import sys
+
+from crm_desktop.ui.app import main
+
+if __name__ == "__main__":
+    sys.exit(main())
