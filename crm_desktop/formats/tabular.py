@@ -9,19 +9,23 @@ return or line feed gets a leading apostrophe. Files are written through
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .atomic import atomic_output
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A bare E.164 phone number is data, not a formula (no operator or function
+# follows the plus), and SMS tools need it exactly as it is.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 FORMATS = ("csv", "mailchimp", "xlsx")
 
 
 def neutralise(value: object) -> str:
     """A cell value as text that no spreadsheet will run as a formula."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_TRIGGERS):
+    if text.startswith(FORMULA_TRIGGERS) and not _E164.fullmatch(text):
         return "'" + text
     return text
 

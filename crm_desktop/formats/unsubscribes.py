@@ -51,7 +51,9 @@ def read_addresses(path: str | Path) -> Iterator[str]:
     csv.field_size_limit(MAX_FIELD)
     with _open_text(path) as fh:
         first = ""
+        consumed = 0
         for line in fh:
+            consumed += 1
             if line.strip():
                 first = line
                 break
@@ -75,12 +77,10 @@ def read_addresses(path: str | Path) -> Iterator[str]:
                     f"is not an email address or a header ('{first.strip()[:60]}')."
                 )
         reader = csv.reader(fh, delimiter=delimiter)
-        line_no = 1
         try:
             if column is None:
                 yield _pick(header)
             for row in reader:
-                line_no += 1
                 if not row or not any(cell.strip() for cell in row):
                     continue
                 if column is None:
@@ -90,7 +90,8 @@ def read_addresses(path: str | Path) -> Iterator[str]:
                 else:
                     yield ""
         except csv.Error as exc:
-            raise UnsubscribeFileError(f"{path.name}, line {line_no}: {exc}.") from None
+            line = consumed + reader.line_num
+            raise UnsubscribeFileError(f"{path.name}, line {line}: {exc}.") from None
 
 
 def _pick(row: list[str]) -> str:
