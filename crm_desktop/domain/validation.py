@@ -87,7 +87,9 @@ class _Collector:
 
 # ---------------------------------------------------------------- text rules
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+# C0 and C1 controls (tab/LF/CR are judged separately), line/paragraph
+# separators, and lone surrogates (not text at all).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def clean_text(

@@ -9,6 +9,8 @@ refuses a database written by a newer version of the app.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -55,7 +57,9 @@ def _set_sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA journal_mode=WAL")
+    # A read-only file or folder cannot switch to WAL; it can still be read.
+    with contextlib.suppress(sqlite3.OperationalError):
+        cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.close()
 
@@ -111,8 +115,7 @@ class Database:
         """The SQLite file, or None for a server database or in-memory one."""
         if not self.is_sqlite:
             return None
-        db = make_url(self.url).database
-        return Path(db) if db and db != ":memory:" else None
+        return _sqlite_path(make_url(self.url))
 
     @property
     def display_name(self) -> str:
@@ -150,16 +153,27 @@ def _alembic_config(connection=None) -> Config:
     return cfg
 
 
+@functools.cache
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+@functools.cache
+def _known_revisions() -> frozenset[str]:
+    return frozenset(rev.revision for rev in _script().walk_revisions())
+
+
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return _script().get_current_head()
 
 
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
-        if db and db != ":memory:":
-            _check_sqlite_file(Path(db))
+        path = _sqlite_path(parsed)
+        if path is not None:
+            _check_sqlite_file(path, create=parsed.query.get("mode") not in ("ro", "rw"))
         in_memory = not db or db == ":memory:"
         engine = create_engine(
             url,
@@ -172,7 +186,17 @@ def _make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def _check_sqlite_file(path: Path) -> None:
+def _sqlite_path(parsed) -> Path | None:
+    """The file behind a SQLite URL (also ``file:`` URIs), or None for memory."""
+    db = parsed.database
+    if not db or db == ":memory:" or parsed.query.get("mode") == "memory":
+        return None
+    if parsed.query.get("uri") == "true" and db.startswith("file:"):
+        db = db[len("file:") :]
+    return Path(db)
+
+
+def _check_sqlite_file(path: Path, *, create: bool = True) -> None:
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder, not a database file.")
     if path.exists():
@@ -182,6 +206,8 @@ def _check_sqlite_file(path: Path) -> None:
             with path.open("rb") as fh:
                 if fh.read(16) != _SQLITE_MAGIC:
                     raise NotACrmDatabaseError(f"{path} is not a CRM Desktop database.")
+    elif not create:
+        raise DatabaseError(f"There is no database file at {path}.")
     else:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,9 +249,8 @@ def backup_sqlite_file(source: Path, dest: Path) -> Path:
 
 
 def _migrate(db: Database) -> None:
-    script = ScriptDirectory.from_config(_alembic_config())
-    head = script.get_current_head()
-    known = {rev.revision for rev in script.walk_revisions()}
+    head = head_revision()
+    known = _known_revisions()
     with db.engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
         tables = set(inspect(conn).get_table_names())
@@ -252,12 +277,17 @@ def open_database(spec: str | os.PathLike | None = None, *, migrate: bool = True
     """Open (creating if needed) and migrate the database named by ``spec``."""
     url = resolve_database_url(spec)
     try:
+        make_url(url)
+    except ArgumentError:
+        raise DatabaseError(f"'{url}' is not a database path or URL.") from None
+    try:
         engine = _make_engine(url)
         db = Database(url, engine)
         if migrate:
             _migrate(db)
     except (OperationalError, DBAPIError) as exc:
         raise friendly_db_error(exc, url) from exc
-    except ModuleNotFoundError as exc:
-        raise DatabaseError(f"No database driver for {url.split(':', 1)[0]}: {exc}") from exc
+    except (ModuleNotFoundError, NoSuchModuleError) as exc:
+        scheme = url.split(":", 1)[0]
+        raise DatabaseError(f"No database driver for '{scheme}' URLs is installed.") from exc
     return db

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
 from sqlalchemy import case, delete, func, nulls_last, select, update
@@ -119,9 +120,14 @@ def _order(q: ProspectQuery):
     }
     if q.sort not in keys:
         raise ValueError(f"unknown sort key {q.sort!r}")
-    columns = [c.desc() if q.descending else c.asc() for c in keys[q.sort]]
-    # Empty values sort last either way; id keeps the order stable for paging.
-    order = [nulls_last(c) for c in columns]
+    # Empty values sort last either way (NOT NULL columns need no help, and
+    # leaving them bare lets SQLite walk an index instead of sorting).
+    order = []
+    for column in keys[q.sort]:
+        ordered = column.desc() if q.descending else column.asc()
+        nullable = getattr(column, "nullable", True)
+        order.append(nulls_last(ordered) if nullable else ordered)
+    # id keeps the order stable for paging.
     order.append(Prospect.id.desc() if q.descending else Prospect.id.asc())
     return order
 
@@ -131,31 +137,54 @@ def count_prospects(ctx: Context, q: ProspectQuery = ProspectQuery()) -> int:
         return session.scalar(_filtered(ctx, select(func.count()), q)) or 0
 
 
+_ROW_COLUMNS = (
+    Prospect.id,
+    Prospect.first_name,
+    Prospect.last_name,
+    Prospect.email,
+    School.name,
+    Prospect.role,
+    Prospect.stage,
+    Prospect.owner,
+    Prospect.last_contact_at,
+    Prospect.next_follow_up,
+)
+
+
 def list_prospects(
     ctx: Context, q: ProspectQuery = ProspectQuery(), *, offset: int = 0, limit: int | None = None
 ) -> list[ProspectRow]:
-    stmt = _filtered(
-        ctx,
-        select(
-            Prospect.id,
-            Prospect.first_name,
-            Prospect.last_name,
-            Prospect.email,
-            School.name,
-            Prospect.role,
-            Prospect.stage,
-            Prospect.owner,
-            Prospect.last_contact_at,
-            Prospect.next_follow_up,
-        ),
-        q,
-    ).order_by(*_order(q))
-    if offset:
-        stmt = stmt.offset(offset)
-    if limit is not None:
-        stmt = stmt.limit(limit)
+    """One page of the prospect table (all matches without ``limit``).
+
+    Fast at any depth: OFFSET skips rows in a narrow id-only query that
+    SQLite answers from an index, then only the page's rows are read (a
+    "deferred join"). Reading whole rows while skipping takes seconds at
+    offset 900,000 of a million prospects; this takes milliseconds.
+    """
+    stmt = _filtered(ctx, select(*_ROW_COLUMNS), q).order_by(*_order(q))
+    if offset or limit is not None:
+        page_ids = _filtered(ctx, select(Prospect.id), q).order_by(*_order(q))
+        if offset:
+            page_ids = page_ids.offset(offset)
+        if limit is not None:
+            page_ids = page_ids.limit(limit)
+        stmt = stmt.where(Prospect.id.in_(page_ids.scalar_subquery()))
     with ctx.db.read() as session:
         return [ProspectRow(*row) for row in session.execute(stmt)]
+
+
+def iter_prospects(
+    ctx: Context, q: ProspectQuery = ProspectQuery(), *, batch: int = 2_000
+) -> Iterator[ProspectRow]:
+    """Every match in order, streamed from one query on one snapshot.
+
+    Memory stays bounded however many prospects there are (for listings and
+    scripts that want them all).
+    """
+    stmt = _filtered(ctx, select(*_ROW_COLUMNS), q).order_by(*_order(q))
+    with ctx.db.read() as session:
+        for row in session.execute(stmt.execution_options(yield_per=batch)):
+            yield ProspectRow(*row)
 
 
 def list_owners(ctx: Context) -> list[str]:
@@ -332,38 +361,3 @@ def prospect_position(
     with ctx.db.read() as session:
         found = session.scalar(select(ranked.c.position).where(ranked.c.pid == prospect_id))
     return None if found is None else found - 1
-
-
-def list_prospect_page(
-    ctx: Context, q: ProspectQuery = ProspectQuery(), *, offset: int = 0, limit: int = 200
-) -> list[ProspectRow]:
-    """The same rows as ``list_prospects(ctx, q, offset=offset, limit=limit)``.
-
-    Fast at any depth: OFFSET first skips rows in a narrow id-only query that
-    SQLite answers from an index, then only the page's rows are read (a
-    "deferred join"). Reading whole rows while skipping takes seconds at
-    offset 900,000 of a million-prospect table; this takes milliseconds.
-    """
-    page_ids = (
-        _filtered(ctx, select(Prospect.id), q).order_by(*_order(q)).offset(offset).limit(limit)
-    )
-    stmt = (
-        select(
-            Prospect.id,
-            Prospect.first_name,
-            Prospect.last_name,
-            Prospect.email,
-            School.name,
-            Prospect.role,
-            Prospect.stage,
-            Prospect.owner,
-            Prospect.last_contact_at,
-            Prospect.next_follow_up,
-        )
-        .select_from(Prospect)
-        .outerjoin(School, School.id == Prospect.school_id)
-        .where(Prospect.id.in_(page_ids.scalar_subquery()))
-        .order_by(*_order(q))
-    )
-    with ctx.db.read() as session:
-        return [ProspectRow(*row) for row in session.execute(stmt)]

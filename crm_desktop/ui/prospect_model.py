@@ -2,7 +2,7 @@
 
 ``rowCount`` comes from :func:`services.prospects.count_prospects`; rows are
 fetched a page at a time, when the view first asks for them, with
-``list_prospect_page(offset, limit)`` (the rows of ``list_prospects``, read
+``list_prospects(offset, limit)`` (the rows of ``list_prospects``, read
 with a deferred join so deep pages stay fast), and kept in a small
 least-recently-used page cache. So
 the table scrolls through a million prospects while holding a few thousand
@@ -170,7 +170,7 @@ class ProspectTableModel(QAbstractTableModel):
         page_no, offset = divmod(row, self._page_size)
         page = self._pages.get(page_no)
         if page is None:
-            page = prospect_service.list_prospect_page(
+            page = prospect_service.list_prospects(
                 self._ctx, self._query, offset=page_no * self._page_size, limit=self._page_size
             )
             self._pages[page_no] = page

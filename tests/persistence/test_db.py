@@ -170,3 +170,29 @@ def test_read_only_database_gives_a_clear_message(db_path):
     with pytest.raises(DatabaseError, match="read-only.*nothing was saved"):
         P.create_prospect(ctx, ProspectInput(first_name="A", last_name="B", email="a@b.org"))
     assert P.count_prospects(ctx) == 0
+
+
+@pytest.mark.parametrize("url", ["nosuchdb://x/y", "://x"])
+def test_unusable_urls_are_clear_errors(url):
+    with pytest.raises(DatabaseError, match="not a database path or URL|No database driver"):
+        open_database(url)
+
+
+def test_sqlite_file_uri_is_understood(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "crm.db"
+    open_database(path).dispose()
+    db = open_database(f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert db.path == path
+    assert P.count_prospects(Context(db, "x")) == 0
+    assert not (tmp_path / "file:").exists()
+    with pytest.raises(DatabaseError, match="no database file"):
+        open_database(f"sqlite:///file:{tmp_path / 'missing.db'}?mode=ro&uri=true")
+
+
+def test_c1_controls_and_lone_surrogates_are_refused():
+    from crm_desktop.domain.validation import clean_text
+
+    for bad in ("a\x85b", "a\x9bb", "a\ud800b"):
+        with pytest.raises(ValueError, match="control characters"):
+            clean_text(bad, max_len=10)
