@@ -7,6 +7,7 @@ cancelled or failed run leaves nothing behind.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Callable
@@ -17,10 +18,21 @@ from faker import Faker
 from faker.providers.person.en_GB import Provider as _person
 from sqlalchemy import insert, select
 
-from ..domain.enums import JOB_ROLES, ContactKind, DataSource, SchoolPhase, Stage
-from ..domain.models import Correspondence, Interest, Prospect, ProspectInterest, School
+from ..domain.enums import JOB_ROLES, Channel, ContactKind, DataSource, SchoolPhase, Stage
+from ..domain.models import (
+    ChannelPermission,
+    ConsentEvent,
+    Correspondence,
+    Interest,
+    LIAssessment,
+    Prospect,
+    ProspectInterest,
+    School,
+    Suppression,
+)
 from ..errors import Cancelled
 from .context import Context
+from .suppression import Hasher
 
 MAX_DEMO_PROSPECTS = 2_000_000
 CHUNK = 5_000
@@ -200,6 +212,87 @@ _SUMMARIES = (
 )
 
 
+_DEMO_LIA = {
+    "name": "School leaders: product updates (demo)",
+    "purpose": "Tell school leaders and staff about services that support their role.",
+    "necessity": "Schools expect suppliers to contact relevant staff at work addresses; "
+    "there is no less intrusive way to reach them.",
+    "balancing": "Work addresses only, messages relevant to the role, an opt-out in every "
+    "message; individual (personal) addresses need consent instead.",
+}
+
+
+def _demo_basis(rng: random.Random, assessment_id: int) -> dict:
+    r = rng.random()
+    # Every row gets every key: executemany takes its columns from the first.
+    if r < 0.55:
+        return {"lawful_basis": "legitimate-interest", "li_assessment_id": assessment_id}
+    return {"lawful_basis": "consent" if r < 0.75 else "none", "li_assessment_id": None}
+
+
+def _demo_permissions(conn, rng, ctx, ids, rows, hasher, *, created_at) -> None:
+    """Consents with evidence, some opt-outs and objections, with ledger and suppression."""
+    perms, events, suppressed = [], [], []
+    for pid, row in zip(ids, rows, strict=True):
+        r = rng.random()
+        if row["lawful_basis"] == "consent" or (r < 0.1 and row["email"]):
+            when = row["created_at"]
+            perms.append({
+                "prospect_id": pid, "channel": "email", "consent": True, "consent_at": when,
+                "consent_method": "web-form", "consent_policy_version": "2025-09",
+                "consent_wording": "Ticked: 'Email me news about products for my school'",
+                "consent_given_by": f"{row['first_name']} {row['last_name']}",
+                "consent_recorded_by": row["owner"],
+            })  # fmt: skip
+            events.append(("consent-granted", "email", pid, when, {"method": "web-form"}))
+        elif r > 0.97:
+            objected = r > 0.99
+            for channel in Channel if objected else (Channel.EMAIL,):
+                perms.append({
+                    "prospect_id": pid, "channel": channel.value, "consent": False,
+                    "opted_out_at": created_at,
+                    "opt_out_source": "email-tool" if not objected else "phone",
+                    "opt_out_reason": "Objected to direct marketing" if objected else None,
+                })  # fmt: skip
+            events.append(("objected" if objected else "opted-out", None if objected else "email",
+                           pid, created_at, {"source": "demo"}))  # fmt: skip
+            channel = "all" if objected else "email"
+            for kind, address in (("email", row["email"]), ("phone", row["phone"])):
+                if address and (objected or kind == "email"):
+                    suppressed.append({
+                        "kind": kind, "digest": hasher(address), "channel": channel,
+                        "reason": "objection" if objected else "email-tool",
+                        "source": f"prospect #{pid}", "created_by": ctx.user,
+                        "created_at": created_at,
+                    })  # fmt: skip
+    if perms:
+        # executemany needs every column in every row.
+        blank = {c.name: None for c in ChannelPermission.__table__.columns}
+        conn.execute(insert(ChannelPermission.__table__), [{**blank, **p} for p in perms])
+    if events:
+        conn.execute(
+            insert(ConsentEvent.__table__),
+            [
+                {"prospect_id": pid, "action": action, "channel": channel,
+                 "details": json.dumps(details), "recorded_by": ctx.user, "recorded_at": when}
+                for action, channel, pid, when, details in events
+            ],
+        )  # fmt: skip
+    if suppressed:
+        # Shared school switchboards can repeat within a batch or across batches.
+        unique = {(s["digest"], s["channel"]): s for s in suppressed}
+        existing = set(
+            conn.execute(
+                select(Suppression.digest, Suppression.channel).where(
+                    Suppression.digest.in_([d for d, _ in unique])
+                )
+            ).all()
+        )
+        fresh = [s for key, s in unique.items() if key not in existing]
+        if fresh:
+            conn.execute(insert(Suppression.__table__), fresh)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower().replace("'s", "s"))
 
@@ -221,6 +314,7 @@ def generate_demo(
     fake.seed_instance(rng.randrange(2**32))
     today = today or date.today()
     now = datetime.combine(today, time(17, 0), tzinfo=UTC)
+    midnight = datetime.combine(today, time(0, 0), tzinfo=UTC)
     n_schools = max(3, min(prospects // 6, 25_000))
     total = n_schools + prospects
     done = 0
@@ -295,6 +389,16 @@ def generate_demo(
             school_ids.extend(result.scalars())
             step(len(batch))
 
+        # -- a legitimate-interest assessment most demo prospects rely on
+        assessment_id = session.scalar(
+            select(LIAssessment.id).where(LIAssessment.name_key == _DEMO_LIA["name"].lower())
+        ) or conn.execute(
+            insert(LIAssessment.__table__).returning(LIAssessment.id),
+            {**_DEMO_LIA, "name_key": _DEMO_LIA["name"].lower(), "created_by": ctx.user,
+             "created_at": now},
+        ).scalar_one()  # fmt: skip
+        hasher = Hasher(session)
+
         # -- prospects, their interests and correspondence, chunk by chunk
         contacts = 0
         for start in range(0, prospects, CHUNK):
@@ -320,16 +424,13 @@ def generate_demo(
                     phone = f"+447700900{rng.randrange(1000):03d}"
                 elif r < 0.7:
                     phone = school_rows[k]["phone"]
-                created = now - timedelta(days=rng.randrange(30, 1100), minutes=rng.randrange(1440))
+                # Office hours (08:00-17:30) on past days.
+                age = rng.randrange(30, 1100)
+                created = midnight - timedelta(days=age, minutes=-rng.randrange(480, 1050))
                 history = sorted(
-                    (
-                        created
-                        + timedelta(
-                            days=rng.randrange(0, max(1, (now - created).days)),
-                            minutes=rng.randrange(480, 1080),
-                        )
-                        for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4, 5)))
-                    ),
+                    midnight
+                    - timedelta(days=rng.randrange(1, age + 1), minutes=-rng.randrange(480, 1050))
+                    for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4, 5)))
                 )
                 follow = None
                 if history and rng.random() < 0.35:
@@ -355,6 +456,7 @@ def generate_demo(
                         "created_at": created,
                         "updated_at": created,
                         "version": 1,
+                        **_demo_basis(rng, assessment_id),
                     }
                 )
                 extras.append((history, follow, rng.sample(interests, rng.choice((0, 1, 1, 2, 3)))))
@@ -384,6 +486,7 @@ def generate_demo(
                             "created_at": when,
                         }
                     )
+            _demo_permissions(conn, rng, ctx, ids, p_rows, hasher, created_at=now)
             if link_rows:
                 conn.execute(insert(ProspectInterest.__table__), link_rows)
             if c_rows:

@@ -69,3 +69,26 @@ def test_cancel_leaves_nothing_and_progress_reaches_total(ctx):
 def test_demo_size_is_bounded(ctx, n):
     with pytest.raises(ValueError, match="from 1 to 2,000,000"):
         generate_demo(ctx, n)
+
+
+def test_demo_permissions_are_a_realistic_mix(ctx):
+    from crm_desktop.services import exports as E
+    from crm_desktop.services import marketing as M
+
+    generate_demo(ctx, 400, seed=4, today=date(2026, 6, 1))
+    preview = E.preview_export(ctx, E.ExportRequest("email", "Demo"))
+    assert 100 < len(preview.included) < 400
+    for reason in ("no-lawful-basis", "individual-without-consent", "opted-out", "suppressed"):
+        assert preview.counts.get(reason), reason
+    # Every opted-out demo person is on the suppression list, as the services would do.
+    opted = [c for c in preview.excluded if "opted-out" in c.reasons]
+    assert all("suppressed" in c.reasons for c in opted)
+    consented = (
+        next(c for c in preview.included if c.email and "gmail" in c.email)
+        if any(c.email and "gmail" in c.email for c in preview.included)
+        else preview.included[0]
+    )
+    view = M.marketing_view(ctx, consented.prospect_id)
+    assert view.lawful_basis in ("consent", "legitimate-interest")
+    if view.lawful_basis == "legitimate-interest":
+        assert view.li_assessment_name
