@@ -94,6 +94,17 @@ def main(argv: list[str] | None = None) -> int:
             "open follow-ups (all)": lambda: C.list_followups(ctx),
             "one prospect's timeline": lambda: C.list_correspondence(ctx, some_id),
         }
+        from crm_desktop.services import exports as E
+
+        out = Path(tmp) / "campaign.csv"
+        export = timed(lambda: E.run_export(ctx, E.ExportRequest("email", "Bench"), out))
+        per_row = export / n
+        print(
+            f"email export over {n:,} prospects (decide, write, record): {export:.2f} s "
+            f"({per_row * 1e6:.0f} us a prospect; {per_row / (load_floor / n):.0f}x the raw "
+            "insert floor per row)"
+        )
+
         print(f"\nfloor: primary-key lookup {floor * 1e3:.2f} ms (median of {args.repeat * 3})")
         print(f"{'query':34} {'median ms':>10} {'x floor':>9}")
         for name, func in cases.items():

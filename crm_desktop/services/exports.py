@@ -17,7 +17,13 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
-from ..domain.eligibility import ChannelState, Exclusion, MarketingFacts, exclusion_reasons
+from ..domain.eligibility import (
+    ChannelState,
+    Exclusion,
+    MarketingFacts,
+    channel_address_kinds,
+    exclusion_reasons,
+)
 from ..domain.enums import Channel, LawfulBasis, SchoolPhase, Stage
 from ..domain.models import (
     ChannelPermission,
@@ -147,7 +153,8 @@ def _check(request: ExportRequest) -> tuple[Channel, str, str | None]:
 
 def _candidates_stmt(f: ExportFilters):
     stmt = (
-        select(Prospect, School.name)
+        # Plain columns, not ORM objects: an export reads every prospect.
+        select(*(Prospect.__table__.c), School.name.label("school_name"))
         .outerjoin(School, School.id == Prospect.school_id)
         .order_by(Prospect.id)
     )
@@ -190,6 +197,7 @@ def _evaluate(
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     hasher = suppression.Hasher(session)
     suppressed = suppression.all_suppressed(session)
+    kinds = channel_address_kinds(channel)
     done = 0
     last_id = 0
     while True:
@@ -198,14 +206,17 @@ def _evaluate(
         rows = session.execute(stmt.where(Prospect.id > last_id).limit(BATCH)).all()
         if not rows:
             break
-        ids = [p.id for p, _ in rows]
+        ids = [p.id for p in rows]
         last_id = ids[-1]
         perms: dict[int, dict[Channel, ChannelState]] = {}
-        for r in session.scalars(
-            select(ChannelPermission).where(ChannelPermission.prospect_id.in_(ids))
+        cp = ChannelPermission.__table__.c
+        for pid, ch, consent, opted_out_at in session.execute(
+            select(cp.prospect_id, cp.channel, cp.consent, cp.opted_out_at).where(
+                cp.prospect_id.in_(ids)
+            )
         ):
-            perms.setdefault(r.prospect_id, {})[Channel(r.channel)] = ChannelState(
-                consent=r.consent, opted_out=r.opted_out_at is not None
+            perms.setdefault(pid, {})[Channel(ch)] = ChannelState(
+                consent=consent, opted_out=opted_out_at is not None
             )
         interests: dict[int, list[str]] = {}
         if request.personalised:
@@ -216,8 +227,10 @@ def _evaluate(
                 .order_by(Interest.name_key)
             ):
                 interests.setdefault(pid, []).append(name)
-        for p, school_name in rows:
-            email_digest, phone_digest = hasher(p.email), hasher(p.phone)
+        for p in rows:
+            # Hash only the addresses this channel uses (hashing is the hot spot).
+            email_digest = hasher(p.email) if "email" in kinds else None
+            phone_digest = hasher(p.phone) if "phone" in kinds else None
             facts = MarketingFacts(
                 email=p.email,
                 phone=p.phone,
@@ -238,7 +251,7 @@ def _evaluate(
                 last_name=p.last_name,
                 email=p.email,
                 phone=p.phone,
-                school_name=school_name,
+                school_name=p.school_name,
                 role=p.role,
                 stage=p.stage,
                 interests=interests.get(p.id, []),
@@ -330,12 +343,10 @@ def run_export(
     path = Path(out)
     counts = {e.value: 0 for e in Exclusion}
     members: dict[int, int] = {}  # prospect id -> version when decided
-    member_digests: set[str] = set()
     excluded = 0
     with atomic_output(path) as tmp:
         with ctx.db.read() as session:
             last_suppression = session.scalar(select(func.max(Suppression.id))) or 0
-            hasher = suppression.Hasher(session)
 
             def rows():
                 nonlocal excluded
@@ -346,13 +357,12 @@ def run_export(
                             counts[r] += 1
                         continue
                     members[c.prospect_id] = c.version
-                    member_digests.update(d for d in map(hasher, (c.email, c.phone)) if d)
                     yield _row(request, channel, c, campaign)
 
             write_table_to(tmp, request.format, columns_for(request, channel), rows())
         digest = sha256_of(tmp)
         with ctx.db.transaction() as session:
-            _check_unchanged(session, members, member_digests, last_suppression)
+            _check_unchanged(session, members, last_suppression)
             run = ExportRun(
                 created_by=ctx.user,
                 created_at=utcnow(),
@@ -383,9 +393,7 @@ def run_export(
     return record
 
 
-def _check_unchanged(
-    session: Session, members: dict[int, int], digests: set[str], last_suppression: int
-) -> None:
+def _check_unchanged(session: Session, members: dict[int, int], last_suppression: int) -> None:
     ids = list(members)
     for start in range(0, len(ids), 5_000):
         chunk = ids[start : start + 5_000]
@@ -404,12 +412,26 @@ def _check_unchanged(
                 "A person on this list was deleted while it was being exported. "
                 "Nothing was written; run the export again."
             )
-    new = session.scalars(select(Suppression.digest).where(Suppression.id > last_suppression))
-    if digests.intersection(new):
+    new = set(session.scalars(select(Suppression.digest).where(Suppression.id > last_suppression)))
+    if new and _member_digests(session, ids) & new:
         raise ConflictError(
             "An address on this list was suppressed while it was being exported. "
             "Nothing was written; run the export again."
         )
+
+
+def _member_digests(session: Session, ids: list[int]) -> set[str]:
+    """Hashes of the members' addresses (only needed when the list changed meanwhile)."""
+    hasher = suppression.Hasher(session)
+    digests: set[str] = set()
+    for start in range(0, len(ids), 5_000):
+        for email, phone in session.execute(
+            select(Prospect.email, Prospect.phone).where(
+                Prospect.id.in_(ids[start : start + 5_000])
+            )
+        ):
+            digests.update(d for d in (hasher(email), hasher(phone)) if d)
+    return digests
 
 
 def _record(run: ExportRun) -> ExportRecord:

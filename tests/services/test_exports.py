@@ -262,3 +262,28 @@ def test_unsubscribe_sync_of_a_bad_file_changes_nothing(ctx, tmp_path):
     with pytest.raises(UnsubscribeFileError):
         import_unsubscribes(ctx, path)
     assert M.exclusions_for(ctx, pid, "email") == []
+
+
+def test_address_suppressed_during_export_aborts_it(ctx, tmp_path, monkeypatch):
+    from crm_desktop.services import suppression as S
+
+    add(ctx, 1)
+    add(ctx, 2)
+    real = E.write_table_to
+
+    def suppress_midway(*args, **kw):
+        real(*args, **kw)
+        S.suppress(ctx, "p2@oak.sch.uk")  # marketing adds an address meanwhile
+
+    monkeypatch.setattr(E, "write_table_to", suppress_midway)
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "x.csv"
+    with pytest.raises(ConflictError, match="suppressed while it was being exported"):
+        E.run_export(ctx, E.ExportRequest("email", "x"), out)
+    assert os.listdir(out.parent) == []
+    # An unrelated address suppressed meanwhile does not abort it.
+    monkeypatch.setattr(
+        E, "write_table_to", lambda *a, **k: (real(*a, **k), S.suppress(ctx, "other@x.org"))
+    )
+    record = E.run_export(ctx, E.ExportRequest("email", "x"), out)
+    assert record.included == 1
