@@ -25,14 +25,48 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 
+# Set by .ci/run (scripts/pg-test-server): service tests then run against a
+# real PostgreSQL server as well as SQLite.
+POSTGRES_URL = os.environ.get("CRM_TEST_POSTGRES_URL")
+
+
+def pytest_generate_tests(metafunc):
+    """Run every test that uses the ``db`` fixture on each backend.
+
+    Tests that also want ``db_path`` look at the SQLite file itself, and
+    tests marked ``sqlite_only`` check SQLite's own behaviour: they run on
+    SQLite only.
+    """
+    if "backend" in metafunc.fixturenames:
+        backends = ["sqlite"]
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only")
+        if POSTGRES_URL and "db_path" not in metafunc.fixturenames and not sqlite_only:
+            backends.append("postgresql")
+        metafunc.parametrize("backend", backends)
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
 @pytest.fixture
 def db_path(tmp_path) -> Path:
     return tmp_path / "crm.db"
 
 
 @pytest.fixture
-def db(db_path):
-    database = open_database(db_path)
+def db(backend, tmp_path):
+    if backend == "postgresql":
+        _reset_postgres(POSTGRES_URL)
+        database = open_database(POSTGRES_URL)
+    else:
+        database = open_database(tmp_path / "crm.db")
     yield database
     database.dispose()
 

@@ -2,7 +2,9 @@
 
 SQLite uses the FTS5 index that migration 0002 keeps in step with triggers;
 every word typed must prefix-match a word of the name, email or school.
-Other databases get the same meaning from LIKE over the same columns.
+PostgreSQL gets the same meaning (every word a prefix of a word) from
+case-insensitive regular expressions over the same columns; it does not
+fold accents as FTS5 does.
 """
 
 from __future__ import annotations
@@ -41,15 +43,17 @@ def prospect_search_condition(dialect: str, query: str | None) -> ColumnElement[
             bindparam("fts", fts_match_expression(terms))
         )
         return Prospect.id.in_(ids)
-    name = func.lower(Prospect.first_name + literal(" ") + Prospect.last_name)
+    # PostgreSQL: the same word-prefix meaning with \m (start of a word).
+    # Terms are word characters only, so they need no escaping in a regex.
+    name = Prospect.first_name + literal(" ") + Prospect.last_name
     parts = []
     for term in terms:
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = r"\m" + term
         parts.append(
             or_(
-                name.like(pattern, escape="\\"),
-                func.coalesce(Prospect.email_key, "").like(pattern, escape="\\"),
-                func.coalesce(School.name_key, "").like(pattern, escape="\\"),
+                name.op("~*")(pattern),
+                func.coalesce(Prospect.email_key, "").op("~*")(pattern),
+                func.coalesce(School.name, "").op("~*")(pattern),
             )
         )
     return and_(*parts)

@@ -15,6 +15,7 @@ from crm_desktop.services import Context
 from crm_desktop.services import prospects as P
 
 
+@pytest.mark.sqlite_only
 def test_every_connection_gets_the_pragmas(db):
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -41,21 +42,22 @@ def test_new_database_file_is_owner_only(db_path):
 def test_migrations_match_the_models(db):
     with db.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-        # SQLite reflection drops ON DELETE from a column-level REFERENCES
-        # (migration 0003 has to add li_assessment_id that way); check it
-        # directly instead.
-        fks = conn.exec_driver_sql("PRAGMA foreign_key_list(prospect)").all()
-        assert ("li_assessment", "li_assessment_id", "SET NULL") in {
-            (f[2], f[3], f[6]) for f in fks
-        }
-        diffs = [
-            d
-            for d in diffs
-            if not (
-                d[0] in ("add_fk", "remove_fk")
-                and [c.name for c in d[1].columns] == ["li_assessment_id"]
-            )
-        ]
+        if db.is_sqlite:
+            # SQLite reflection drops ON DELETE from a column-level REFERENCES
+            # (migration 0003 has to add li_assessment_id that way); check it
+            # directly instead.
+            fks = conn.exec_driver_sql("PRAGMA foreign_key_list(prospect)").all()
+            assert ("li_assessment", "li_assessment_id", "SET NULL") in {
+                (f[2], f[3], f[6]) for f in fks
+            }
+            diffs = [
+                d
+                for d in diffs
+                if not (
+                    d[0] in ("add_fk", "remove_fk")
+                    and [c.name for c in d[1].columns] == ["li_assessment_id"]
+                )
+            ]
     # The FTS5 index (and its shadow tables) are migration-only by design.
     diffs = [
         d for d in diffs if not (d[0] == "remove_table" and d[1].name.startswith("prospect_fts"))

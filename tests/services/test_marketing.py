@@ -224,3 +224,14 @@ def test_ledger_details_are_json(ctx):
             0
         ]
     assert json.loads(raw)["reason"] == 'He said "stop" — 停止'
+
+
+def test_manual_suppression_outlives_a_later_opt_in(ctx):
+    """Found by the export property test: the stronger reason must win."""
+    pid = add(ctx)
+    M.opt_out(ctx, pid, "all")
+    assert S.suppress(ctx, "jane@oak.sch.uk") is False  # already (as an opt-out)
+    M.grant_consent(ctx, pid, "email", EVIDENCE)
+    entries = [(e.channel, e.reason) for e in S.lookup(ctx, "jane@oak.sch.uk")]
+    assert entries == [("all", "manual"), ("online", "opt-out")]
+    assert "suppressed" in [e.value for e in M.exclusions_for(ctx, pid, "email")]
