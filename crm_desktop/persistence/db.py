@@ -13,6 +13,7 @@ import contextlib
 import functools
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -64,9 +65,27 @@ def _set_sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+BEGIN_RETRIES = 5
+
+
 def _begin(conn) -> None:
-    immediate = conn.get_execution_options().get("crm_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    """BEGIN, or BEGIN IMMEDIATE for writes, retried a bounded number of times.
+
+    A writer takes the write lock at the start of its transaction, so it
+    either gets it (after waiting up to the busy timeout) or fails before it
+    has done anything; then it is safe to try again.
+    """
+    if not conn.get_execution_options().get("crm_write", False):
+        conn.exec_driver_sql("BEGIN")
+        return
+    for attempt in range(BEGIN_RETRIES):
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc).lower() or attempt == BEGIN_RETRIES - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
 
 
 def friendly_db_error(exc: BaseException, where: str = "") -> DatabaseError:
@@ -223,31 +242,6 @@ def _check_sqlite_file(path: Path, *, create: bool = True) -> None:
             raise DatabaseError(f"Cannot create the database file {path}: {exc.strerror}.") from exc
 
 
-def backup_sqlite_file(source: Path, dest: Path) -> Path:
-    """Consistent copy with the online backup API, then verify it."""
-    tmp = dest.with_name(dest.name + ".part")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    try:
-        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-        os.close(fd)
-        dst = sqlite3.connect(tmp)
-        try:
-            src.backup(dst)
-            ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
-            dst.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    if ok != "ok":
-        tmp.unlink(missing_ok=True)
-        raise DatabaseError(f"The backup copy of {source} failed its integrity check: {ok}")
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, dest)
-    return dest
-
-
 def _migrate(db: Database) -> None:
     head = head_revision()
     known = _known_revisions()
@@ -267,6 +261,8 @@ def _migrate(db: Database) -> None:
     if current == head:
         return
     if current is not None and db.path is not None:
+        from .backup import backup_sqlite_file
+
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         backup_sqlite_file(db.path, db.path.with_name(f"{db.path.name}.pre-{head}-{stamp}.bak"))
     with db.write_engine.begin() as conn:
