@@ -36,3 +36,11 @@ class NotACrmDatabaseError(DatabaseError):
 
 class Cancelled(CrmError):
     """A long operation was cancelled by the user; nothing was saved."""
+
+
+class NotPermittedError(CrmError):
+    """The signed-in user's role may not do this."""
+
+
+class SignInError(CrmError):
+    """Wrong user name or password, a locked account, or too many attempts."""

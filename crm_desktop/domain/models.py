@@ -249,3 +249,49 @@ class ExportMember(SQLModel, table=True):
     )
     # No foreign key: the record of an export outlives a deleted prospect.
     prospect_id: int = Field(primary_key=True)
+
+
+class User(SQLModel, table=True):
+    """Someone who uses this database. Never deleted: deactivated (history stays)."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=MAX_NAME, unique=True)  # lower-case
+    display_name: str = Field(max_length=MAX_TEXT)
+    role: str = Field(max_length=20)
+    # argon2id (PHC string); None until the user sets a password.
+    password_hash: str | None = Field(default=None, max_length=500)
+    active: bool = Field(default=True)
+    failed_attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only, hash-chained record of changes and sign-ins.
+
+    ``hash`` covers the entry's fields, the hashes of its values
+    (``value_hashes``) and the previous entry's hash. The values themselves
+    (``values``) sit beside the chain, so erasure can redact them without
+    breaking verification.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=MAX_NAME)
+    action: str = Field(max_length=60)
+    entity: str = Field(max_length=40)
+    entity_id: str | None = Field(default=None, max_length=100)
+    reason: str | None = Field(default=None, max_length=MAX_NOTE)
+    values: str = Field(default="{}", max_length=1_000_000)  # JSON, redactable
+    value_hashes: str = Field(default="{}", max_length=1_000_000)  # JSON, chained
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)

@@ -58,6 +58,8 @@ _FIELD_LABELS = {
     "subject": "Subject",
     "summary": "Summary",
     "follow_up_on": "Follow-up date",
+    "username": "User name",
+    "password": "Password",
 }
 
 
@@ -89,8 +91,11 @@ class _Collector:
 # ---------------------------------------------------------------- text rules
 
 # C0 and C1 controls (tab/LF/CR are judged separately), line/paragraph
-# separators, and lone surrogates (not text at all).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# separators, lone surrogates and the noncharacters U+FFFE/U+FFFF (not text
+# at all; XML, and so XLSX, cannot hold them).
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]"
+)
 
 
 def clean_text(

@@ -20,6 +20,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # follows the plus), and SMS tools need it exactly as it is.
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 FORMATS = ("csv", "mailchimp", "xlsx")
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def neutralise(value: object) -> str:
@@ -80,7 +81,9 @@ def _write_xlsx(tmp: Path, header, rows, on_row) -> None:
     def cells(values):
         out = []
         for v in values:
-            cell = WriteOnlyCell(ws, value=neutralise(v))
+            # XML cannot hold some characters; never let one spoil the file.
+            text = _XML_ILLEGAL.sub("\ufffd", neutralise(v))
+            cell = WriteOnlyCell(ws, value=text)
             cell.data_type = "s"  # always a string: never a formula
             out.append(cell)
         return out

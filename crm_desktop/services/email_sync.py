@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from ..domain.eligibility import ALL
 from ..domain.enums import Channel, OptOutSource
 from ..domain.models import ChannelPermission, Prospect
 from ..domain.suppression import canonical_address
@@ -75,12 +76,13 @@ def import_unsubscribes(
             seen.add(key)
             p = session.scalars(select(Prospect).where(Prospect.email_key == key)).first()
             if p is None:
-                if suppression.add_entry(
-                    session, ctx, email, Channel.EMAIL.value, "email-tool", reason
-                ):
-                    report.new += 1
-                else:
+                if suppression.channels_suppressed(session, email) & {ALL, Channel.EMAIL.value}:
                     report.already_suppressed += 1
+                else:
+                    suppression.add_entry(
+                        session, ctx, email, Channel.EMAIL.value, "email-tool", reason
+                    )
+                    report.new += 1
                 continue
             perm = session.get(ChannelPermission, (p.id, Channel.EMAIL.value))
             if perm is not None and perm.opted_out_at is not None:

@@ -287,3 +287,14 @@ def test_address_suppressed_during_export_aborts_it(ctx, tmp_path, monkeypatch):
     )
     record = E.run_export(ctx, E.ExportRequest("email", "x"), out)
     assert record.included == 1
+
+
+def test_unsubscribe_of_an_address_suppressed_for_all_counts_as_already(ctx, tmp_path):
+    from crm_desktop.services import suppression as S
+
+    S.suppress(ctx, "gone@x.org")
+    path = tmp_path / "u.txt"
+    path.write_text("gone@x.org\n")
+    report = import_unsubscribes(ctx, path)
+    assert (report.new, report.already_suppressed) == (0, 1)
+    assert [e.channel for e in S.lookup(ctx, "gone@x.org")] == ["all"]

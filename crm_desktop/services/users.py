@@ -1,0 +1,279 @@
+"""Users, roles and signing in.
+
+A new database starts in single-user mode: its owner (named after the
+operating-system account) is admin and no password is asked. The owner must
+set a password before a second user can be added; from then on everyone
+signs in. Passwords are hashed with argon2id (at least OWASP's minimum
+parameters; re-hashed on sign-in when the parameters change). Repeated
+failures earn a growing delay and then a temporary lock. Every sign-in and
+failure goes into the audit trail; a password never does.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from ..domain.models import User
+from ..domain.roles import Action, Role
+from ..domain.types import utcnow
+from ..domain.validation import ValidationError
+from ..errors import CrmError, DuplicateError, NotFoundError, SignInError
+from ..persistence.db import Database
+from . import audit
+from .context import Context, os_user
+from .views import _Jsonable
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 1024
+LOCK_AFTER = 5  # failures in a row
+LOCK_FOR = timedelta(minutes=15)
+# argon2id at or above OWASP's minimum (m=19 MiB, t=2, p=1): RFC 9106's
+# second recommendation, argon2-cffi's default.
+HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4)
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+BAD_SIGN_IN = "Unknown user name or wrong password."
+
+
+@dataclass(frozen=True)
+class UserView(_Jsonable):
+    username: str
+    display_name: str
+    role: str
+    active: bool
+    has_password: bool
+    locked_until: datetime | None
+    last_sign_in_at: datetime | None
+    created_at: datetime
+
+
+def _view(u: User) -> UserView:
+    return UserView(
+        u.username, u.display_name, u.role, u.active, u.password_hash is not None,
+        u.locked_until, u.last_sign_in_at, u.created_at,
+    )  # fmt: skip
+
+
+def normalise_username(name: str) -> str:
+    text = (name or "").strip().lower()
+    if not _USERNAME.match(text):
+        raise ValidationError(
+            {"username": "use 1-64 lower-case letters, digits, '.', '_' or '-' (e.g. jane.smith)"}
+        )
+    return text
+
+
+def check_password(password: str, username: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise ValidationError({"password": f"must be at least {MIN_PASSWORD} characters"})
+    if len(password) > MAX_PASSWORD:
+        raise ValidationError({"password": f"must be at most {MAX_PASSWORD} characters"})
+    if password.strip().lower() == username.lower():
+        raise ValidationError({"password": "must not be the user name"})
+
+
+def _count_active(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User).where(User.active)) or 0
+
+
+def ensure_owner(db: Database) -> None:
+    """Make the owner (an admin without a password) if the database has no users."""
+    with db.transaction() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return
+        name = os_user().lower()
+        try:
+            name = normalise_username(name)
+        except ValidationError:
+            name = "owner"
+        session.add(
+            User(username=name, display_name=os_user(), role=Role.ADMIN.value, created_at=utcnow())
+        )
+        session.flush()
+        audit.record(session, name, "user.created", "user", name, {"role": "admin"},
+                     reason="owner of a new database")  # fmt: skip
+
+
+def sign_in_required(db: Database) -> bool:
+    """True once the database has more than one active user."""
+    ensure_owner(db)
+    with db.read() as session:
+        return _count_active(session) > 1
+
+
+def single_user_context(db: Database) -> Context:
+    """The owner's context in single-user mode."""
+    ensure_owner(db)
+    with db.read() as session:
+        users = session.scalars(select(User).where(User.active)).all()
+        if len(users) != 1:
+            raise SignInError("This database has several users: sign in.")
+        return Context(db, user=users[0].username, role=Role(users[0].role))
+
+
+def sign_in(db: Database, username: str, password: str, *, now: datetime | None = None) -> Context:
+    """Check a user name and password; return the signed-in context."""
+    ensure_owner(db)
+    now = now or utcnow()
+    key = (username or "").strip().lower()
+    with db.transaction() as session:
+        user = session.scalars(select(User).where(User.username == key)).first()
+        if user is None or not user.active or user.password_hash is None:
+            audit.record(session, key[:100] or "?", "sign-in.failed", "user", key[:100],
+                         reason="unknown, inactive or without a password")  # fmt: skip
+            raise_after = SignInError(BAD_SIGN_IN)
+        elif user.locked_until and user.locked_until > now:
+            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+            audit.record(session, key, "sign-in.refused", "user", key, reason="locked")
+            raise_after = SignInError(
+                f"This account is locked after {LOCK_AFTER} failed attempts; "
+                f"try again in {minutes} minute{'s' if minutes != 1 else ''}."
+            )
+        elif user.next_attempt_at and user.next_attempt_at > now:
+            seconds = math.ceil((user.next_attempt_at - now).total_seconds())
+            raise_after = SignInError(f"Too many attempts: wait {seconds} seconds and try again.")
+        else:
+            try:
+                HASHER.verify(user.password_hash, password or "")
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                user.failed_attempts += 1
+                if user.failed_attempts >= LOCK_AFTER:
+                    user.locked_until = now + LOCK_FOR
+                    user.failed_attempts = 0
+                    user.next_attempt_at = None
+                else:
+                    # 1, 2, 4, 8 seconds before the next try is even looked at.
+                    user.next_attempt_at = now + timedelta(seconds=2 ** (user.failed_attempts - 1))
+                audit.record(session, key, "sign-in.failed", "user", key,
+                             reason="wrong password")  # fmt: skip
+                raise_after = SignInError(BAD_SIGN_IN)
+            else:
+                if HASHER.check_needs_rehash(user.password_hash):
+                    user.password_hash = HASHER.hash(password)
+                user.failed_attempts = 0
+                user.next_attempt_at = user.locked_until = None
+                user.last_sign_in_at = now
+                audit.record(session, key, "sign-in", "user", key)
+                return Context(db, user=user.username, role=Role(user.role))
+    # Outside the transaction: the failure itself is recorded, then refused.
+    raise raise_after
+
+
+def list_users(ctx: Context) -> list[UserView]:
+    ctx.require(Action.MANAGE_USERS)
+    with ctx.db.read() as session:
+        return [_view(u) for u in session.scalars(select(User).order_by(User.username))]
+
+
+def _load(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise NotFoundError(f"No user called '{username}'.")
+    return user
+
+
+def add_user(
+    ctx: Context, username: str, role: str, password: str, *, display_name: str | None = None
+) -> UserView:
+    """Add a user. The first extra user needs the owner to have a password."""
+    ctx.require(Action.MANAGE_USERS)
+    name = normalise_username(username)
+    chosen = Role.parse(role)
+    check_password(password, name)
+    with ctx.db.transaction() as session:
+        me = _load(session, ctx.user)
+        if me.password_hash is None:
+            raise CrmError(
+                "Set your own password first (crm user passwd): once a second user exists, "
+                "everyone signs in."
+            )
+        if session.scalar(select(User.id).where(User.username == name)):
+            raise DuplicateError(f"There is already a user called '{name}'.")
+        user = User(
+            username=name,
+            display_name=(display_name or name).strip()[:200] or name,
+            role=chosen.value,
+            password_hash=HASHER.hash(password),
+            created_at=utcnow(),
+            password_changed_at=utcnow(),
+        )
+        session.add(user)
+        session.flush()
+        audit.record(session, ctx.user, "user.created", "user", name, {"role": chosen.value})
+        return _view(user)
+
+
+def change_password(ctx: Context, new_password: str, *, old_password: str | None = None) -> None:
+    """Change your own password (the old one is needed once there is one)."""
+    check_password(new_password, ctx.user)
+    with ctx.db.transaction() as session:
+        me = _load(session, ctx.user)
+        if me.password_hash is not None:
+            try:
+                HASHER.verify(me.password_hash, old_password or "")
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                raise SignInError("Your current password is not correct.") from None
+        me.password_hash = HASHER.hash(new_password)
+        me.password_changed_at = utcnow()
+        me.version += 1
+        audit.record(session, ctx.user, "user.password-changed", "user", me.username)
+
+
+def reset_password(ctx: Context, username: str, new_password: str) -> None:
+    """An admin sets someone else's password (and unlocks them)."""
+    ctx.require(Action.MANAGE_USERS)
+    with ctx.db.transaction() as session:
+        user = _load(session, username)
+        check_password(new_password, user.username)
+        user.password_hash = HASHER.hash(new_password)
+        user.password_changed_at = utcnow()
+        user.failed_attempts = 0
+        user.locked_until = user.next_attempt_at = None
+        user.version += 1
+        audit.record(session, ctx.user, "user.password-reset", "user", user.username)
+
+
+def set_role(ctx: Context, username: str, role: str) -> UserView:
+    ctx.require(Action.MANAGE_USERS)
+    chosen = Role.parse(role)
+    with ctx.db.transaction() as session:
+        user = _load(session, username)
+        if user.role == Role.ADMIN.value and chosen is not Role.ADMIN:
+            _keep_an_admin(session, user)
+        old, user.role = user.role, chosen.value
+        user.version += 1
+        audit.record(session, ctx.user, "user.role-changed", "user", user.username,
+                     {"role": {"old": old, "new": chosen.value}})  # fmt: skip
+        return _view(user)
+
+
+def deactivate_user(ctx: Context, username: str) -> UserView:
+    """Stop someone signing in. Their history stays."""
+    ctx.require(Action.MANAGE_USERS)
+    with ctx.db.transaction() as session:
+        user = _load(session, username)
+        if user.username == ctx.user:
+            raise CrmError("You cannot deactivate yourself.")
+        if user.role == Role.ADMIN.value:
+            _keep_an_admin(session, user)
+        user.active = False
+        user.version += 1
+        audit.record(session, ctx.user, "user.deactivated", "user", user.username)
+        return _view(user)
+
+
+def _keep_an_admin(session: Session, leaving: User) -> None:
+    admins = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.active, User.role == Role.ADMIN.value, User.id != leaving.id)
+    )
+    if not admins:
+        raise CrmError("There must always be an active admin.")
