@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from ..domain.models import MAX_NOTE, LIAssessment, Prospect
+from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text
 from ..errors import DuplicateError, NotFoundError
@@ -49,6 +50,7 @@ def create_assessment(
     ctx: Context, name: str, *, purpose: str, necessity: str, balancing: str
 ) -> AssessmentView:
     """Record a legitimate-interest assessment: purpose, necessity and balancing test."""
+    ctx.require(Action.MANAGE_CONSENT)
     name, purpose, necessity, balancing = _clean(name, purpose, necessity, balancing)
     with ctx.db.transaction() as session:
         if session.scalar(select(LIAssessment.id).where(LIAssessment.name_key == name.lower())):
@@ -81,6 +83,7 @@ def _view(row: LIAssessment, count: int) -> AssessmentView:
 
 
 def list_assessments(ctx: Context) -> list[AssessmentView]:
+    ctx.require(Action.VIEW)
     counts = (
         select(Prospect.li_assessment_id, func.count().label("n"))
         .where(Prospect.li_assessment_id.is_not(None))
@@ -98,6 +101,7 @@ def list_assessments(ctx: Context) -> list[AssessmentView]:
 
 def get_assessment(ctx: Context, ref: int | str) -> AssessmentView:
     """By id, or by name (any case)."""
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         text = str(ref).strip()
         if text.isdigit():

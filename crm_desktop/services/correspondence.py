@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from ..domain.models import Correspondence, Prospect, School
+from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ContactInput, validate_contact
 from ..errors import CrmError, NotFoundError
@@ -49,6 +50,7 @@ def refresh_contact_summary(session: Session, prospect_id: int) -> None:
 
 def log_contact(ctx: Context, prospect_id: int, data: ContactInput) -> ContactView:
     """Record a contact with a prospect (and an optional follow-up date)."""
+    ctx.require(Action.LOG_CONTACT)
     now = utcnow()
     clean = validate_contact(data, now=now)
     with ctx.db.transaction() as session:
@@ -72,6 +74,7 @@ def log_contact(ctx: Context, prospect_id: int, data: ContactInput) -> ContactVi
 
 def list_correspondence(ctx: Context, prospect_id: int) -> list[ContactView]:
     """A prospect's correspondence, newest first."""
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         rows = session.scalars(
             select(Correspondence)
@@ -93,6 +96,7 @@ def list_followups(
     ctx: Context, *, mine: bool = False, today: date | None = None, limit: int | None = None
 ) -> list[FollowUpView]:
     """Open follow-ups, overdue first, then by date. ``mine``: assigned to me."""
+    ctx.require(Action.VIEW)
     today = today or date.today()
     c = Correspondence.__table__.c  # plain columns: no ORM objects for long lists
     stmt = (
@@ -139,6 +143,7 @@ def list_followups(
 
 def complete_followup(ctx: Context, contact_id: int) -> ContactView:
     """Mark a follow-up done."""
+    ctx.require(Action.MANAGE_FOLLOWUPS)
     with ctx.db.transaction() as session:
         c = session.get(Correspondence, contact_id)
         if c is None:

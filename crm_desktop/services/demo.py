@@ -30,6 +30,7 @@ from ..domain.models import (
     School,
     Suppression,
 )
+from ..domain.roles import Action
 from ..errors import Cancelled
 from .context import Context
 from .suppression import Hasher
@@ -307,6 +308,7 @@ def generate_demo(
     today: date | None = None,
 ) -> DemoResult:
     """Add ``prospects`` demo prospects (with schools and correspondence)."""
+    ctx.require(Action.MANAGE_SETTINGS)
     if not 1 <= prospects <= MAX_DEMO_PROSPECTS:
         raise ValueError(f"the number of prospects must be from 1 to {MAX_DEMO_PROSPECTS:,}")
     rng = random.Random(seed)

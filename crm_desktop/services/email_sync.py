@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..domain.eligibility import ALL
 from ..domain.enums import Channel, OptOutSource
 from ..domain.models import ChannelPermission, Prospect
+from ..domain.roles import Action
 from ..domain.suppression import canonical_address
 from ..domain.validation import normalise_email
 from ..errors import Cancelled
@@ -47,6 +48,7 @@ def import_unsubscribes(
 
     All in one transaction: a malformed file, a cancel or an error applies nothing.
     """
+    ctx.require(Action.SYNC_EMAIL_TOOL)
     path = Path(path)
     report = SyncReport(file=path.name)
     total = path.stat().st_size if path.exists() else 0

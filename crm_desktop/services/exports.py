@@ -35,6 +35,7 @@ from ..domain.models import (
     School,
     Suppression,
 )
+from ..domain.roles import Action
 from ..domain.subscribers import subscriber_type
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text, parse_choice
@@ -271,6 +272,7 @@ def preview_export(
     should_cancel: Callable[[], bool] | None = None,
 ) -> ExportPreview:
     """Who would be included and who excluded, with every reason. Writes nothing."""
+    ctx.require(Action.EXPORT)
     channel, _, _ = _check(request)
     included, excluded = [], []
     counts = {e.value: 0 for e in Exclusion}
@@ -339,6 +341,7 @@ def run_export(
     writes a file with the header row. A cancel or any failure leaves no new
     file (a previous file of that name stays) and records nothing.
     """
+    ctx.require(Action.EXPORT)
     channel, campaign, purpose = _check(request)
     path = Path(out)
     counts = {e.value: 0 for e in Exclusion}
@@ -455,6 +458,7 @@ def _record(run: ExportRun) -> ExportRecord:
 
 def list_exports(ctx: Context, *, limit: int | None = None) -> list[ExportRecord]:
     """Export records, newest first."""
+    ctx.require(Action.EXPORT)
     stmt = select(ExportRun).order_by(ExportRun.id.desc())
     if limit:
         stmt = stmt.limit(limit)
@@ -463,6 +467,7 @@ def list_exports(ctx: Context, *, limit: int | None = None) -> list[ExportRecord
 
 
 def get_export(ctx: Context, export_id: int) -> ExportRecord:
+    ctx.require(Action.EXPORT)
     with ctx.db.read() as session:
         run = session.get(ExportRun, export_id)
         if run is None:
@@ -471,6 +476,7 @@ def get_export(ctx: Context, export_id: int) -> ExportRecord:
 
 
 def export_members(ctx: Context, export_id: int) -> list[int]:
+    ctx.require(Action.EXPORT)
     with ctx.db.read() as session:
         return list(
             session.scalars(
@@ -483,6 +489,7 @@ def export_members(ctx: Context, export_id: int) -> list[int]:
 
 def exports_for_prospect(ctx: Context, prospect_id: int) -> list[ExportRecord]:
     """The campaign lists a person was included in, newest first."""
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         runs = session.scalars(
             select(ExportRun)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ..domain.models import Interest, ProspectInterest
+from ..domain.roles import Action
 from ..domain.validation import ValidationError, clean_text
 from ..errors import DuplicateError, NotFoundError
 from .context import Context
@@ -12,6 +13,7 @@ from .context import Context
 
 def list_interests(ctx: Context) -> list[tuple[int, str, int]]:
     """(id, name, number of prospects) for every interest, by name."""
+    ctx.require(Action.VIEW)
     counts = (
         select(ProspectInterest.interest_id, func.count().label("n"))
         .group_by(ProspectInterest.interest_id)
@@ -34,6 +36,7 @@ def _clean(name: str) -> str:
 
 
 def add_interest(ctx: Context, name: str) -> int:
+    ctx.require(Action.MANAGE_SETTINGS)
     clean = _clean(name)
     with ctx.db.transaction() as session:
         if session.scalar(select(Interest.id).where(Interest.name_key == clean.lower())):
@@ -45,6 +48,7 @@ def add_interest(ctx: Context, name: str) -> int:
 
 
 def rename_interest(ctx: Context, interest_id: int, name: str) -> None:
+    ctx.require(Action.MANAGE_SETTINGS)
     clean = _clean(name)
     with ctx.db.transaction() as session:
         interest = session.get(Interest, interest_id)
@@ -63,6 +67,7 @@ def rename_interest(ctx: Context, interest_id: int, name: str) -> None:
 
 def delete_interest(ctx: Context, interest_id: int) -> None:
     """Remove an interest from the list and from every prospect that had it."""
+    ctx.require(Action.MANAGE_SETTINGS)
     with ctx.db.transaction() as session:
         interest = session.get(Interest, interest_id)
         if interest is None:

@@ -26,6 +26,7 @@ from ..domain.eligibility import (
 )
 from ..domain.enums import Channel, ConsentMethod, LawfulBasis, OptOutSource, SubscriberType
 from ..domain.models import MAX_NOTE, ChannelPermission, ConsentEvent, LIAssessment, Prospect
+from ..domain.roles import Action
 from ..domain.subscribers import infer_subscriber_type, subscriber_type
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text, parse_choice, parse_datetime
@@ -266,12 +267,14 @@ def _sync_opt_out_suppression(session: Session, ctx: Context, p: Prospect, reaso
 
 
 def marketing_view(ctx: Context, prospect_id: int) -> MarketingView:
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         return _view(session, _load(session, prospect_id))
 
 
 def consent_history(ctx: Context, prospect_id: int) -> list[ConsentEventView]:
     """The consent ledger for one person, newest first."""
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         _load(session, prospect_id)
         rows = session.scalars(
@@ -302,6 +305,7 @@ def grant_consent(
 
     Refused without evidence: how it was given and what the person was told.
     """
+    ctx.require(Action.MANAGE_CONSENT)
     errors: dict[str, str] = {}
     try:
         chosen = parse_channels(channels)
@@ -368,6 +372,7 @@ def opt_out(
     reason: str | None = None,
 ) -> MarketingView:
     """Opt a person out of channels (default: all). Never refused; honoured at once."""
+    ctx.require(Action.RECORD_OPT_OUT)
     chosen = parse_channels(channels)
     src = OptOutSource.parse(source)
     reason = _text("reason", reason)
@@ -411,6 +416,7 @@ def object_to_marketing(
     reason: str | None = None,
 ) -> MarketingView:
     """The absolute right to object: opts out of every channel and suppresses."""
+    ctx.require(Action.RECORD_OPT_OUT)
     reason = _text("reason", reason)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
@@ -450,6 +456,7 @@ def set_lawful_basis(
     Legitimate interest needs a written note: a linked assessment, or a
     per-prospect note (or both).
     """
+    ctx.require(Action.MANAGE_CONSENT)
     chosen = LawfulBasis.parse(basis)
     note = _text("note", note)
     with ctx.db.transaction() as session:
@@ -480,6 +487,7 @@ def set_lawful_basis(
 
 def set_subscriber_type(ctx: Context, prospect_id: int, value: str | None) -> MarketingView:
     """Override the inferred PECR subscriber type; None goes back to inferring."""
+    ctx.require(Action.MANAGE_CONSENT)
     chosen = SubscriberType.parse(value) if value else None
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
@@ -498,6 +506,7 @@ def set_subscriber_type(ctx: Context, prospect_id: int, value: str | None) -> Ma
 
 def set_personalisation(ctx: Context, prospect_id: int, *, refused: bool) -> MarketingView:
     """Record that a person refuses (or accepts again) personalised marketing."""
+    ctx.require(Action.MANAGE_CONSENT)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
         if p.personalisation_refused != refused:
@@ -513,6 +522,7 @@ def exclusions_for(
     ctx: Context, prospect_id: int, channel: str, *, personalised: bool = False
 ) -> list[Exclusion]:
     """Why this person may not be marketed to on ``channel`` ([] if they may)."""
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         p = _load(session, prospect_id)
         return exclusion_reasons(

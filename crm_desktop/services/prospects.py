@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from ..domain.enums import Stage
 from ..domain.models import Interest, Prospect, ProspectInterest, School
+from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ProspectData, ProspectInput, ValidationError, email_key
 from ..errors import ConflictError, DuplicateError, NotFoundError
@@ -67,12 +68,14 @@ def _load(session: Session, prospect_id: int) -> Prospect:
 
 
 def get_prospect(ctx: Context, prospect_id: int) -> ProspectView:
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         return _view(session, _load(session, prospect_id))
 
 
 def find_prospect(ctx: Context, ref: str | int) -> ProspectView:
     """A prospect by id (digits, or #digits) or by email address."""
+    ctx.require(Action.VIEW)
     text = str(ref).strip()
     with ctx.db.read() as session:
         if text.lstrip("#").isdigit():
@@ -133,6 +136,7 @@ def _order(q: ProspectQuery):
 
 
 def count_prospects(ctx: Context, q: ProspectQuery = ProspectQuery()) -> int:
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         return session.scalar(_filtered(ctx, select(func.count()), q)) or 0
 
@@ -161,6 +165,7 @@ def list_prospects(
     "deferred join"). Reading whole rows while skipping takes seconds at
     offset 900,000 of a million prospects; this takes milliseconds.
     """
+    ctx.require(Action.VIEW)
     stmt = _filtered(ctx, select(*_ROW_COLUMNS), q).order_by(*_order(q))
     if offset or limit is not None:
         page_ids = _filtered(ctx, select(Prospect.id), q).order_by(*_order(q))
@@ -181,6 +186,7 @@ def iter_prospects(
     Memory stays bounded however many prospects there are (for listings and
     scripts that want them all).
     """
+    ctx.require(Action.VIEW)
     stmt = _filtered(ctx, select(*_ROW_COLUMNS), q).order_by(*_order(q))
     with ctx.db.read() as session:
         for row in session.execute(stmt.execution_options(yield_per=batch)):
@@ -188,6 +194,7 @@ def iter_prospects(
 
 
 def list_owners(ctx: Context) -> list[str]:
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         owners = session.scalars(
             select(Prospect.owner).where(Prospect.owner.is_not(None)).distinct()
@@ -197,12 +204,14 @@ def list_owners(ctx: Context) -> list[str]:
 
 def list_roles(ctx: Context) -> list[str]:
     """Job roles in use (the picklist adds the standard ones)."""
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         roles = session.scalars(select(Prospect.role).where(Prospect.role.is_not(None)).distinct())
         return sorted(roles, key=str.lower)
 
 
 def has_prospects(ctx: Context) -> bool:
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         return session.scalar(select(Prospect.id).limit(1)) is not None
 
@@ -266,6 +275,7 @@ def _duplicate_from_integrity(exc: IntegrityError, data: ProspectData) -> Duplic
 
 def create_prospect(ctx: Context, data: ProspectInput | ProspectData) -> Saved:
     """Add a prospect. ``Saved.record`` is the new ProspectView."""
+    ctx.require(Action.EDIT_RECORDS)
     from ..domain.validation import validate_prospect
 
     clean = data if isinstance(data, ProspectData) else validate_prospect(data)
@@ -299,6 +309,7 @@ def update_prospect(
     With ``expected_version`` (the version the editor loaded), a save over
     someone else's newer save is refused with :class:`ConflictError`.
     """
+    ctx.require(Action.EDIT_RECORDS)
     from ..domain.validation import validate_prospect
 
     clean = data if isinstance(data, ProspectData) else validate_prospect(data)
@@ -324,6 +335,7 @@ def update_prospect(
 
 
 def set_stage(ctx: Context, prospect_id: int, stage: str) -> ProspectView:
+    ctx.require(Action.EDIT_RECORDS)
     stage_value = Stage.parse(stage).value
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
@@ -338,6 +350,7 @@ def set_stage(ctx: Context, prospect_id: int, stage: str) -> ProspectView:
 
 def delete_prospect(ctx: Context, prospect_id: int) -> ProspectView:
     """Delete a prospect and their correspondence. Returns what was deleted."""
+    ctx.require(Action.EDIT_RECORDS)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
         view = _view(session, p)
@@ -356,6 +369,7 @@ def prospect_position(
     Lets a paged table select a prospect (a new one, or one picked from the
     follow-ups list) without loading every row before it.
     """
+    ctx.require(Action.VIEW)
     position = func.row_number().over(order_by=_order(q)).label("position")
     ranked = _filtered(ctx, select(Prospect.id.label("pid"), position), q).subquery()
     with ctx.db.read() as session:

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from ..domain.models import Prospect, School
+from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import (
     SchoolData,
@@ -87,6 +88,7 @@ def _apply(s: School, data: SchoolData) -> None:
 
 
 def create_school(ctx: Context, data: SchoolInput) -> Saved:
+    ctx.require(Action.EDIT_RECORDS)
     clean = validate_school(data)
     with ctx.db.transaction() as session:
         _check_urn(session, clean, None)
@@ -101,6 +103,7 @@ def create_school(ctx: Context, data: SchoolInput) -> Saved:
 def update_school(
     ctx: Context, school_id: int, data: SchoolInput, *, expected_version: int | None = None
 ) -> Saved:
+    ctx.require(Action.EDIT_RECORDS)
     clean = validate_school(data)
     with ctx.db.transaction() as session:
         s = _load(session, school_id)
@@ -119,6 +122,7 @@ def update_school(
 
 def delete_school(ctx: Context, school_id: int) -> SchoolView:
     """Delete a school; its prospects stay, with no school."""
+    ctx.require(Action.EDIT_RECORDS)
     with ctx.db.transaction() as session:
         s = _load(session, school_id)
         view = _view(session, s)
@@ -127,12 +131,14 @@ def delete_school(ctx: Context, school_id: int) -> SchoolView:
 
 
 def get_school(ctx: Context, school_id: int) -> SchoolView:
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         return _view(session, _load(session, school_id))
 
 
 def list_schools(ctx: Context, search: str = "", *, limit: int | None = None) -> list[SchoolView]:
     """Schools whose name, URN, region or postcode contains ``search``, by name."""
+    ctx.require(Action.VIEW)
     counts = (
         select(Prospect.school_id, func.count().label("n"))
         .where(Prospect.school_id.is_not(None))
@@ -173,5 +179,6 @@ def list_schools(ctx: Context, search: str = "", *, limit: int | None = None) ->
 
 
 def school_names(ctx: Context) -> list[tuple[int, str]]:
+    ctx.require(Action.VIEW)
     with ctx.db.read() as session:
         return list(session.execute(select(School.id, School.name).order_by(School.name_key)))
