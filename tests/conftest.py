@@ -31,7 +31,7 @@ POSTGRES_URL = os.environ.get("CRM_TEST_POSTGRES_URL")
 
 
 def pytest_generate_tests(metafunc):
-    """Run every test that uses the ``db`` fixture on each backend.
+    """Run the service and persistence tests that use ``db`` on each backend.
 
     Tests that also want ``db_path`` look at the SQLite file itself, and
     tests marked ``sqlite_only`` check SQLite's own behaviour: they run on
@@ -40,7 +40,13 @@ def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         backends = ["sqlite"]
         sqlite_only = metafunc.definition.get_closest_marker("sqlite_only")
-        if POSTGRES_URL and "db_path" not in metafunc.fixturenames and not sqlite_only:
+        layer = Path(str(metafunc.definition.path)).parent.name
+        if (
+            POSTGRES_URL
+            and layer in ("services", "persistence")
+            and "db_path" not in metafunc.fixturenames
+            and not sqlite_only
+        ):
             backends.append("postgresql")
         metafunc.parametrize("backend", backends)
 

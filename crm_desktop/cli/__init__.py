@@ -10,7 +10,10 @@ see them.
 Nothing here imports Qt: the command runs on servers and in scripts.
 
 - ``app``: the parser and ``main``, the entry point (``crm = crm_desktop.cli:main``)
-- ``commands``: one function per command, over ``crm_desktop.services``
+- ``commands``: prospects, correspondence, init and demo; ``opened`` and ``CliError``
+- ``marketing_commands``: consent, opt-outs, lawful basis, permissions, assessments
+- ``export_commands``: campaign exports, export records, suppression, unsubscribes
+- ``support``: options to service arguments, Ctrl-C as a cancel, progress on a terminal
 - ``output``: terminal-safe text, aligned tables, JSON
 """
 

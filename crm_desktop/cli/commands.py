@@ -8,6 +8,8 @@ can act on are raised (service errors, :class:`ValidationError` or
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from ..domain.enums import ContactKind, DataSource, Stage
 from ..domain.validation import ContactInput, ProspectInput
 from ..persistence import Database, open_database
-from ..services import context as _context
-from ..services import correspondence, prospects
+from ..services import correspondence, prospects, users
 from ..services.context import Context
 from ..services.views import ContactView, FollowUpView, ProspectRow, ProspectView
 from .output import (
@@ -63,12 +64,32 @@ def _open(spec: str | None, *, migrate: bool = True) -> Database:
 
 @contextmanager
 def opened(args: argparse.Namespace) -> Iterator[Context]:
-    """The database named by --db (else CRM_DATABASE_URL, else the default)."""
+    """The database named by --db (else CRM_DATABASE_URL, else the default),
+    as its single user, or as whoever signs in with --user/CRM_USER."""
     db = _open(args.db)
     try:
-        yield Context(db, user=_context.os_user())
+        yield _signed_in(db, getattr(args, "user", None) or os.environ.get("CRM_USER"))
     finally:
         db.dispose()
+
+
+def _signed_in(db: Database, name: str | None) -> Context:
+    if not users.sign_in_required(db):
+        ctx = users.single_user_context(db)
+        if name and name.strip().lower() != ctx.user:
+            raise CliError(f"This database has one user, {ctx.user}; there is no '{name}'.")
+        return ctx
+    if not name:
+        raise CliError(
+            "This database has several users: sign in with --user NAME (or CRM_USER) and "
+            "the password in CRM_PASSWORD or at the prompt."
+        )
+    password = os.environ.get("CRM_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CliError("Give the password in CRM_PASSWORD (no terminal to ask at).")
+        password = getpass.getpass(f"Password for {name}: ")
+    return users.sign_in(db, name, password)
 
 
 # ---------------------------------------------------------- init and demo

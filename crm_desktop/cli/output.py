@@ -188,6 +188,7 @@ class Progress:
         self.text = text
         self.interval = interval
         self._last = float("-inf")
+        self.shown = False
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
@@ -197,7 +198,10 @@ class Progress:
         pct = 100 * done // total if total else 100
         sys.stderr.write(f"\r{self.text}: {done:,}/{total:,} ({pct}%)")
         sys.stderr.flush()
+        self.shown = True
 
     def finish(self) -> None:
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+        """End the progress line (if one was written), so the next message starts afresh."""
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()

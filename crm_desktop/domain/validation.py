@@ -93,9 +93,7 @@ class _Collector:
 # C0 and C1 controls (tab/LF/CR are judged separately), line/paragraph
 # separators, lone surrogates and the noncharacters U+FFFE/U+FFFF (not text
 # at all; XML, and so XLSX, cannot hold them).
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]"
-)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def clean_text(

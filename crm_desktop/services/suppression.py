@@ -7,9 +7,13 @@ evidence); erasure and marketing's own entries stay.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -18,10 +22,11 @@ from sqlmodel import Session
 from ..domain.eligibility import ALL
 from ..domain.enums import Channel
 from ..domain.models import Setting, Suppression
+from ..domain.roles import Action
 from ..domain.suppression import address_kind, canonical_address, digest
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text
-from ..errors import DatabaseError
+from ..errors import Cancelled, CrmError, DatabaseError
 from .context import Context
 from .views import _Jsonable
 
@@ -89,10 +94,16 @@ def add_entry(
     """Add one entry inside the caller's transaction. False if it was already there."""
     canonical = canonical_address(address)
     d = digest(_key(session), canonical)
-    exists = session.scalar(
-        select(Suppression.id).where(Suppression.digest == d, Suppression.channel == channel)
-    )
-    if exists:
+    existing = session.scalars(
+        select(Suppression).where(Suppression.digest == d, Suppression.channel == channel)
+    ).first()
+    if existing is not None:
+        # An entry an opt-in may lift becomes a lasting one if marketing (or
+        # erasure) suppresses the same address: the stronger reason wins.
+        if existing.reason in OPT_OUT_REASONS and reason not in OPT_OUT_REASONS:
+            existing.reason, existing.source = reason, source
+            existing.created_by, existing.created_at = ctx.user, utcnow()
+            session.flush()
         return False
     session.add(
         Suppression(
@@ -145,6 +156,7 @@ def suppress(
     source: str | None = None,
 ) -> bool:
     """Put an email or phone number on the suppression list. False if already there."""
+    ctx.require(Action.MANAGE_SUPPRESSION)
     try:
         canonical_address(address)
     except ValueError as exc:
@@ -164,31 +176,9 @@ class BulkResult(_Jsonable):
     invalid: list[str]
 
 
-def suppress_many(
-    ctx: Context, addresses: Iterable[str], *, reason: str = "manual", source: str | None = None
-) -> BulkResult:
-    """Suppress many addresses (pasted or from a file) in one transaction."""
-    added = already = 0
-    invalid: list[str] = []
-    with ctx.db.transaction() as session:
-        for raw in addresses:
-            text = (raw or "").strip()
-            if not text:
-                continue
-            try:
-                canonical_address(text)
-            except ValueError:
-                invalid.append(text[:100])
-                continue
-            if add_entry(session, ctx, text, ALL, reason, source):
-                added += 1
-            else:
-                already += 1
-    return BulkResult(added, already, invalid)
-
-
 def lookup(ctx: Context, address: str) -> list[SuppressionEntry]:
     """The suppression entries for an address ([] when it is not suppressed)."""
+    ctx.require(Action.MANAGE_SUPPRESSION)
     try:
         canonical = canonical_address(address)
     except ValueError as exc:
@@ -205,7 +195,125 @@ def lookup(ctx: Context, address: str) -> list[SuppressionEntry]:
 
 
 def count(ctx: Context) -> int:
+    ctx.require(Action.MANAGE_SUPPRESSION)
     from sqlalchemy import func
 
     with ctx.db.read() as session:
         return session.scalar(select(func.count()).select_from(Suppression)) or 0
+
+
+# ------------------------------------------------------- added for the GUI
+# Appended for the suppression dialog: a bulk add that reports progress and
+# can be cancelled (nothing saved), and a reader for files of addresses.
+
+ADDRESS_HEADERS = (
+    "email",
+    "email address",
+    "e-mail",
+    "e-mail address",
+    "email_address",
+    "phone",
+    "phone number",
+    "telephone",
+    "mobile",
+    "mobile number",
+    "address",
+)
+MAX_ADDRESS_FILE_BYTES = 200 * 1024**2
+
+
+def split_addresses(text: str) -> list[str]:
+    """Addresses typed or pasted: one a line, or separated by commas, semicolons or tabs.
+
+    Spaces do not separate: "01632 960123" is one phone number.
+    """
+    return [part.strip() for part in re.split(r"[\r\n,;\t]+", text or "") if part.strip()]
+
+
+def read_address_file(
+    path: str | Path, *, should_cancel: Callable[[], bool] | None = None
+) -> list[str]:
+    """The addresses in a text or CSV file, in order.
+
+    A CSV with a header row gives the values of its email and phone columns
+    (any of :data:`ADDRESS_HEADERS`); anything else gives every value,
+    split as :func:`split_addresses` does. Raises :class:`CrmError` with a
+    clear message for a missing, unreadable or binary file.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_ADDRESS_FILE_BYTES:
+            raise CrmError(f"{path.name} is {size / 1024**2:,.0f} MB: too large for a list.")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CrmError(f"{path} does not exist.") from None
+    except IsADirectoryError:
+        raise CrmError(f"{path} is a folder, not a file.") from None
+    except OSError as exc:
+        raise CrmError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    if b"\x00" in data[:4096]:
+        raise CrmError(f"{path.name} is not a text file (it holds binary data).")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+    lines = text.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    delimiter = max((",", ";", "\t"), key=first.count)
+    header = [h.strip().strip('"').lower() for h in first.split(delimiter)]
+    columns = [i for i, h in enumerate(header) if h in ADDRESS_HEADERS]
+    if not columns:
+        return split_addresses(text)
+    out: list[str] = []
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    next(reader, None)  # the header
+    try:
+        for n, row in enumerate(reader):
+            if n % 5_000 == 0 and should_cancel and should_cancel():
+                raise Cancelled("Cancelled; nothing was added.")
+            out.extend(row[i].strip() for i in columns if i < len(row) and row[i].strip())
+    except csv.Error as exc:
+        raise CrmError(f"{path.name}, line {reader.line_num}: {exc}.") from None
+    return out
+
+
+def suppress_many(
+    ctx: Context,
+    addresses: Iterable[str],
+    *,
+    reason: str = "manual",
+    source: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> BulkResult:
+    """Suppress many addresses (pasted or from a file) in one transaction.
+
+    Reports progress and can be cancelled: a cancel (``should_cancel()``
+    true, raising :class:`~crm_desktop.errors.Cancelled`) adds nothing.
+    An address repeated in the list counts as already on it.
+    """
+    ctx.require(Action.MANAGE_SUPPRESSION)
+    items = [text for text in ((raw or "").strip() for raw in addresses) if text]
+    source = clean_text(source, max_len=200)
+    added = already = 0
+    invalid: list[str] = []
+    with ctx.db.transaction() as session:
+        for n, text in enumerate(items):
+            if n % 200 == 0:
+                if should_cancel and should_cancel():
+                    raise Cancelled("Cancelled; nothing was added to the suppression list.")
+                if progress:
+                    progress(n, len(items))
+            try:
+                canonical_address(text)
+            except ValueError:
+                invalid.append(text[:100])
+                continue
+            if add_entry(session, ctx, text, ALL, reason, source):
+                added += 1
+            else:
+                already += 1
+    if progress:
+        progress(len(items), len(items))
+    return BulkResult(added, already, invalid)

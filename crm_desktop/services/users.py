@@ -79,10 +79,6 @@ def check_password(password: str, username: str) -> None:
         raise ValidationError({"password": "must not be the user name"})
 
 
-def _count_active(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User).where(User.active)) or 0
-
-
 def ensure_owner(db: Database) -> None:
     """Make the owner (an admin without a password) if the database has no users."""
     with db.transaction() as session:
@@ -102,18 +98,18 @@ def ensure_owner(db: Database) -> None:
 
 
 def sign_in_required(db: Database) -> bool:
-    """True once the database has more than one active user."""
+    """True once the database has had a second user (deactivated ones count too)."""
     ensure_owner(db)
     with db.read() as session:
-        return _count_active(session) > 1
+        return (session.scalar(select(func.count()).select_from(User)) or 0) > 1
 
 
 def single_user_context(db: Database) -> Context:
     """The owner's context in single-user mode."""
     ensure_owner(db)
     with db.read() as session:
-        users = session.scalars(select(User).where(User.active)).all()
-        if len(users) != 1:
+        users = session.scalars(select(User)).all()
+        if len(users) != 1 or not users[0].active:
             raise SignInError("This database has several users: sign in.")
         return Context(db, user=users[0].username, role=Role(users[0].role))
 
@@ -277,3 +273,8 @@ def _keep_an_admin(session: Session, leaving: User) -> None:
     )
     if not admins:
         raise CrmError("There must always be an active admin.")
+
+
+def has_password(ctx: Context) -> bool:
+    with ctx.db.read() as session:
+        return _load(session, ctx.user).password_hash is not None

@@ -28,6 +28,7 @@ class ActionSpec:
 MENUS: tuple[tuple[str, str], ...] = (
     ("file", "&File"),
     ("prospect", "&Prospect"),
+    ("marketing", "&Marketing"),
     ("view", "&View"),
     ("help", "&Help"),
 )
@@ -57,9 +58,37 @@ SPECS: tuple[ActionSpec, ...] = (
         "Record a call, email or meeting with the selected prospect",
         separator_before=True,
     ),
+    ActionSpec(
+        "export_campaign",
+        "&Export campaign list…",
+        "marketing",
+        "Ctrl+E",
+        "Write an email, SMS, phone or online-audience list for the email or ads tool, "
+        "leaving out everyone who may not be contacted",
+    ),
+    ActionSpec(
+        "import_unsubscribes",
+        "&Import unsubscribes from email tool…",
+        "marketing",
+        tip="Opt out everyone in the email tool's unsubscribe or bounce file",
+    ),
+    ActionSpec(
+        "suppression_list",
+        "&Suppression list…",
+        "marketing",
+        tip="Addresses that must never be marketed to",
+        separator_before=True,
+    ),
+    ActionSpec(
+        "li_assessments",
+        "&Legitimate-interest assessments…",
+        "marketing",
+        tip="The written assessments that legitimate-interest marketing relies on",
+    ),
     ActionSpec("show_prospects", "&Prospects", "view", "Ctrl+1"),
     ActionSpec("show_followups", "&Follow-ups", "view", "Ctrl+2"),
     ActionSpec("show_schools", "&Schools", "view", "Ctrl+3"),
+    ActionSpec("show_exports", "&Exports", "view", "Ctrl+4", "Campaign lists exported so far"),
     ActionSpec(
         "find", "&Find…", "view", "Ctrl+F", "Search prospects by name, email or school", True
     ),
@@ -82,9 +111,14 @@ class Actions:
     edit_prospect: QAction
     delete_prospect: QAction
     log_contact: QAction
+    export_campaign: QAction
+    import_unsubscribes: QAction
+    suppression_list: QAction
+    li_assessments: QAction
     show_prospects: QAction
     show_followups: QAction
     show_schools: QAction
+    show_exports: QAction
     find: QAction
     about: QAction
 

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import QApplication
 from .. import APP_ID, APP_NAME, ORG_NAME, __version__
 from ..errors import CrmError
 from ..persistence import open_database
-from ..services.context import Context
 from . import messages
 from .main_window import MainWindow
 
@@ -76,7 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CrmError as exc:
         messages.show_error(None, exc, f"{APP_NAME} cannot open the database")
         return 1
-    window = MainWindow(Context(database))
+    try:
+        ctx = messages.acting_context(None, database)
+    except CrmError as exc:
+        database.dispose()
+        messages.show_error(None, exc, f"{APP_NAME} cannot open the database")
+        return 1
+    if ctx is None:  # signing in was cancelled
+        database.dispose()
+        return 0
+    window = MainWindow(ctx)
     window.show()
     # Ask once the window is on screen, so the question has a parent to sit on.
     QTimer.singleShot(0, window.offer_demo_data)

@@ -1,9 +1,11 @@
-"""The main window: prospects, follow-ups and schools in three tabs.
+"""The main window: prospects, follow-ups, schools and exports in four tabs.
 
 :class:`ProspectsPage` is the search box, filters, SQL-backed table and
 detail pane; :class:`MainWindow` wires the actions (declared in
 ``actions.py``) to services and dialogs, switches database, loads demo data
-in the background and remembers its layout in :class:`QSettings`.
+in the background and remembers its layout in :class:`QSettings`. The
+Marketing menu opens the export wizard, the unsubscribe import, the
+suppression list and the legitimate-interest assessments.
 
 Every screen shares one :class:`Context`; File > New/Open swaps ``ctx.db``
 and refreshes them all, so the embedded views need no "set database" API.
@@ -25,12 +27,17 @@ from ..services.context import Context
 from ..services.demo import generate_demo
 from . import messages, workers
 from .actions import Actions
+from .assessments_dialog import AssessmentsDialog
+from .export_wizard import ExportWizard
+from .exports_view import ExportsView
 from .followups_view import FollowUpsView
 from .interests_dialog import InterestsDialog
 from .log_contact_dialog import LogContactDialog
 from .prospect_dialog import ProspectDialog
 from .prospects_page import ProspectsPage
 from .schools_view import SchoolsView
+from .suppression_dialog import SuppressionDialog
+from .unsubscribe_import import UnsubscribeImport
 from .workers import BackgroundTask, run_with_progress
 
 DEMO_PROSPECTS = 200
@@ -43,8 +50,9 @@ STATE_KEY = "mainWindow/state"
 TAB_KEY = "mainWindow/tab"
 SPLITTER_KEY = "prospects/splitter"
 HEADER_KEY = "prospects/header.v1"
+EXPORT_FOLDER_KEY = "exports/folder"
 
-PROSPECTS_TAB, FOLLOWUPS_TAB, SCHOOLS_TAB = range(3)
+PROSPECTS_TAB, FOLLOWUPS_TAB, SCHOOLS_TAB, EXPORTS_TAB = range(4)
 
 
 class MainWindow(QMainWindow):
@@ -77,13 +85,16 @@ class MainWindow(QMainWindow):
         self.prospects = ProspectsPage(ctx, self.commands, self)
         self.followups = FollowUpsView(ctx, self, settings=self._settings)
         self.schools = SchoolsView(ctx, self)
+        self.exports = ExportsView(ctx, self.commands.export_campaign, self)
+        self.unsubscribes = UnsubscribeImport(ctx, self)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
-        # No mnemonics: Alt+P / Alt+F belong to the menus; the tabs have Ctrl+1..3.
+        # No mnemonics: Alt+P / Alt+F belong to the menus; the tabs have Ctrl+1..4.
         self.tabs.addTab(self.prospects, "Prospects")
         self.tabs.addTab(self.followups, "Follow-ups")
         self.tabs.addTab(self.schools, "Schools")
+        self.tabs.addTab(self.exports, "Exports")
         self.setCentralWidget(self.tabs)
 
         self._db_label = QLabel(self)
@@ -116,6 +127,11 @@ class MainWindow(QMainWindow):
         a.show_prospects.triggered.connect(lambda: self.tabs.setCurrentIndex(PROSPECTS_TAB))
         a.show_followups.triggered.connect(lambda: self.tabs.setCurrentIndex(FOLLOWUPS_TAB))
         a.show_schools.triggered.connect(lambda: self.tabs.setCurrentIndex(SCHOOLS_TAB))
+        a.show_exports.triggered.connect(lambda: self.tabs.setCurrentIndex(EXPORTS_TAB))
+        a.export_campaign.triggered.connect(self.export_campaign)
+        a.import_unsubscribes.triggered.connect(self.import_unsubscribes)
+        a.suppression_list.triggered.connect(self.show_suppression_list)
+        a.li_assessments.triggered.connect(self.show_assessments)
         a.find.triggered.connect(self.find)
         a.about.triggered.connect(self.show_about)
 
@@ -126,13 +142,14 @@ class MainWindow(QMainWindow):
         self.followups.prospectActivated.connect(self.show_prospect)
         self.followups.followUpsChanged.connect(self.prospects.refresh_rows)
         self.schools.schoolsChanged.connect(self._schools_changed)
+        self.unsubscribes.imported.connect(self._unsubscribes_imported)
 
     def _tab_changed(self, _index: int) -> None:
         self._refresh_visible_view()
         self._update_actions()
 
     def _refresh_visible_view(self) -> None:
-        """Refresh the Follow-ups or Schools tab if it is the one on show.
+        """Refresh the Follow-ups, Schools or Exports tab if it is the one on show.
 
         Hidden tabs are refreshed when they are shown instead: on a large
         database each of them costs a query, and nobody is looking.
@@ -142,6 +159,8 @@ class MainWindow(QMainWindow):
             self.followups.refresh()
         elif index == SCHOOLS_TAB:
             self.schools.refresh()
+        elif index == EXPORTS_TAB:
+            self.exports.refresh()
 
     def _update_actions(self) -> None:
         on_prospects = self.tabs.currentIndex() == PROSPECTS_TAB
@@ -281,6 +300,17 @@ class MainWindow(QMainWindow):
         except CrmError as exc:
             messages.show_error(self, exc, "Could not open the database")
             return False
+        try:
+            acting = messages.acting_context(self, database)
+        except CrmError as exc:
+            database.dispose()
+            messages.show_error(self, exc, "Could not open the database")
+            return False
+        if acting is None:  # signing in was cancelled: stay where we were
+            database.dispose()
+            return False
+        # Views share this context object: switch it in place.
+        self.ctx.user, self.ctx.role = acting.user, acting.role
         previous, self.ctx.db = self.ctx.db, database
         if previous is not database:
             previous.dispose()
@@ -338,6 +368,53 @@ class MainWindow(QMainWindow):
             f"Added {result.prospects:,} demo prospects at {result.schools:,} schools "
             f"with {result.contacts:,} contacts."
         )
+
+    # ----------------------------------------------------------- marketing
+
+    def export_campaign(self) -> ExportWizard:
+        folder = self._settings.value(EXPORT_FOLDER_KEY, "", type=str)
+        wizard = ExportWizard(
+            self.ctx, self, folder=folder if folder and Path(folder).is_dir() else None
+        )
+        wizard.exported.connect(self._exported)
+        self._open(wizard)
+        return wizard
+
+    def _exported(self, record) -> None:
+        self._settings.setValue(EXPORT_FOLDER_KEY, str(Path(record.file_name).parent))
+        self.exports.refresh(select_id=record.id)
+        self._status(
+            f"Exported {record.included:,} of {record.included + record.excluded:,} "
+            f"to {Path(record.file_name).name}."
+        )
+
+    def import_unsubscribes(self) -> BackgroundTask | None:
+        return self.unsubscribes.start()
+
+    def _unsubscribes_imported(self, report) -> None:
+        # Opt-outs change what the detail pane and the marketing columns say.
+        self.prospects.refresh_rows()
+        self._refresh_visible_view()
+        self._status(
+            f"Unsubscribes imported from {report.file}: {report.matched:,} opted out, "
+            f"{report.new:,} added to the suppression list."
+        )
+
+    def show_suppression_list(self) -> SuppressionDialog:
+        dialog = SuppressionDialog(self.ctx, self)
+        dialog.suppressionChanged.connect(self._marketing_changed)
+        self._open(dialog)
+        return dialog
+
+    def show_assessments(self) -> AssessmentsDialog:
+        dialog = AssessmentsDialog(self.ctx, self)
+        dialog.assessmentsChanged.connect(self._marketing_changed)
+        self._open(dialog)
+        return dialog
+
+    def _marketing_changed(self, *_args) -> None:
+        """Suppressions or assessments changed: what the detail pane says may have too."""
+        self.prospects.refresh_rows()
 
     # --------------------------------------------------------------- other
 

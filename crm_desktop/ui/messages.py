@@ -49,6 +49,13 @@ class Prompter:
         path, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
         return path or None
 
+    def sign_in(self, parent: QWidget | None, db) -> object | None:
+        """Ask for a user name and password; the signed-in Context, or None."""
+        from .sign_in_dialog import SignInDialog
+
+        dialog = SignInDialog(db, parent)
+        return dialog.ctx if dialog.exec() == SignInDialog.DialogCode.Accepted else None
+
     def save_file(self, parent: QWidget | None, title: str, filters: str) -> str | None:
         # No overwrite prompt: callers refuse existing files themselves, so a
         # "Replace?" answer can never destroy someone's data.
@@ -92,6 +99,18 @@ def show_error(parent: QWidget | None, error: BaseException | str, title: str = 
 
 def open_file(parent: QWidget | None, title: str, filters: str) -> str | None:
     return _prompter.open_file(parent, title, filters)
+
+
+def acting_context(parent: QWidget | None, db):
+    """Who uses ``db``: its owner in single-user mode, else whoever signs in.
+
+    Returns None when the person cancels signing in.
+    """
+    from ..services import users
+
+    if users.sign_in_required(db):
+        return _prompter.sign_in(parent, db)
+    return users.single_user_context(db)
 
 
 def save_file(parent: QWidget | None, title: str, filters: str) -> str | None:

@@ -5,6 +5,11 @@ first, as rich text in a read-only :class:`QTextBrowser`: it wraps long names
 and summaries anywhere they need to, the text can be selected and copied,
 and a long timeline scrolls as one document instead of hundreds of widgets.
 Everything a person typed is HTML-escaped before it is shown.
+
+The pane has two tabs: Details (that browser) and Marketing (the
+:class:`MarketingPanel`: lawful basis, consent, opt-outs and their history).
+"Opt out…" sits on the tab bar itself, so it is one click away whichever
+tab is open; the Details tab also sums up who may be marketed to on what.
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from html import escape
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QTextOption
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QStackedWidget,
+    QTabWidget,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
@@ -31,6 +37,8 @@ from ..services import correspondence as correspondence_service
 from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.views import ContactView, ProspectView
+from . import marketing_text
+from .marketing_panel import MarketingPanel
 from .prospect_model import format_date, format_datetime, stage_label
 
 _MUTED = "#5f6b7a"
@@ -68,12 +76,22 @@ def _text(value: str | None) -> str:
     return escape(value or "").replace("\n", "<br>")
 
 
+DETAILS_TAB, MARKETING_TAB = range(2)
+
+
 class ProspectDetail(QWidget):
     """One prospect and their correspondence; an empty state when none is chosen.
 
     ``actions`` (Edit, Log contact, ...) appear as buttons above the details,
     so the commands are next to the thing they act on.
+
+    Signals:
+        marketingChanged(int): the prospect id, after any change to their
+            marketing permissions made in this pane (the pane has already
+            refreshed itself; other views may want to).
     """
+
+    marketingChanged = Signal(int)
 
     def __init__(self, ctx: Context, actions: Sequence[QAction] = (), parent=None):
         super().__init__(parent)
@@ -103,11 +121,20 @@ class ProspectDetail(QWidget):
         self._browser.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self._browser.document().setDefaultStyleSheet(_STYLE)
         self._browser.document().setDocumentMargin(12)
+        self.marketing = MarketingPanel(ctx, page)
+        self.marketing.marketingChanged.connect(self._marketing_changed)
+        self.tabs = QTabWidget(page)
+        self.tabs.setObjectName("detailTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self._browser, "Details")
+        self.tabs.addTab(self.marketing, "Marketing")
+        self.opt_out_button = self.marketing.make_opt_out_button(self.tabs)
+        self.tabs.setCornerWidget(self.opt_out_button, Qt.Corner.TopRightCorner)
         page_layout = QVBoxLayout(page)
         page_layout.setContentsMargins(0, 0, 0, 0)
         page_layout.setSpacing(6)
         page_layout.addLayout(buttons)
-        page_layout.addWidget(self._browser, 1)
+        page_layout.addWidget(self.tabs, 1)
 
         self._stack.addWidget(self._empty)
         self._stack.addWidget(page)
@@ -135,6 +162,7 @@ class ProspectDetail(QWidget):
         if prospect_id is None:
             self._prospect = None
             self._contacts = []
+            self.marketing.set_prospect(None)
             self._show_empty("Select a prospect to see their details and correspondence.")
             return
         try:
@@ -143,18 +171,22 @@ class ProspectDetail(QWidget):
         except NotFoundError:
             self._prospect = None
             self._contacts = []
+            self.marketing.set_prospect(None)
             self._show_empty("This prospect no longer exists; someone may have deleted them.")
             return
         self._prospect = prospect
         self._contacts = contacts
-        scroll = self._browser.verticalScrollBar().value()
-        self._browser.setHtml(self._html(prospect, contacts))
+        self.marketing.set_prospect(prospect)
+        self._draw()
         self._stack.setCurrentIndex(1)
-        self._browser.verticalScrollBar().setValue(scroll)
 
     def reload(self) -> None:
         """Re-read the shown prospect (after an edit or a logged contact)."""
         self.show_prospect(self.prospect_id)
+
+    def show_marketing(self) -> None:
+        """Bring the Marketing tab to the front."""
+        self.tabs.setCurrentIndex(MARKETING_TAB)
 
     def plain_text(self) -> str:
         """What the pane says, as plain text (for tests and accessibility checks)."""
@@ -163,6 +195,24 @@ class ProspectDetail(QWidget):
         return self._browser.toPlainText()
 
     # ------------------------------------------------------------- drawing
+
+    def _draw(self) -> None:
+        if self._prospect is None:
+            return
+        scroll = self._browser.verticalScrollBar().value()
+        self._browser.setHtml(self._html(self._prospect, self._contacts))
+        self._browser.verticalScrollBar().setValue(scroll)
+
+    def _marketing_changed(self, prospect_id: int) -> None:
+        # The change bumped the prospect's version: re-read it, so an edit
+        # started from this pane does not meet a false "changed by someone".
+        try:
+            self._prospect = prospect_service.get_prospect(self._ctx, prospect_id)
+        except NotFoundError:
+            self.show_prospect(None)
+            return
+        self._draw()
+        self.marketingChanged.emit(prospect_id)
 
     def _show_empty(self, text: str) -> None:
         self._empty.setText(text)
@@ -210,10 +260,21 @@ class ProspectDetail(QWidget):
             ("Owner", escape(p.owner or "")),
             ("Interests", escape(", ".join(p.interests))),
             ("Source", source),
+            ("Marketing", self._marketing_summary()),
         )
         for key, value in rows:
             shown = value or "<span class='empty'>—</span>"
             yield f"<tr><td class='k' width='90'>{key}</td><td class='v'>{shown}</td></tr>"
+
+    def _marketing_summary(self) -> str:
+        view = self.marketing.view
+        if view is None:
+            return ""
+        text = escape(marketing_text.summary(view))
+        suppressed = marketing_text.suppressed_text(view)
+        if suppressed:
+            text += f"<br><span class='overdue'>{escape(suppressed)}</span>"
+        return text
 
     @staticmethod
     def _entry(c: ContactView, today: date) -> str:

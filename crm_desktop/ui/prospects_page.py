@@ -71,11 +71,14 @@ class ProspectsPage(QWidget):
         selectionChanged(): the selected prospect changed, or none is selected.
         activated(): Enter or double-click on a row (the window opens the editor).
         countChanged(int): the number of prospects matching search and filters.
+        marketingChanged(int): a prospect's marketing permissions were changed
+            in the detail pane (the prospect id); views built on them may refresh.
     """
 
     selectionChanged = Signal()
     activated = Signal()
     countChanged = Signal(int)
+    marketingChanged = Signal(int)
 
     def __init__(self, ctx: Context, actions: Actions, parent=None):
         super().__init__(parent)
@@ -132,6 +135,7 @@ class ProspectsPage(QWidget):
         )
         self.detail.setObjectName("prospectDetail")
         self.detail.setMinimumWidth(280)
+        self.detail.marketingChanged.connect(self.marketingChanged)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("prospectSplitter")

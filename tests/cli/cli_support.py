@@ -46,3 +46,22 @@ def blns_lines() -> list[str]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.blns_lines()
+
+
+def read_table(path: Path, fmt: str) -> list[list[str]]:
+    """An exported file's rows (header first) as text, read the way a person would open it."""
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+        try:
+            return [
+                ["" if v is None else str(v) for v in row]
+                for row in book.worksheets[0].iter_rows(values_only=True)
+            ]
+        finally:
+            book.close()
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))

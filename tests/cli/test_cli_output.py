@@ -58,6 +58,21 @@ def test_table_caps_column_widths(capsys):
         ["prospect", "list", "--help"],
         ["log", "--help"],
         ["followups", "--help"],
+        ["consent", "--help"],
+        ["opt-out", "--help"],
+        ["object", "--help"],
+        ["basis", "--help"],
+        ["subscriber-type", "--help"],
+        ["personalisation", "--help"],
+        ["permissions", "--help"],
+        ["assessment", "--help"],
+        ["assessment", "add", "--help"],
+        ["export", "--help"],
+        ["exports", "--help"],
+        ["exports", "show", "--help"],
+        ["suppress", "--help"],
+        ["suppressed", "--help"],
+        ["import-unsubscribes", "--help"],
     ],
 )
 def test_help(run_crm, argv):
@@ -78,4 +93,49 @@ def test_no_command_is_a_usage_error(run_crm):
     assert (
         result.err
         == "crm: error: the following arguments are required: COMMAND (see 'crm --help')\n"
+    )
+
+
+def test_top_level_help_lists_every_command_under_its_group(run_crm):
+    from crm_desktop.cli import build_parser
+
+    text = run_crm("--help").out
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    headings = [
+        "Getting started:",
+        "Prospects and correspondence:",
+        "Marketing permissions:",
+        "Campaign exports and the suppression list:",
+    ]
+    lines = text.splitlines()
+    starts = [lines.index(h) for h in headings]
+    assert starts == sorted(starts)
+    listed = {line.split()[0] for line in lines if line.startswith("  ") and line[2] != "-"}
+    assert set(sub.choices) <= listed
+    group_of = {}
+    for heading, start in zip(headings, starts, strict=True):
+        for line in lines[start + 1 :]:
+            if not line.startswith("  "):
+                break
+            group_of[line.split()[0]] = heading
+    assert group_of["consent"] == group_of["permissions"] == "Marketing permissions:"
+    assert (
+        group_of["export"]
+        == group_of["suppressed"]
+        == ("Campaign exports and the suppression list:")
+    )
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    assert "usage: crm consent " in run_crm("consent", "--help").out
+
+
+def test_new_positionals_named_in_the_not_utf8_refusal(run_crm, db_path):
+    from cli_support import assert_error
+
+    assert_error(
+        run_crm("--db", str(db_path), "suppressed", "a\udcff@example.com"),
+        1,
+        "EMAIL|PHONE is not valid text",
+    )
+    assert_error(
+        run_crm("--db", str(db_path), "assessment", "show", "\udcff"), 1, "NAME|ID is not valid"
     )

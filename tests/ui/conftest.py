@@ -48,6 +48,7 @@ class ScriptedPrompter(messages.Prompter):
         self.questions: list[tuple[str, str]] = []
         self.messages: list[tuple[str, str, str]] = []
         self.files: list[str | None] = []
+        self.sign_ins: list[object | None] = []  # contexts to return, or None (cancel)
 
     def question(self, parent: QWidget | None, title: str, text: str) -> bool:
         self.questions.append((title, text))
@@ -63,6 +64,11 @@ class ScriptedPrompter(messages.Prompter):
 
     def save_file(self, parent: QWidget | None, title: str, filters: str) -> str | None:
         return self._file(title)
+
+    def sign_in(self, parent: QWidget | None, db) -> object | None:
+        if not self.sign_ins:
+            raise AssertionError(f"unexpected sign-in to {db.display_name}")
+        return self.sign_ins.pop(0)
 
     def _file(self, title: str) -> str | None:
         if not self.files:

@@ -1,0 +1,409 @@
+"""Campaign exports, the suppression list and the email tool's unsubscribes.
+
+Who is in an export is decided by the export service alone; these commands
+only turn options into an ``ExportRequest`` and report what was written.
+The suppression list holds keyed hashes, never addresses, and nothing here
+prints an address the person running the command did not type.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+
+from ..domain.eligibility import Exclusion
+from ..domain.enums import Channel
+from ..services import email_sync, exports, interests, suppression
+from ..services.context import Context
+from ..services.exports import Candidate, ExportFilters, ExportRecord, ExportRequest
+from .commands import EXIT_ERROR, EXIT_USAGE, CliError, opened
+from .output import Table, display, err, label, local_time, one_line, out, print_block, print_json
+from .support import (
+    cancel_on_interrupt,
+    channels_option,
+    date_option,
+    option_errors,
+    progress_on_tty,
+    text_option,
+)
+
+EXPORT_OPTIONS = {
+    "channel": "--channel",
+    "campaign": "--campaign",
+    "purpose": "--purpose",
+    "format": "--format",
+    "stage": "--stage",
+    "school_phase": "--school-phase",
+    "last_contact_to": "--last-contact-to",
+}
+MAX_EXAMPLES = 5  # invalid lines shown from a file
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def default_campaign(today: date | None = None) -> str:
+    return f"CLI export {(today or date.today()).isoformat()}"
+
+
+def _format_for(args: argparse.Namespace) -> str:
+    if args.format:
+        return args.format
+    return "xlsx" if args.out and args.out.lower().endswith(".xlsx") else "csv"
+
+
+def _interest_id(ctx: Context, name: str) -> int:
+    wanted = " ".join(name.split()).lower()
+    known = interests.list_interests(ctx)
+    for interest_id, interest_name, _ in known:
+        if interest_name.lower() == wanted:
+            return interest_id
+    names = ", ".join(n for _, n, _ in known) or "none yet"
+    raise CliError(f"--interest: no interest called '{name}' (known: {names}).")
+
+
+def _request(ctx: Context, args: argparse.Namespace) -> ExportRequest:
+    filters = ExportFilters(
+        interest_id=_interest_id(ctx, args.interest) if args.interest is not None else None,
+        role=args.role,
+        stage=args.stage,
+        school_phase=args.school_phase,
+        region=args.region,
+        owner=args.owner,
+        last_contact_from=date_option(args.last_contact_from, "--last-contact-from"),
+        last_contact_to=date_option(args.last_contact_to, "--last-contact-to"),
+    )
+    return ExportRequest(
+        channel=args.channel,
+        campaign=default_campaign() if args.campaign is None else args.campaign,
+        format=_format_for(args),
+        purpose=args.purpose,
+        personalised=args.personalised,
+        filters=filters,
+    )
+
+
+def _ordered(counts: dict[str, int]) -> dict[str, int]:
+    """Exclusion counts in the rule's order (most fundamental first)."""
+    known = [e.value for e in Exclusion if counts.get(e.value)]
+    return {v: counts[v] for v in known} | {k: n for k, n in counts.items() if k not in known}
+
+
+def _print_reasons(counts: dict[str, int]) -> None:
+    ordered = _ordered(counts)
+    if not ordered:
+        return
+    width = max(len(label(Exclusion, v)) for v in ordered)
+    for value, n in ordered.items():
+        out(f"  {label(Exclusion, value):<{width}}  {n:>7,}")
+
+
+def record_dict(record: ExportRecord) -> dict:
+    return {
+        "id": record.id,
+        "created_at": record.created_at,
+        "created_by": record.created_by,
+        "channel": record.channel,
+        "campaign": record.campaign,
+        "purpose": record.purpose,
+        "personalised": record.personalised,
+        "format": record.format,
+        "filters": record.filters,
+        "included": record.included,
+        "excluded": record.excluded,
+        "excluded_by_reason": _ordered(record.exclusions),
+        "file": record.file_name,
+        "sha256": record.sha256,
+    }
+
+
+def _person_dict(c: Candidate) -> dict:
+    data = c.to_dict()
+    data.pop("version", None)
+    return data
+
+
+def _preview(ctx: Context, request: ExportRequest, args: argparse.Namespace) -> int:
+    with progress_on_tty("Checking") as progress, cancel_on_interrupt() as cancelled:
+        preview = exports.preview_export(ctx, request, progress=progress, should_cancel=cancelled)
+    if args.json:
+        print_json(
+            {
+                "preview": True,
+                "channel": preview.channel,
+                "campaign": request.campaign,
+                "format": request.format,
+                "personalised": request.personalised,
+                "total": preview.total,
+                "included": len(preview.included),
+                "excluded": len(preview.excluded),
+                "excluded_by_reason": _ordered(preview.counts),
+                "included_people": [_person_dict(c) for c in preview.included],
+                "excluded_people": [_person_dict(c) for c in preview.excluded],
+            }
+        )
+        return 0
+    channel = label(Channel, preview.channel)
+    out(
+        f"Preview for {channel} (nothing written): {len(preview.included):,} of "
+        f"{preview.total:,} people would be included, {len(preview.excluded):,} left out."
+    )
+    if not preview.excluded:
+        return 0
+    out("Left out, by reason (a person can have more than one):")
+    _print_reasons(preview.counts)
+    out()
+    out("People left out:")
+    table = Table(["ID", "Name", "Why"], [10, 40, 200], exact={0})
+    table.print_rows(
+        [
+            [
+                str(c.prospect_id),
+                f"{c.first_name} {c.last_name}",
+                "; ".join(label(Exclusion, r) for r in c.reasons),
+            ]
+            for c in preview.excluded
+        ]
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    if not args.preview and not args.out:
+        raise CliError("--out FILE is required (or --preview, which writes nothing).", EXIT_USAGE)
+    with opened(args) as ctx:
+        if args.out and ctx.db.path and Path(args.out).resolve() == ctx.db.path.resolve():
+            raise CliError("--out is the database file itself; choose another file.")
+        request = _request(ctx, args)
+        with option_errors(EXPORT_OPTIONS):
+            if args.preview:
+                return _preview(ctx, request, args)
+            with progress_on_tty("Exporting") as progress, cancel_on_interrupt() as cancelled:
+                record = exports.run_export(
+                    ctx, request, args.out, progress=progress, should_cancel=cancelled
+                )
+    if args.json:
+        print_json(record_dict(record))
+        return 0
+    channel = label(Channel, record.channel)
+    where = display(record.file_name)
+    total = record.included + record.excluded
+    if record.included:
+        out(
+            f"Exported {record.included:,} of {total:,} people for {channel} "
+            f"to {where} ({record.format})."
+        )
+    else:
+        out(
+            f"Nobody of {total:,} may be contacted by {channel}: "
+            f"wrote a file with only the header row to {where}."
+        )
+    if record.excluded:
+        out(f"Left out {record.excluded:,}, by reason (a person can have more than one):")
+        _print_reasons(record.exclusions)
+    print_block(
+        [
+            ("Campaign", record.campaign),
+            ("File", record.file_name),
+            ("SHA-256", record.sha256),
+            ("Recorded as", f"export #{record.id} (see 'crm exports show {record.id}')"),
+        ]
+    )
+    return 0
+
+
+# --------------------------------------------------------------- records
+
+
+def cmd_exports(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        records = exports.list_exports(ctx)
+    if args.json:
+        print_json([record_dict(r) for r in records])
+        return 0
+    if not records:
+        out("No exports yet.")
+        return 0
+    table = Table(
+        ["ID", "When", "By", "Channel", "Format", "Included", "Excluded", "Campaign", "File"],
+        [10, 16, 16, 16, 9, 9, 9, 40, 80],
+        exact={0},
+    )
+    table.print_rows(
+        [
+            [
+                str(r.id),
+                local_time(r.created_at),
+                r.created_by,
+                label(Channel, r.channel),
+                r.format,
+                f"{r.included:,}",
+                f"{r.excluded:,}",
+                r.campaign,
+                r.file_name,
+            ]
+            for r in records
+        ]
+    )
+    return 0
+
+
+def cmd_exports_show(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        record = exports.get_export(ctx, args.export_id)
+        members = exports.export_members(ctx, record.id) if args.members else None
+    if args.json:
+        data = record_dict(record)
+        if members is not None:
+            data["members"] = members
+        print_json(data)
+        return 0
+    out(f"Export #{record.id}")
+    filters = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in record.filters.items())
+    print_block(
+        [
+            ("When", local_time(record.created_at)),
+            ("By", record.created_by),
+            ("Channel", label(Channel, record.channel)),
+            ("Campaign", record.campaign),
+            ("Purpose", record.purpose or ""),
+            ("Personalised", "yes" if record.personalised else "no"),
+            ("Filters", filters or "none"),
+            ("Format", record.format),
+            ("File", record.file_name),
+            ("SHA-256", record.sha256),
+            ("Included", f"{record.included:,}"),
+            ("Excluded", f"{record.excluded:,}"),
+        ]
+    )
+    if record.exclusions:
+        out("Left out, by reason:")
+        _print_reasons(record.exclusions)
+    if members is not None:
+        out()
+        out(f"People in this export ({len(members):,} prospect ids):")
+        for prospect_id in members:
+            out(str(prospect_id))
+    return 0
+
+
+# ----------------------------------------------------------- suppression
+
+
+def cmd_suppress(args: argparse.Namespace) -> int:
+    if (args.address is None) == (args.file is None):
+        raise CliError("give one EMAIL|PHONE, or --file FILE.", EXIT_USAGE)
+    source = text_option(args.reason, "--reason", max_len=200)
+    if args.file is not None:
+        if args.channel is not None:
+            raise CliError(
+                "--channel cannot be used with --file (a file suppresses every channel).",
+                EXIT_USAGE,
+            )
+        return _suppress_file(args, Path(args.file), source)
+    channel = channels_option([args.channel or "all"])
+    scope = "all" if len(channel) == len(Channel) else channel[0].value
+    with opened(args) as ctx, option_errors({"address": "EMAIL|PHONE"}):
+        added = suppression.suppress(ctx, args.address, channel=scope, source=source)
+    if args.json:
+        print_json({"added": added, "channel": scope})
+        return 0
+    what = "all channels" if scope == "all" else label(Channel, scope)
+    if added:
+        out(f"Added to the suppression list for {what}.")
+    else:
+        out(f"Already on the suppression list for {what}.")
+    return 0
+
+
+def _suppress_file(args: argparse.Namespace, path: Path, source: str | None) -> int:
+    with opened(args) as ctx, cancel_on_interrupt() as cancelled:
+        # The GUI's reader too: the same file gives the same addresses everywhere.
+        addresses = suppression.read_address_file(path, should_cancel=cancelled)
+        with progress_on_tty("Suppressing") as progress:
+            result = suppression.suppress_many(
+                ctx,
+                addresses,
+                source=source or one_line(display(f"file {path.name}"))[:200],
+                progress=progress,
+                should_cancel=cancelled,
+            )
+    if args.json:
+        print_json(result.to_dict())
+        return 0
+    already = "was" if result.already == 1 else "were"
+    out(
+        f"Suppressed {_count(result.added, 'new address', 'new addresses')} for all channels; "
+        f"{result.already:,} {already} on the list already."
+    )
+    if result.invalid:
+        examples = ", ".join(f"'{display(one_line(x))}'" for x in result.invalid[:MAX_EXAMPLES])
+        more = ", ..." if len(result.invalid) > MAX_EXAMPLES else ""
+        err(
+            f"crm: warning: skipped {_count(len(result.invalid), 'line', 'lines')} that "
+            f"{'is' if len(result.invalid) == 1 else 'are'} not an email address or phone "
+            f"number: {examples}{more}"
+        )
+    return 0
+
+
+def cmd_suppressed(args: argparse.Namespace) -> int:
+    with opened(args) as ctx, option_errors({"address": "EMAIL|PHONE"}):
+        entries = suppression.lookup(ctx, args.address)
+    code = 0 if entries else EXIT_ERROR
+    if args.json:
+        print_json({"suppressed": bool(entries), "entries": [e.to_dict() for e in entries]})
+        return code
+    if not entries:
+        out("Not on the suppression list.")
+        return code
+    out("On the suppression list:")
+    for e in entries:
+        what = "all channels" if e.channel == "all" else label(Channel, e.channel)
+        source = f", {e.source}" if e.source else ""
+        out(
+            display(
+                f"- {what}: {e.reason}{source}; since {local_time(e.created_at)} "
+                f"(added by {e.created_by})"
+            )
+        )
+    return code
+
+
+# -------------------------------------------------------- email tool sync
+
+
+def cmd_import_unsubscribes(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    if not path.is_file():
+        raise CliError(
+            f"{path} is a folder, not a file." if path.is_dir() else f"{path} does not exist."
+        )
+    with (
+        opened(args) as ctx,
+        progress_on_tty("Reading") as progress,
+        cancel_on_interrupt() as cancelled,
+    ):
+        report = email_sync.import_unsubscribes(
+            ctx, path, progress=progress, should_cancel=cancelled
+        )
+    if args.json:
+        print_json(report.to_dict())
+        return 0
+    out(f"Read {_count(report.rows, 'row', 'rows')} from {display(report.file)}.")
+    print_block(
+        [
+            ("Opted out of email now", f"{report.matched:,}"),
+            ("Already opted out", f"{report.already_opted_out:,}"),
+            ("New on the suppression list", f"{report.new:,}"),
+            ("Already on the suppression list", f"{report.already_suppressed:,}"),
+            ("Duplicates in the file", f"{report.duplicates:,}"),
+            ("Not an email address", f"{report.invalid:,}"),
+        ]
+    )
+    if report.invalid_examples:
+        shown = report.invalid_examples[:MAX_EXAMPLES]
+        out("  e.g. " + ", ".join(f"'{display(one_line(x))}'" for x in shown))
+    return 0

@@ -1,0 +1,336 @@
+"""Marketing-permission commands: consent, opt-outs, lawful basis, assessments.
+
+Each change goes through ``services.marketing`` (which keeps the consent
+ledger) and prints the person's channel states afterwards, so the effect of
+a change on who may be marketed to is visible at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..domain.eligibility import Exclusion
+from ..domain.enums import Channel, ConsentMethod, LawfulBasis, OptOutSource, SubscriberType
+from ..services import assessments, marketing, prospects
+from ..services.assessments import AssessmentView
+from ..services.context import Context
+from ..services.marketing import ChannelStatus, ConsentEventView, MarketingView
+from ..services.views import ProspectView
+from .commands import EXIT_USAGE, CliError, opened
+from .output import Table, display, label, local_time, out, print_block, print_json
+from .support import channels_option, option_errors
+
+# The service's field names for the options of `crm consent`.
+CONSENT_OPTIONS = {
+    "channel": "--channel",
+    "method": "--method",
+    "evidence": "--evidence",
+    "policy_version": "--policy-version",
+    "given_by": "--given-by",
+    "given_at": "--at",
+}
+
+ASSESSMENT_OPTIONS = {
+    "name": "NAME",
+    "purpose": "--purpose",
+    "necessity": "--necessity",
+    "balancing": "--balancing",
+}
+
+
+def _source(text: str | None) -> str:
+    if text is None:
+        return OptOutSource.OTHER.value
+    try:
+        return OptOutSource.parse(text).value
+    except ValueError as exc:
+        raise CliError(f"--source: {exc}") from None
+
+
+def _who(view: ProspectView) -> str:
+    email = f" <{view.email}>" if view.email else ""
+    return display(f"{view.full_name}{email} (#{view.id})")
+
+
+# ------------------------------------------------------------ printing
+
+
+def _channel_dict(status: ChannelStatus) -> dict:
+    return {**status.to_dict(), "may_market": not status.exclusions}
+
+
+def _view_dict(view: MarketingView) -> dict:
+    data = view.to_dict()
+    data["channels"] = [_channel_dict(c) for c in view.channels]
+    return data
+
+
+def _reasons(values: list[str]) -> str:
+    return "; ".join(label(Exclusion, v) for v in values)
+
+
+def _consent_cell(c: ChannelStatus) -> str:
+    if not c.consent:
+        return "no"
+    how = label(ConsentMethod, c.consent_method)
+    return f"yes, {local_time(c.consent_at)[:10]} ({how})" if how else "yes"
+
+
+def _opt_out_cell(c: ChannelStatus) -> str:
+    if not c.opted_out:
+        return "no"
+    return f"yes, {local_time(c.opted_out_at)[:10]} ({label(OptOutSource, c.opt_out_source)})"
+
+
+def print_channels(view: MarketingView) -> None:
+    """One line per channel: consent, opt-out and whether they may be marketed to now."""
+    table = Table(["Channel", "Consent", "Opted out", "May market now"], [16, 36, 56, 200])
+    table.print_rows(
+        [
+            [
+                label(Channel, c.channel),
+                _consent_cell(c),
+                _opt_out_cell(c),
+                "yes" if not c.exclusions else f"no: {_reasons(c.exclusions)}",
+            ]
+            for c in view.channels
+        ]
+    )
+
+
+def _basis_text(view: MarketingView) -> str:
+    text = label(LawfulBasis, view.lawful_basis)
+    if view.lawful_basis == LawfulBasis.LEGITIMATE_INTEREST.value:
+        if view.li_assessment_id is not None:
+            text += f"\nassessment: {view.li_assessment_name} (#{view.li_assessment_id})"
+        if view.li_note:
+            text += f"\nnote: {view.li_note}"
+    return text
+
+
+def _subscriber_text(view: MarketingView) -> str:
+    how = "inferred from the email address" if view.subscriber_type_inferred else "set by hand"
+    return f"{label(SubscriberType, view.subscriber_type)} ({how})"
+
+
+def _suppression_text(view: MarketingView) -> str:
+    if not view.suppressed:
+        return "not on the suppression list"
+    names = ["all channels" if c == "all" else label(Channel, c) for c in view.suppressed]
+    return "suppressed for " + ", ".join(names)
+
+
+def _print_after(message: str, view: MarketingView, args: argparse.Namespace) -> int:
+    if args.json:
+        print_json(_view_dict(view))
+        return 0
+    out(message)
+    print_channels(view)
+    return 0
+
+
+def _event_text(event: ConsentEventView) -> str:
+    what = event.action.replace("-", " ").capitalize()
+    if event.channel:
+        what += f" ({label(Channel, event.channel)})"
+    details = "; ".join(
+        f"{key.replace('_', ' ')}: {value}"
+        for key, value in event.details.items()
+        if value not in (None, "")
+    )
+    line = f"{local_time(event.recorded_at)}  {what} by {event.recorded_by}"
+    return f"{line}: {details}" if details else line
+
+
+# ------------------------------------------------------------ commands
+
+
+def _find(ctx: Context, ref: str) -> ProspectView:
+    return prospects.find_prospect(ctx, ref)
+
+
+def cmd_consent(args: argparse.Namespace) -> int:
+    channels = channels_option(args.channel)
+    evidence = marketing.ConsentEvidence(
+        method=args.method,
+        wording=args.evidence,
+        policy_version=args.policy_version,
+        given_by=args.given_by,
+        given_at=args.at,
+    )
+    with opened(args) as ctx:
+        person = _find(ctx, args.ref)
+        before = marketing.marketing_view(ctx, person.id)
+        with option_errors(CONSENT_OPTIONS):
+            view = marketing.grant_consent(ctx, person.id, [c.value for c in channels], evidence)
+    names = ", ".join(label(Channel, c) for c in channels)
+    message = f"Recorded consent from {_who(person)} for {names}."
+    chosen = {c.value for c in channels}
+    lifted = [
+        label(Channel, c.channel) for c in before.channels if c.opted_out and c.channel in chosen
+    ]
+    if lifted:
+        message += f" This lifts their opt-out from {', '.join(lifted)}."
+    return _print_after(message, view, args)
+
+
+def cmd_opt_out(args: argparse.Namespace) -> int:
+    channels = channels_option(args.channel or ["all"])
+    source = _source(args.source)
+    with opened(args) as ctx:
+        person = _find(ctx, args.ref)
+        with option_errors({"reason": "--reason"}):
+            view = marketing.opt_out(
+                ctx, person.id, [c.value for c in channels], source=source, reason=args.reason
+            )
+    every = len(channels) == len(Channel)
+    names = "every channel" if every else ", ".join(label(Channel, c) for c in channels)
+    return _print_after(f"Opted {_who(person)} out of {names}.", view, args)
+
+
+def cmd_object(args: argparse.Namespace) -> int:
+    source = _source(args.source)
+    with opened(args) as ctx:
+        person = _find(ctx, args.ref)
+        with option_errors({"reason": "--reason"}):
+            view = marketing.object_to_marketing(ctx, person.id, source=source, reason=args.reason)
+    message = (
+        f"Recorded the objection of {_who(person)} to direct marketing: "
+        "opted out of every channel and suppressed."
+    )
+    return _print_after(message, view, args)
+
+
+def cmd_basis(args: argparse.Namespace) -> int:
+    basis = args.basis
+    if basis != LawfulBasis.LEGITIMATE_INTEREST.value and (args.note or args.assessment):
+        raise CliError("--note and --assessment go with --legitimate-interest.", EXIT_USAGE)
+    with opened(args) as ctx:
+        person = _find(ctx, args.ref)
+        assessment_id = None
+        if args.assessment is not None:
+            assessment_id = assessments.get_assessment(ctx, args.assessment).id
+        with option_errors({"note": "--note", "assessment": "--assessment"}):
+            view = marketing.set_lawful_basis(
+                ctx, person.id, basis, li_assessment_id=assessment_id, note=args.note
+            )
+    message = f"Lawful basis for {_who(person)}: {label(LawfulBasis, view.lawful_basis)}."
+    return _print_after(message, view, args)
+
+
+def cmd_subscriber_type(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        person = _find(ctx, args.ref)
+        view = marketing.set_subscriber_type(ctx, person.id, args.subscriber_type)
+    return _print_after(f"Subscriber type of {_who(person)}: {_subscriber_text(view)}.", view, args)
+
+
+def cmd_personalisation(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        person = _find(ctx, args.ref)
+        view = marketing.set_personalisation(ctx, person.id, refused=args.refuse)
+    if view.personalisation_refused:
+        message = f"{_who(person)} refuses personalised marketing: left out of personalised lists."
+    else:
+        message = f"{_who(person)} may receive personalised marketing."
+    return _print_after(message, view, args)
+
+
+def cmd_permissions(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        person = _find(ctx, args.ref)
+        view = marketing.marketing_view(ctx, person.id)
+        history = marketing.consent_history(ctx, person.id)
+    if args.json:
+        print_json({**_view_dict(view), "history": [e.to_dict() for e in history]})
+        return 0
+    out(f"Marketing permissions of {_who(person)}")
+    print_block(
+        [
+            ("Lawful basis", _basis_text(view)),
+            ("Subscriber type", _subscriber_text(view)),
+            (
+                "Personalisation",
+                "refused (left out of personalised campaigns)"
+                if view.personalisation_refused
+                else "allowed",
+            ),
+            ("Suppression", _suppression_text(view)),
+        ]
+    )
+    out()
+    print_channels(view)
+    out()
+    if not history:
+        out("No consent history yet.")
+        return 0
+    out("Consent history (newest first):")
+    for event in history:
+        lines = display(_event_text(event), multiline=True).splitlines() or [""]
+        out(f"- {lines[0]}")
+        for more in lines[1:]:
+            out(f"  {more}".rstrip())
+    return 0
+
+
+# --------------------------------------------------------- assessments
+
+
+def _print_assessment(a: AssessmentView) -> None:
+    out(f"Legitimate-interest assessment #{a.id}")
+    print_block(
+        [
+            ("Name", a.name),
+            ("Purpose", a.purpose),
+            ("Necessity", a.necessity),
+            ("Balancing", a.balancing),
+            ("Prospects", f"{a.prospect_count:,}"),
+            ("Written by", a.created_by),
+            ("Added", local_time(a.created_at)),
+        ]
+    )
+
+
+def cmd_assessment_add(args: argparse.Namespace) -> int:
+    with opened(args) as ctx, option_errors(ASSESSMENT_OPTIONS):
+        made = assessments.create_assessment(
+            ctx,
+            args.name,
+            purpose=args.purpose,
+            necessity=args.necessity,
+            balancing=args.balancing,
+        )
+    if args.json:
+        print_json(made.to_dict())
+    else:
+        out(f"Added legitimate-interest assessment #{made.id}: {display(made.name)}")
+    return 0
+
+
+def cmd_assessment_list(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        items = assessments.list_assessments(ctx)
+    if args.json:
+        print_json([a.to_dict() for a in items])
+        return 0
+    if not items:
+        out("No legitimate-interest assessments yet ('crm assessment add' writes one).")
+        return 0
+    table = Table(["ID", "Name", "Prospects", "Written by", "Added"], [10, 50, 9, 16, 16], {0})
+    table.print_rows(
+        [
+            [str(a.id), a.name, f"{a.prospect_count:,}", a.created_by, local_time(a.created_at)]
+            for a in items
+        ]
+    )
+    return 0
+
+
+def cmd_assessment_show(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        found = assessments.get_assessment(ctx, args.assessment_ref)
+    if args.json:
+        print_json(found.to_dict())
+    else:
+        _print_assessment(found)
+    return 0

@@ -1,0 +1,97 @@
+"""Helpers shared by the command modules: options to service arguments, Ctrl-C, progress.
+
+Service refusals name their fields as the services know them ("evidence",
+"given_at"); on the command line a person typed options, so
+:func:`option_errors` re-labels the fields as those options and keeps the
+service's own message.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+
+from ..domain.enums import Channel
+from ..domain.validation import ValidationError, clean_text, parse_date
+from ..services import marketing
+from .commands import CliError
+from .output import Progress
+
+
+@contextmanager
+def option_errors(options: Mapping[str, str]) -> Iterator[None]:
+    """Report a service's ValidationError with fields named as the options typed.
+
+    ``options`` maps a service field ("given_at") to its option ("--at");
+    fields not in it keep the service's label.
+    """
+    try:
+        yield
+    except ValidationError as exc:
+        if not any(field in options for field in exc.errors):
+            raise
+        parts = [f"{options.get(field, field)}: {message}" for field, message in exc.errors.items()]
+        raise CliError("; ".join(parts)) from None
+
+
+def channels_option(values: Iterable[str], option: str = "--channel") -> list[Channel]:
+    """Channels named by a repeatable option ('all' meaning every one)."""
+    try:
+        return marketing.parse_channels(list(values))
+    except ValueError as exc:
+        raise CliError(f"{option}: {exc}") from None
+
+
+def text_option(value: str | None, option: str, *, max_len: int) -> str | None:
+    """A single-line text option cleaned as the services clean text (None if blank)."""
+    try:
+        return clean_text(value, max_len=max_len)
+    except ValueError as exc:
+        raise CliError(f"{option}: {exc}") from None
+
+
+def date_option(value: str | None, option: str) -> date | None:
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise CliError(f"{option}: {exc}") from None
+
+
+@contextmanager
+def progress_on_tty(text: str) -> Iterator[Progress | None]:
+    """A progress line on stderr when it is a terminal; None (silence) otherwise."""
+    progress = Progress(text) if sys.stderr.isatty() else None
+    try:
+        yield progress
+    finally:
+        if progress is not None:
+            progress.finish()
+
+
+@contextmanager
+def cancel_on_interrupt() -> Iterator[Callable[[], bool]]:
+    """A ``should_cancel`` for a long service call, set by the first Ctrl-C.
+
+    The service then stops at its next check and cleans up after itself (no
+    partial file, nothing recorded) instead of being interrupted at an
+    arbitrary point. A second Ctrl-C interrupts at once, as usual.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous == signal.SIG_IGN:
+        yield lambda: False  # signals go to the main thread; an ignored Ctrl-C stays ignored
+        return
+    requested = threading.Event()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        requested.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield requested.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
