@@ -9,10 +9,13 @@ napari each drifted into.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar, QWidget
+
+from ..domain.roles import Action
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,23 @@ SPECS: tuple[ActionSpec, ...] = (
 SELECTION_ACTIONS = ("edit_prospect", "delete_prospect", "log_contact")
 
 
+# What a role must be allowed to see an action at all (others need only to
+# be signed in). The services refuse anyway; this keeps the GUI honest.
+REQUIRES: dict[str, Action] = {
+    "load_demo": Action.MANAGE_SETTINGS,
+    "manage_interests": Action.MANAGE_SETTINGS,
+    "new_prospect": Action.EDIT_RECORDS,
+    "edit_prospect": Action.EDIT_RECORDS,
+    "delete_prospect": Action.EDIT_RECORDS,
+    "log_contact": Action.LOG_CONTACT,
+    "export_campaign": Action.EXPORT,
+    "show_exports": Action.EXPORT,
+    "import_unsubscribes": Action.SYNC_EMAIL_TOOL,
+    "suppression_list": Action.MANAGE_SUPPRESSION,
+    "li_assessments": Action.MANAGE_CONSENT,
+}
+
+
 class Actions:
     """The window's QActions, one attribute per :data:`SPECS` entry."""
 
@@ -124,6 +144,7 @@ class Actions:
 
     def __init__(self, parent: QWidget):
         self._by_name: dict[str, QAction] = {}
+        self._menus: dict = {}
         for spec in SPECS:
             action = QAction(spec.text, parent)
             action.setObjectName(f"action_{spec.name}")
@@ -148,8 +169,19 @@ class Actions:
     def selection_actions(self) -> list[QAction]:
         return [self._by_name[name] for name in SELECTION_ACTIONS]
 
+    def apply_role(self, may: Callable[[Action], bool]) -> None:
+        """Show only what the signed-in user's role may do; hide emptied menus."""
+        for name, action in self._by_name.items():
+            needed = REQUIRES.get(name)
+            action.setVisible(needed is None or may(needed))
+        for menu in self._menus.values():
+            menu.menuAction().setVisible(
+                any(a.isVisible() for a in menu.actions() if not a.isSeparator())
+            )
+
     def build_menus(self, menubar: QMenuBar) -> None:
         menus = {key: menubar.addMenu(title) for key, title in MENUS}
+        self._menus = menus
         for key, menu in menus.items():
             menu.setObjectName(f"menu_{key}")
         for spec in SPECS:

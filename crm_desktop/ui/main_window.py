@@ -20,6 +20,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
 from .. import APP_NAME, __version__
+from ..domain.roles import Action
 from ..errors import CrmError
 from ..persistence import open_database
 from ..services import prospects as prospect_service
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.followups, "Follow-ups")
         self.tabs.addTab(self.schools, "Schools")
         self.tabs.addTab(self.exports, "Exports")
+        self.apply_role()
         self.setCentralWidget(self.tabs)
 
         self._db_label = QLabel(self)
@@ -311,6 +313,7 @@ class MainWindow(QMainWindow):
             return False
         # Views share this context object: switch it in place.
         self.ctx.user, self.ctx.role = acting.user, acting.role
+        self.apply_role()
         previous, self.ctx.db = self.ctx.db, database
         if previous is not database:
             previous.dispose()
@@ -319,6 +322,12 @@ class MainWindow(QMainWindow):
         self.databaseChanged.emit(database.display_name)
         self._status(f"Opened {database.display_name}.")
         return True
+
+    def apply_role(self) -> None:
+        """Hide what the signed-in user's role may not do (the services refuse it too)."""
+        self.commands.apply_role(self.ctx.may)
+        self.tabs.setTabVisible(EXPORTS_TAB, self.ctx.may(Action.EXPORT))
+        self.prospects.detail.marketing.apply_role()
 
     def refresh_all(self) -> None:
         self.prospects.reload_filters()

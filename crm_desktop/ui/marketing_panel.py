@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from ..domain.eligibility import Exclusion
 from ..domain.enums import Channel, SubscriberType
+from ..domain.roles import Action
 from ..domain.subscribers import infer_subscriber_type
 from ..errors import CrmError, NotFoundError
 from ..services import assessments as assessment_service
@@ -491,16 +492,25 @@ class MarketingPanel(QWidget):
         ]
         self.exports.setText("<br>".join(rows))
 
+    def apply_role(self) -> None:
+        """Consent and basis controls only for roles that may change them."""
+        may_consent = self._ctx.may(Action.MANAGE_CONSENT)
+        self.consent_button.setVisible(may_consent)
+        self.basis_button.setVisible(may_consent)
+        self._set_enabled(self._prospect is not None)
+
     def _set_enabled(self, enabled: bool) -> None:
-        self.opt_out_action.setEnabled(enabled)
+        may_consent = self._ctx.may(Action.MANAGE_CONSENT)
+        may_opt_out = self._ctx.may(Action.RECORD_OPT_OUT)
+        self.opt_out_action.setEnabled(enabled and may_opt_out)
+        self.object_button.setEnabled(enabled and may_opt_out)
         for widget in (
             self.consent_button,
             self.basis_button,
-            self.object_button,
             self.subscriber,
             self.personalisation,
         ):
-            widget.setEnabled(enabled)
+            widget.setEnabled(enabled and may_consent)
 
 
 def _export_date(r: ExportRecord) -> str:
