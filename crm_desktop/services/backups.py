@@ -5,16 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..domain.roles import Action
-from ..errors import DatabaseError
+from ..errors import Cancelled, DatabaseError
 from ..persistence import backup as _backup
 from . import audit
 from .context import Context
 
 
-def back_up(ctx: Context, out: str | Path | None = None, progress=None) -> Path:
-    """A consistent, verified copy of the database (pg_dump for PostgreSQL)."""
+def back_up(ctx: Context, out: str | Path | None = None, progress=None, should_cancel=None) -> Path:
+    """A consistent, verified copy of the database (pg_dump for PostgreSQL).
+
+    ``should_cancel()`` true stops the copy and leaves no file behind.
+    """
     ctx.require(Action.BACKUP)
-    path = _backup.backup_database(ctx.db, Path(out) if out else None, progress)
+
+    def step(done: int, total: int) -> None:
+        if should_cancel and should_cancel():
+            raise Cancelled("Backup cancelled; no file was written.")
+        if progress:
+            progress(done, total)
+
+    path = _backup.backup_database(ctx.db, Path(out) if out else None, step)
     with ctx.db.transaction() as session:
         audit.record(session, ctx.user, "database.backed-up", "database", None,
                      {"file": str(path)})  # fmt: skip
@@ -37,3 +47,8 @@ def restore(ctx: Context, source: str | Path) -> Path:
     target = ctx.db.path
     ctx.db.dispose()
     return _backup.restore_sqlite(target, source)
+
+
+def daily_backup(ctx: Context):
+    """The automatic daily/weekly copies of a local database (any role may trigger them)."""
+    return _backup.auto_backup(ctx.db)

@@ -47,6 +47,13 @@ SPECS: tuple[ActionSpec, ...] = (
         separator_before=True,
     ),
     ActionSpec("manage_interests", "Manage &interests…", "file", tip="The services we sell"),
+    ActionSpec(
+        "back_up",
+        "&Back up database…",
+        "file",
+        tip="A consistent, checked copy of the database, safe while in use",
+        separator_before=True,
+    ),
     ActionSpec("quit", "&Quit", "file", "Ctrl+Q", separator_before=True),
     ActionSpec("new_prospect", "&New prospect…", "prospect", "Ctrl+N", "Add a prospect"),
     ActionSpec("edit_prospect", "&Edit prospect…", "prospect", "F2", "Edit the selected prospect"),
@@ -106,6 +113,7 @@ SELECTION_ACTIONS = ("edit_prospect", "delete_prospect", "log_contact")
 # be signed in). The services refuse anyway; this keeps the GUI honest.
 REQUIRES: dict[str, Action] = {
     "load_demo": Action.MANAGE_SETTINGS,
+    "back_up": Action.BACKUP,
     "manage_interests": Action.MANAGE_SETTINGS,
     "new_prospect": Action.EDIT_RECORDS,
     "edit_prospect": Action.EDIT_RECORDS,
@@ -126,6 +134,7 @@ class Actions:
     open_database: QAction
     load_demo: QAction
     manage_interests: QAction
+    back_up: QAction
     quit: QAction
     new_prospect: QAction
     edit_prospect: QAction

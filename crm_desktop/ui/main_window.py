@@ -23,6 +23,7 @@ from .. import APP_NAME, __version__
 from ..domain.roles import Action
 from ..errors import CrmError
 from ..persistence import open_database
+from ..services import backups
 from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.demo import generate_demo
@@ -54,6 +55,7 @@ HEADER_KEY = "prospects/header.v1"
 EXPORT_FOLDER_KEY = "exports/folder"
 
 PROSPECTS_TAB, FOLLOWUPS_TAB, SCHOOLS_TAB, EXPORTS_TAB = range(4)
+BACKUP_FILTERS = "CRM Desktop backup (*.db);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -120,6 +122,7 @@ class MainWindow(QMainWindow):
         a.new_database.triggered.connect(self.new_database)
         a.open_database.triggered.connect(self.open_database)
         a.load_demo.triggered.connect(self.load_demo_data)
+        a.back_up.triggered.connect(self.back_up)
         a.manage_interests.triggered.connect(self.manage_interests)
         a.quit.triggered.connect(self.close)
         a.new_prospect.triggered.connect(self.new_prospect)
@@ -356,6 +359,45 @@ class MainWindow(QMainWindow):
         if not messages.ask(self, "Load demo data", question):
             return None
         return self._start_demo()
+
+    def back_up(self) -> BackgroundTask | None:
+        """File > Back up: a checked copy, made in the background (Cancel leaves none)."""
+        chosen = messages.save_file(self, "Back up database", BACKUP_FILTERS)
+        if not chosen:
+            return None
+        target = Path(chosen)
+        if target.exists():
+            messages.show_error(
+                self, f"{target} already exists; choose a new name.", "Backup not made"
+            )
+            return None
+        ctx = self.ctx
+
+        def work(progress, should_cancel):
+            return backups.back_up(ctx, target, progress, should_cancel)
+
+        task = run_with_progress(self, "Back up database", "Copying and checking…", work)
+        task.succeeded.connect(lambda path: self._status(f"Backed up to {path} (checked)."))
+        task.failed.connect(lambda text: messages.show_error(self, text, "Backup not made"))
+        task.cancelled.connect(lambda: self._status("Backup cancelled; no file was written."))
+        return task
+
+    def daily_backup(self) -> BackgroundTask | None:
+        """On the first start of a day, copy the local database (7 daily, 4 weekly kept)."""
+        if self.ctx.db.path is None:
+            return None
+        ctx = self.ctx
+        task = run_with_progress(
+            self, "Daily backup", "Making today's backup…",
+            lambda progress, should_cancel: backups.daily_backup(ctx),
+        )  # fmt: skip
+        task.succeeded.connect(
+            lambda result: result.made and self._status(f"Daily backup made: {result.made[0]}")
+        )
+        task.failed.connect(
+            lambda text: messages.show_error(self, text, "The daily backup could not be made")
+        )
+        return task
 
     def _start_demo(self) -> BackgroundTask:
         ctx = self.ctx
