@@ -9,7 +9,7 @@ from sqlalchemy import case, delete, func, nulls_last, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ..domain.enums import Stage
+from ..domain.enums import DataSource, Stage
 from ..domain.models import Interest, Prospect, ProspectInterest, School
 from ..domain.roles import Action
 from ..domain.types import utcnow
@@ -375,3 +375,76 @@ def prospect_position(
     with ctx.db.read() as session:
         found = session.scalar(select(ranked.c.position).where(ranked.c.pid == prospect_id))
     return None if found is None else found - 1
+
+
+# ------------------------------------------------------- edit conflicts
+
+_EDITABLE = (
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("email", "Email"),
+    ("phone", "Phone"),
+    ("school", "School"),
+    ("role", "Job role"),
+    ("interests", "Interests"),
+    ("stage", "Stage"),
+    ("owner", "Owner"),
+    ("source", "Source"),
+    ("source_detail", "Source detail"),
+    ("source_date", "Source date"),
+)
+
+
+def as_input(view: ProspectView) -> ProspectInput:
+    """A prospect's current values as the form (or CLI) would submit them."""
+    return ProspectInput(
+        first_name=view.first_name,
+        last_name=view.last_name,
+        email=view.email,
+        phone=view.phone_display or None,
+        school_id=view.school_id,
+        role=view.role,
+        interests=list(view.interests),
+        stage=view.stage,
+        owner=view.owner,
+        source=view.source,
+        source_detail=view.source_detail,
+        source_date=view.source_date,
+    )
+
+
+def _value(data: ProspectInput, field: str):
+    if field == "school":
+        return (data.school_id, (data.school or "").strip().lower() or None)
+    if field == "interests":
+        return sorted(i.strip().lower() for i in data.interests or ())
+    value = getattr(data, field)
+    return value.strip() if isinstance(value, str) and value.strip() else value or None
+
+
+def differences(before: ProspectView, after: ProspectView) -> list[tuple[str, str, str]]:
+    """(label, old, new) for every field someone changed between two versions."""
+    out = []
+    for field, label in _EDITABLE:
+        old, new = _value(as_input(before), field), _value(as_input(after), field)
+        if old != new:
+            show = {
+                "school": lambda v, view: view.school_name or "—",
+                "interests": lambda v, view: ", ".join(view.interests) or "—",
+                "stage": lambda v, view: Stage(v).label,
+                "source": lambda v, view: DataSource(v).label if v else "—",
+            }.get(field, lambda v, view: str(v) if v not in (None, "") else "—")
+            out.append((label, show(old, before), show(new, after)))
+    return out
+
+
+def merge_edit(original: ProspectView, mine: ProspectInput, theirs: ProspectView) -> ProspectInput:
+    """Reapply my edit on top of their newer version: fields I changed win, theirs stay."""
+    base, merged = as_input(original), as_input(theirs)
+    for field, _ in _EDITABLE:
+        if _value(mine, field) != _value(base, field):
+            if field == "school":
+                merged.school_id, merged.school = mine.school_id, mine.school
+            else:
+                setattr(merged, field, getattr(mine, field))
+    return merged

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..domain.enums import JOB_ROLES, DataSource, Stage
 from ..domain.validation import ProspectInput, ValidationError
-from ..errors import CrmError
+from ..errors import ConflictError, CrmError
 from ..services import interests as interest_service
 from ..services import prospects as prospect_service
 from ..services import schools as school_service
@@ -223,8 +223,8 @@ class ProspectDialog(QDialog):
         chosen = {name.lower() for name in p.interests}
         for row in range(self.interests.count()):
             item = self.interests.item(row)
-            if item.text().lower() in chosen:
-                item.setCheckState(Qt.CheckState.Checked)
+            checked = item.text().lower() in chosen
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
         self.stage.setCurrentIndex(max(self.stage.findData(p.stage), 0))
         self.owner.setEditText(p.owner or "")
         self.source.setCurrentIndex(max(self.source.findData(p.source), 0))
@@ -286,12 +286,52 @@ class ProspectDialog(QDialog):
         except ValidationError as exc:
             self.show_errors(exc.errors)
             return
+        except ConflictError:
+            saved = self._resolve_conflict(data)
+            if saved is None:
+                return
         except CrmError as exc:
             messages.show_error(self, exc, "Could not save the prospect")
             return
         self.saved = saved
         self.prospectSaved.emit(saved)
         super().accept()
+
+    def _resolve_conflict(self, mine: ProspectInput):
+        """Someone saved this prospect after it was opened: show what they
+        changed, then reapply this edit on top of theirs or reload theirs.
+
+        Returns the saved result, or None when the dialog stays open.
+        """
+        original = self._prospect
+        try:
+            theirs = prospect_service.get_prospect(self._ctx, original.id)
+        except CrmError as exc:
+            messages.show_error(self, exc, "Could not save the prospect")
+            return None
+        changes = prospect_service.differences(original, theirs)
+        listing = "\n".join(f"  {label}: {old} → {new}" for label, old, new in changes)
+        question = (
+            f"Someone else saved {theirs.full_name} after you opened it. They changed:\n\n"
+            f"{listing or '  (nothing you can see here)'}\n\n"
+            "Reapply your changes on top of theirs?\n"
+            "Yes saves your changes over theirs, field by field; No reloads their "
+            "version so you can edit it again."
+        )
+        self._prospect = theirs
+        if not messages.ask(self, "Changed by someone else", question):
+            self._load(theirs)
+            return None
+        merged = prospect_service.merge_edit(original, mine, theirs)
+        try:
+            return prospect_service.update_prospect(
+                self._ctx, theirs.id, merged, expected_version=theirs.version
+            )
+        except ValidationError as exc:
+            self.show_errors(exc.errors)
+        except CrmError as exc:
+            messages.show_error(self, exc, "Could not save the prospect")
+        return None
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Show each message under its field and focus the first bad field."""

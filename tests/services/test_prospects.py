@@ -171,3 +171,23 @@ def test_blank_name_refused_with_field_messages(ctx):
     assert exc.value.errors["first_name"] == "is required"
     assert "is not a valid email address" in exc.value.errors["email"]
     assert P.count_prospects(ctx) == 0
+
+
+def test_conflict_helpers_list_changes_and_merge_my_edit_on_top(ctx):
+    view = add(ctx, role="Teacher", interests=["Safeguarding"])
+    P.update_prospect(
+        ctx, view.id,
+        ProspectInput(first_name="Janet", last_name="Smith", email=view.email, role="Teacher",
+                      interests=["Safeguarding", "SEND support"], stage="trial"),
+    )  # fmt: skip
+    theirs = P.get_prospect(ctx, view.id)
+    assert P.differences(view, theirs) == [
+        ("First name", "Jane", "Janet"),
+        ("Interests", "Safeguarding", "SEND support, Safeguarding"),
+        ("Stage", "Lead", "Trial"),
+    ]
+    mine = P.as_input(view)
+    mine.role = "SENCo"
+    merged = P.merge_edit(view, mine, theirs)
+    assert (merged.first_name, merged.role, merged.stage) == ("Janet", "SENCo", "trial")
+    assert sorted(merged.interests) == ["SEND support", "Safeguarding"]

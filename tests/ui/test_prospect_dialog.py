@@ -135,18 +135,51 @@ def test_edit_with_enter_on_the_table(qtbot, make_window, ctx, add_prospect):
     assert "Robotics club" in window.prospects.detail.plain_text()
 
 
-def test_an_edit_over_someone_elses_save_is_refused(qtbot, ctx, add_prospect, prompter):
-    pid = add_prospect("Rosalind", "Franklin")
+def _conflict(qtbot, ctx, add_prospect):
+    """Open Rosalind's form, then someone else renames her and changes her stage."""
+    pid = add_prospect("Rosalind", "Franklin", role="Teacher")
     dialog = ProspectDialog(ctx, prospects.get_prospect(ctx, pid))
     qtbot.addWidget(dialog)
     dialog.show()
     prospects.update_prospect(
-        ctx, pid, ProspectInput(first_name="Ros", last_name="Franklin", email="r@f.sch.uk")
-    )
-    dialog.last_name.setText("Franklin-Smith")
+        ctx,
+        pid,
+        ProspectInput(
+            first_name="Ros", last_name="Franklin", email="rosalind.franklin@example.sch.uk",
+            role="Teacher", stage="trial",
+        ),
+    )  # fmt: skip
+    dialog.last_name.setText("Franklin-Smith")  # my edit
+    return pid, dialog
+
+
+def test_a_conflict_shows_what_changed_and_reapplies_my_edit_on_top(
+    qtbot, ctx, add_prospect, prompter
+):
+    pid, dialog = _conflict(qtbot, ctx, add_prospect)
+    prompter.answers.append(True)  # reapply
+    with qtbot.waitSignal(dialog.accepted):
+        qtbot.keyClick(dialog.last_name, Qt.Key.Key_Return)
+    title, text = prompter.questions[0]
+    assert title == "Changed by someone else"
+    assert "First name: Rosalind → Ros" in text and "Stage: Lead → Trial" in text
+    saved = prospects.get_prospect(ctx, pid)
+    # Their changes stay; mine goes on top; nothing was silently overwritten.
+    assert (saved.first_name, saved.last_name, saved.stage) == ("Ros", "Franklin-Smith", "trial")
+
+
+def test_a_conflict_can_reload_their_version_instead(qtbot, ctx, add_prospect, prompter):
+    pid, dialog = _conflict(qtbot, ctx, add_prospect)
+    prompter.answers.append(False)  # reload theirs
     qtbot.keyClick(dialog.last_name, Qt.Key.Key_Return)
-    assert "changed by someone else" in prompter.errors()[0]
-    assert prospects.get_prospect(ctx, pid).last_name == "Franklin"
+    assert dialog.isVisible()
+    assert (dialog.first_name.text(), dialog.last_name.text()) == ("Ros", "Franklin")
+    assert prospects.get_prospect(ctx, pid).last_name == "Franklin"  # nothing saved
+    # Saving now works against their version.
+    dialog.last_name.setText("Franklin-Smith")
+    with qtbot.waitSignal(dialog.accepted):
+        qtbot.keyClick(dialog.last_name, Qt.Key.Key_Return)
+    assert prospects.get_prospect(ctx, pid).last_name == "Franklin-Smith"
 
 
 def test_escape_cancels_and_saves_nothing(qtbot, window, ctx):
