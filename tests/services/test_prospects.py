@@ -178,12 +178,12 @@ def test_conflict_helpers_list_changes_and_merge_my_edit_on_top(ctx):
     P.update_prospect(
         ctx, view.id,
         ProspectInput(first_name="Janet", last_name="Smith", email=view.email, role="Teacher",
-                      interests=["Safeguarding", "SEND support"], stage="trial"),
+                      interests=["Safeguarding", "SEND support"], stage="trial", owner="alice"),
     )  # fmt: skip
     theirs = P.get_prospect(ctx, view.id)
     assert P.differences(view, theirs) == [
         ("First name", "Jane", "Janet"),
-        ("Interests", "Safeguarding", "SEND support, Safeguarding"),
+        ("Interests", "Safeguarding", "Safeguarding, SEND support"),
         ("Stage", "Lead", "Trial"),
     ]
     mine = P.as_input(view)
