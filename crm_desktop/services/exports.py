@@ -20,11 +20,10 @@ from sqlmodel import Session
 from ..domain.eligibility import (
     ChannelState,
     Exclusion,
-    MarketingFacts,
     channel_address_kinds,
     exclusion_reasons,
 )
-from ..domain.enums import Channel, LawfulBasis, SchoolPhase, Stage
+from ..domain.enums import Channel, SchoolPhase, Stage
 from ..domain.models import (
     ChannelPermission,
     ExportMember,
@@ -36,7 +35,6 @@ from ..domain.models import (
     Suppression,
 )
 from ..domain.roles import Action
-from ..domain.subscribers import subscriber_type
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text, parse_choice
 from ..errors import Cancelled, ConflictError, NotFoundError
@@ -44,6 +42,7 @@ from ..formats.atomic import atomic_output, sha256_of
 from ..formats.tabular import FORMATS, write_table_to
 from . import suppression
 from .context import Context
+from .marketing import facts_from
 from .views import _Jsonable
 
 BATCH = 2_000
@@ -232,18 +231,11 @@ def _evaluate(
             # Hash only the addresses this channel uses (hashing is the hot spot).
             email_digest = hasher(p.email) if "email" in kinds else None
             phone_digest = hasher(p.phone) if "phone" in kinds else None
-            facts = MarketingFacts(
-                email=p.email,
-                phone=p.phone,
-                basis=LawfulBasis(p.lawful_basis),
-                has_li_note=bool(p.li_assessment_id or (p.li_note and p.li_note.strip())),
-                subscriber_type=subscriber_type(p.email, p.subscriber_type_override),
-                personalisation_refused=p.personalisation_refused,
-                erased=p.erased_at is not None,
-                restricted=p.restricted_at is not None,
-                channels=perms.get(p.id, {}),
-                suppressed_email=suppressed.get(email_digest, frozenset()),
-                suppressed_phone=suppressed.get(phone_digest, frozenset()),
+            facts = facts_from(
+                p,
+                perms.get(p.id, {}),
+                suppressed.get(email_digest, frozenset()),
+                suppressed.get(phone_digest, frozenset()),
             )
             reasons = exclusion_reasons(facts, channel, personalised=request.personalised)
             yield Candidate(

@@ -155,10 +155,13 @@ def _touch(p: Prospect) -> None:
     p.version += 1
 
 
-def facts_for(session: Session, p: Prospect) -> MarketingFacts:
-    perms = session.scalars(
-        select(ChannelPermission).where(ChannelPermission.prospect_id == p.id)
-    ).all()
+def facts_from(
+    p,
+    channels: dict[Channel, ChannelState],
+    suppressed_email: frozenset[str],
+    suppressed_phone: frozenset[str],
+) -> MarketingFacts:
+    """The eligibility rule's facts from a prospect row (ORM object or plain row)."""
     return MarketingFacts(
         email=p.email,
         phone=p.phone,
@@ -168,14 +171,26 @@ def facts_for(session: Session, p: Prospect) -> MarketingFacts:
         personalisation_refused=p.personalisation_refused,
         erased=p.erased_at is not None,
         restricted=p.restricted_at is not None,
-        channels={
+        channels=channels,
+        suppressed_email=suppressed_email,
+        suppressed_phone=suppressed_phone,
+    )
+
+
+def facts_for(session: Session, p: Prospect) -> MarketingFacts:
+    perms = session.scalars(
+        select(ChannelPermission).where(ChannelPermission.prospect_id == p.id)
+    ).all()
+    return facts_from(
+        p,
+        {
             Channel(r.channel): ChannelState(
                 consent=r.consent, opted_out=r.opted_out_at is not None
             )
             for r in perms
         },
-        suppressed_email=suppression.channels_suppressed(session, p.email),
-        suppressed_phone=suppression.channels_suppressed(session, p.phone),
+        suppression.channels_suppressed(session, p.email),
+        suppression.channels_suppressed(session, p.phone),
     )
 
 
@@ -382,6 +397,22 @@ def opt_out(
         return _view(session, p)
 
 
+def _mark_opted_out(
+    session: Session, p: Prospect, channels: Iterable[Channel], source: str, reason: str | None
+) -> bool:
+    """Set the opt-out state of channels; True if any was not opted out before."""
+    now = utcnow()
+    changed = False
+    for channel in channels:
+        perm = _permission(session, p.id, channel)
+        if perm.opted_out_at is None:
+            perm.opted_out_at = now
+            changed = True
+        perm.opt_out_source = source
+        perm.opt_out_reason = reason
+    return changed
+
+
 def apply_opt_out(
     session: Session,
     ctx: Context,
@@ -391,15 +422,8 @@ def apply_opt_out(
     reason: str | None,
 ) -> bool:
     """Opt out inside the caller's transaction. False if already opted out of all of them."""
-    now = utcnow()
-    changed = False
+    changed = _mark_opted_out(session, p, channels, source.value, reason)
     for channel in channels:
-        perm = _permission(session, p.id, channel)
-        if perm.opted_out_at is None:
-            perm.opted_out_at = now
-            changed = True
-        perm.opt_out_source = source.value
-        perm.opt_out_reason = reason
         _event(session, ctx, p.id, "opted-out", channel, source=source.value, reason=reason)
     session.flush()
     _sync_opt_out_suppression(session, ctx, p, "opt-out")
@@ -429,13 +453,10 @@ def object_to_marketing(
             source=OptOutSource.parse(source).value,
             reason=reason,
         )
-        now = utcnow()
-        for channel in Channel:
-            perm = _permission(session, p.id, channel)
-            if perm.opted_out_at is None:
-                perm.opted_out_at = now
-            perm.opt_out_source = OptOutSource.parse(source).value
-            perm.opt_out_reason = reason or "Objected to direct marketing"
+        _mark_opted_out(
+            session, p, Channel, OptOutSource.parse(source).value,
+            reason or "Objected to direct marketing",
+        )  # fmt: skip
         session.flush()
         _sync_opt_out_suppression(session, ctx, p, "objection")
         _touch(p)

@@ -20,8 +20,9 @@ from .context import Context
 from .views import Saved, SchoolView
 
 
-def _view(session: Session, s: School) -> SchoolView:
-    count = session.scalar(select(func.count()).where(Prospect.school_id == s.id)) or 0
+def _view(session: Session, s: School, count: int | None = None) -> SchoolView:
+    if count is None:
+        count = session.scalar(select(func.count()).where(Prospect.school_id == s.id)) or 0
     return SchoolView(
         id=s.id,
         name=s.name,
@@ -161,21 +162,7 @@ def list_schools(ctx: Context, search: str = "", *, limit: int | None = None) ->
     if limit is not None:
         stmt = stmt.limit(limit)
     with ctx.db.read() as session:
-        return [
-            SchoolView(
-                id=s.id,
-                name=s.name,
-                urn=s.urn,
-                phase=s.phase,
-                local_authority=s.local_authority,
-                postcode=s.postcode,
-                phone=s.phone,
-                website=s.website,
-                version=s.version,
-                prospect_count=n,
-            )
-            for s, n in session.execute(stmt)
-        ]
+        return [_view(session, s, n) for s, n in session.execute(stmt)]
 
 
 def school_names(ctx: Context) -> list[tuple[int, str]]:
