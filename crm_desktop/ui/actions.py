@@ -48,6 +48,14 @@ SPECS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("manage_interests", "Manage &interests…", "file", tip="The services we sell"),
     ActionSpec(
+        "manage_users",
+        "&Users…",
+        "file",
+        tip="Who may use this database, and their roles",
+        separator_before=True,
+    ),
+    ActionSpec("change_password", "&Change my password…", "file"),
+    ActionSpec(
         "back_up",
         "&Back up database…",
         "file",
@@ -114,6 +122,7 @@ SELECTION_ACTIONS = ("edit_prospect", "delete_prospect", "log_contact")
 REQUIRES: dict[str, Action] = {
     "load_demo": Action.MANAGE_SETTINGS,
     "back_up": Action.BACKUP,
+    "manage_users": Action.MANAGE_USERS,
     "manage_interests": Action.MANAGE_SETTINGS,
     "new_prospect": Action.EDIT_RECORDS,
     "edit_prospect": Action.EDIT_RECORDS,
@@ -135,6 +144,8 @@ class Actions:
     load_demo: QAction
     manage_interests: QAction
     back_up: QAction
+    manage_users: QAction
+    change_password: QAction
     quit: QAction
     new_prospect: QAction
     edit_prospect: QAction

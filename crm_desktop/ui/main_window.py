@@ -40,6 +40,7 @@ from .prospects_page import ProspectsPage
 from .schools_view import SchoolsView
 from .suppression_dialog import SuppressionDialog
 from .unsubscribe_import import UnsubscribeImport
+from .users_dialog import ChangePasswordDialog, UsersDialog
 from .workers import BackgroundTask, run_with_progress
 
 DEMO_PROSPECTS = 200
@@ -123,6 +124,8 @@ class MainWindow(QMainWindow):
         a.open_database.triggered.connect(self.open_database)
         a.load_demo.triggered.connect(self.load_demo_data)
         a.back_up.triggered.connect(self.back_up)
+        a.manage_users.triggered.connect(self.manage_users)
+        a.change_password.triggered.connect(self.change_password)
         a.manage_interests.triggered.connect(self.manage_interests)
         a.quit.triggered.connect(self.close)
         a.new_prospect.triggered.connect(self.new_prospect)
@@ -269,9 +272,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(PROSPECTS_TAB)
         self.prospects.focus_search()
 
-    def _open(self, dialog) -> None:
+    def _open(self, dialog):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+        return dialog
 
     # ------------------------------------------------------------ database
 
@@ -359,6 +363,22 @@ class MainWindow(QMainWindow):
         if not messages.ask(self, "Load demo data", question):
             return None
         return self._start_demo()
+
+    def manage_users(self) -> UsersDialog | None:
+        try:
+            return self._open(UsersDialog(self.ctx, self))
+        except CrmError as exc:
+            messages.show_error(self, exc, "Cannot show the users")
+            return None
+
+    def change_password(self) -> ChangePasswordDialog | None:
+        try:
+            dialog = ChangePasswordDialog(self.ctx, self)
+        except CrmError as exc:
+            messages.show_error(self, exc, "Cannot change the password")
+            return None
+        dialog.accepted.connect(lambda: self._status("Your password was changed."))
+        return self._open(dialog)
 
     def back_up(self) -> BackgroundTask | None:
         """File > Back up: a checked copy, made in the background (Cancel leaves none)."""

@@ -85,3 +85,18 @@ def test_admin_changes_role_resets_and_deactivates(qtbot, db, prompter):
     dialog.role_box.setCurrentIndex(dialog.role_box.findData("sales"))
     assert not dialog.set_role()
     assert "always be an active admin" in dialog.error.text()
+
+
+def test_menu_items_open_the_dialogs_and_hide_by_role(make_window, ctx):
+    window = make_window(users.single_user_context(ctx.db))
+    window.commands.manage_users.trigger()
+    assert any(
+        isinstance(w, UsersDialog) and w.isVisible() for w in window.findChildren(UsersDialog)
+    )
+    window.commands.change_password.trigger()
+    assert window.findChildren(ChangePasswordDialog)
+    from crm_desktop.services.context import Context
+
+    sales = make_window(Context(ctx.db, user="sam", role=Role.SALES))
+    assert not sales.commands.manage_users.isVisible()
+    assert sales.commands.change_password.isVisible()
