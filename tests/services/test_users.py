@@ -128,3 +128,20 @@ def test_audit_chain_detects_tampering(db):
         bad_id = entry.id
     result = audit.verify(ctx)
     assert (result.ok, result.first_bad_id, result.problem) == (False, bad_id, "was altered")
+
+
+def test_weaker_hashes_are_upgraded_on_sign_in(db):
+    from argon2 import PasswordHasher
+
+    ctx = owner(db)
+    U.change_password(ctx, PASSWORD)
+    U.add_user(ctx, "bob", "sales", "another long secret")
+    weak = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)  # OWASP's minimum
+    with db.transaction() as session:
+        bob = session.scalars(select(User).where(User.username == "bob")).one()
+        bob.password_hash = weak.hash("another long secret")
+    U.sign_in(db, "bob", "another long secret")
+    with db.read() as session:
+        upgraded = session.scalars(select(User).where(User.username == "bob")).one().password_hash
+    assert "m=65536,t=3,p=4" in upgraded
+    assert U.sign_in(db, "bob", "another long secret").user == "bob"
