@@ -60,6 +60,30 @@ def record(
     return entry
 
 
+def record_change(
+    session: Session,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: object,
+    before: dict,
+    after: dict,
+    reason: str | None = None,
+) -> AuditEntry | None:
+    """Record the fields that differ between ``before`` and ``after`` (old -> new).
+
+    Nothing is written when nothing changed.
+    """
+    values = {
+        key: {"old": before.get(key), "new": after.get(key)}
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }
+    if not values:
+        return None
+    return record(session, actor, action, entity, entity_id, values, reason)
+
+
 def _id(value: object) -> str | None:
     return None if value is None else str(value)
 

@@ -12,6 +12,7 @@ from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ContactInput, validate_contact
 from ..errors import CrmError, NotFoundError
+from . import audit
 from .context import Context
 from .views import ContactView, FollowUpView
 
@@ -69,6 +70,11 @@ def log_contact(ctx: Context, prospect_id: int, data: ContactInput) -> ContactVi
         session.add(c)
         session.flush()
         refresh_contact_summary(session, prospect_id)
+        audit.record(session, ctx.user, "correspondence.logged", "prospect", prospect_id, {
+            "entry": c.id, "kind": c.kind, "occurred_at": c.occurred_at.isoformat(),
+            "subject": c.subject, "summary": c.summary,
+            "follow_up_on": c.follow_up_on.isoformat() if c.follow_up_on else None,
+        })  # fmt: skip
         return _view(c)
 
 
@@ -158,4 +164,6 @@ def complete_followup(ctx: Context, contact_id: int) -> ContactView:
             )
             session.refresh(c)
             refresh_contact_summary(session, c.prospect_id)
+            audit.record(session, ctx.user, "followup.done", "prospect", c.prospect_id,
+                         {"entry": c.id, "due": c.follow_up_on.isoformat()})  # fmt: skip
         return _view(c)

@@ -32,6 +32,7 @@ from ..domain.models import (
 )
 from ..domain.roles import Action
 from ..errors import Cancelled
+from . import audit
 from .context import Context
 from .suppression import Hasher
 
@@ -495,4 +496,6 @@ def generate_demo(
                 conn.execute(insert(Correspondence.__table__), c_rows)
             contacts += len(c_rows)
             step(size)
+        audit.record(session, ctx.user, "demo.loaded", "database", None,
+                     {"schools": n_schools, "prospects": prospects, "seed": seed})  # fmt: skip
     return DemoResult(schools=n_schools, prospects=prospects, contacts=contacts)

@@ -16,7 +16,7 @@ from ..domain.suppression import canonical_address
 from ..domain.validation import normalise_email
 from ..errors import Cancelled
 from ..formats.unsubscribes import read_addresses
-from . import suppression
+from . import audit, suppression
 from .context import Context
 from .marketing import apply_opt_out
 from .views import _Jsonable
@@ -92,6 +92,11 @@ def import_unsubscribes(
                 continue
             apply_opt_out(session, ctx, p, [Channel.EMAIL], OptOutSource.EMAIL_TOOL, reason)
             report.matched += 1
+        audit.record(session, ctx.user, "unsubscribes.imported", "email-tool", None, {
+            "file": report.file, "matched": report.matched,
+            "already_opted_out": report.already_opted_out, "new": report.new,
+            "invalid": report.invalid,
+        })  # fmt: skip
     if progress:
         progress(total, total)
     return report

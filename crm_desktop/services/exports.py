@@ -40,7 +40,7 @@ from ..domain.validation import ValidationError, clean_text, parse_choice
 from ..errors import Cancelled, ConflictError, NotFoundError
 from ..formats.atomic import atomic_output, sha256_of
 from ..formats.tabular import FORMATS, write_table_to
-from . import suppression
+from . import audit, suppression
 from .context import Context
 from .marketing import facts_from
 from .views import _Jsonable
@@ -385,6 +385,11 @@ def run_export(
                     ],
                 )
             record = _record(run)
+            audit.record(session, ctx.user, "export.created", "export", run.id, {
+                "campaign": run.campaign, "channel": run.channel, "format": run.format,
+                "included": run.included, "excluded": run.excluded, "file": run.file_name,
+                "sha256": run.sha256,
+            })  # fmt: skip
     return record
 
 

@@ -8,6 +8,7 @@ from ..domain.models import Interest, ProspectInterest
 from ..domain.roles import Action
 from ..domain.validation import ValidationError, clean_text
 from ..errors import DuplicateError, NotFoundError
+from . import audit
 from .context import Context
 
 
@@ -44,6 +45,7 @@ def add_interest(ctx: Context, name: str) -> int:
         interest = Interest(name=clean, name_key=clean.lower())
         session.add(interest)
         session.flush()
+        audit.record(session, ctx.user, "interest.added", "interest", interest.id, {"name": clean})
         return interest.id
 
 
@@ -61,6 +63,8 @@ def rename_interest(ctx: Context, interest_id: int, name: str) -> None:
         )
         if other:
             raise DuplicateError(f"'{clean}' is already on the list.")
+        audit.record_change(session, ctx.user, "interest.renamed", "interest", interest_id,
+                            {"name": interest.name}, {"name": clean})  # fmt: skip
         interest.name = clean
         interest.name_key = clean.lower()
 
@@ -72,4 +76,6 @@ def delete_interest(ctx: Context, interest_id: int) -> None:
         interest = session.get(Interest, interest_id)
         if interest is None:
             raise NotFoundError(f"No interest with id {interest_id}.")
+        audit.record(session, ctx.user, "interest.deleted", "interest", interest_id,
+                     {"name": interest.name})  # fmt: skip
         session.delete(interest)

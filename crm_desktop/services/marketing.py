@@ -31,7 +31,7 @@ from ..domain.subscribers import infer_subscriber_type, subscriber_type
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text, parse_choice, parse_datetime
 from ..errors import NotFoundError
-from . import suppression
+from . import audit, suppression
 from .context import Context
 from .views import _Jsonable
 
@@ -141,6 +141,9 @@ def _event(
             recorded_at=utcnow(),
         )
     )
+    # The ledger is the consent history; the audit trail records the change too.
+    values = {"channel": channel.value if channel else None, **clean}
+    audit.record(session, ctx.user, f"consent.{action}", "prospect", prospect_id, values)
 
 
 def _text(field: str, value: str | None, *, required: bool = False, max_len: int = MAX_NOTE):

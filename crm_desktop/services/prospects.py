@@ -16,6 +16,7 @@ from ..domain.types import utcnow
 from ..domain.validation import ProspectData, ProspectInput, ValidationError, email_key
 from ..errors import ConflictError, DuplicateError, NotFoundError
 from ..persistence.search import prospect_search_condition
+from . import audit
 from .context import Context
 from .schools import school_for_name
 from .views import ProspectRow, ProspectView, Saved
@@ -292,9 +293,29 @@ def create_prospect(ctx: Context, data: ProspectInput | ProspectData) -> Saved:
             _set_interests(session, p.id, clean.interests)
             session.flush()
             view = _view(session, p)
+            audit.record_change(session, ctx.user, "prospect.created", "prospect", p.id,
+                                {}, _audited(view))  # fmt: skip
     except IntegrityError as exc:
         raise _duplicate_from_integrity(exc, clean) from exc
     return Saved(view, clean.warnings)
+
+
+def _audited(view: ProspectView) -> dict:
+    """The fields of a prospect the audit trail records (old -> new)."""
+    return {
+        "first_name": view.first_name,
+        "last_name": view.last_name,
+        "email": view.email,
+        "phone": view.phone,
+        "school": view.school_name,
+        "role": view.role,
+        "interests": ", ".join(view.interests) or None,
+        "stage": view.stage,
+        "owner": view.owner,
+        "source": view.source,
+        "source_detail": view.source_detail,
+        "source_date": view.source_date.isoformat() if view.source_date else None,
+    }
 
 
 def update_prospect(
@@ -303,11 +324,13 @@ def update_prospect(
     data: ProspectInput | ProspectData,
     *,
     expected_version: int | None = None,
+    reason: str | None = None,
 ) -> Saved:
     """Replace a prospect's fields with ``data``.
 
     With ``expected_version`` (the version the editor loaded), a save over
     someone else's newer save is refused with :class:`ConflictError`.
+    ``reason`` (e.g. a rectification request) is kept in the audit trail.
     """
     ctx.require(Action.EDIT_RECORDS)
     from ..domain.validation import validate_prospect
@@ -322,6 +345,7 @@ def update_prospect(
                     "opened it. Reload to see their changes, then reapply yours."
                 )
             _check_unique_email(session, clean, prospect_id)
+            before = _audited(_view(session, p))
             _apply(p, clean, _resolve_school(session, clean))
             p.updated_at = utcnow()
             p.version += 1
@@ -329,6 +353,8 @@ def update_prospect(
             _set_interests(session, p.id, clean.interests)
             session.flush()
             view = _view(session, p)
+            audit.record_change(session, ctx.user, "prospect.edited", "prospect", p.id,
+                                before, _audited(view), reason=reason)  # fmt: skip
     except IntegrityError as exc:
         raise _duplicate_from_integrity(exc, clean) from exc
     return Saved(view, clean.warnings)
@@ -339,12 +365,15 @@ def set_stage(ctx: Context, prospect_id: int, stage: str) -> ProspectView:
     stage_value = Stage.parse(stage).value
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
+        old = p.stage
         session.execute(
             update(Prospect)
             .where(Prospect.id == prospect_id)
             .values(stage=stage_value, updated_at=utcnow(), version=p.version + 1)
         )
         session.refresh(p)
+        audit.record_change(session, ctx.user, "prospect.edited", "prospect", p.id,
+                            {"stage": old}, {"stage": stage_value})  # fmt: skip
         return _view(session, p)
 
 
@@ -355,6 +384,8 @@ def delete_prospect(ctx: Context, prospect_id: int) -> ProspectView:
         p = _load(session, prospect_id)
         view = _view(session, p)
         session.delete(p)
+        audit.record_change(session, ctx.user, "prospect.deleted", "prospect", p.id,
+                            _audited(view), {})  # fmt: skip
     return view
 
 

@@ -16,6 +16,7 @@ from ..domain.validation import (
     validate_school,
 )
 from ..errors import ConflictError, DuplicateError, NotFoundError
+from . import audit
 from .context import Context
 from .views import Saved, SchoolView
 
@@ -35,6 +36,13 @@ def _view(session: Session, s: School, count: int | None = None) -> SchoolView:
         version=s.version,
         prospect_count=count,
     )
+
+
+def _audited(s: School) -> dict:
+    return {
+        "name": s.name, "urn": s.urn, "phase": s.phase, "local_authority": s.local_authority,
+        "postcode": s.postcode, "phone": s.phone, "website": s.website,
+    }  # fmt: skip
 
 
 def _load(session: Session, school_id: int) -> School:
@@ -98,6 +106,7 @@ def create_school(ctx: Context, data: SchoolInput) -> Saved:
         _apply(s, clean)
         session.add(s)
         session.flush()
+        audit.record_change(session, ctx.user, "school.created", "school", s.id, {}, _audited(s))
         return Saved(_view(session, s), clean.warnings)
 
 
@@ -114,10 +123,12 @@ def update_school(
                 "Reload to see their changes, then reapply yours."
             )
         _check_urn(session, clean, school_id)
+        before = _audited(s)
         _apply(s, clean)
         s.updated_at = utcnow()
         s.version += 1
         session.flush()
+        audit.record_change(session, ctx.user, "school.edited", "school", s.id, before, _audited(s))
         return Saved(_view(session, s), clean.warnings)
 
 
@@ -127,6 +138,7 @@ def delete_school(ctx: Context, school_id: int) -> SchoolView:
     with ctx.db.transaction() as session:
         s = _load(session, school_id)
         view = _view(session, s)
+        audit.record_change(session, ctx.user, "school.deleted", "school", s.id, _audited(s), {})
         session.delete(s)
     return view
 

@@ -27,6 +27,7 @@ from ..domain.suppression import address_kind, canonical_address, digest
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text
 from ..errors import Cancelled, CrmError, DatabaseError
+from . import audit
 from .context import Context
 from .views import _Jsonable
 
@@ -164,7 +165,13 @@ def suppress(
     source = clean_text(source, max_len=200)
     try:
         with ctx.db.transaction() as session:
-            return add_entry(session, ctx, address, _channel(channel), reason, source)
+            added = add_entry(session, ctx, address, _channel(channel), reason, source)
+            # The address itself is never recorded, here or anywhere.
+            audit.record(session, ctx.user, "suppression.added", "suppression", None, {
+                "kind": address_kind(canonical_address(address)), "channel": _channel(channel),
+                "reason": reason, "new": added,
+            })  # fmt: skip
+            return added
     except IntegrityError:  # someone else added it at the same moment
         return False
 
@@ -314,6 +321,8 @@ def suppress_many(
                 added += 1
             else:
                 already += 1
+        audit.record(session, ctx.user, "suppression.added-many", "suppression", None,
+                     {"added": added, "already": already, "invalid": len(invalid)})  # fmt: skip
     if progress:
         progress(len(items), len(items))
     return BulkResult(added, already, invalid)
