@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 GENESIS = "0" * 64
+REASON_KEY = "__reason__"  # the reason's hash, among the value hashes
 REDACTED = None  # what a redacted value becomes
 
 
@@ -43,12 +44,13 @@ class EntryFields:
     action: str
     entity: str
     entity_id: str | None
-    reason: str | None
     value_hashes: dict
     prev_hash: str
 
 
 def entry_hash(e: EntryFields) -> str:
+    # The reason is covered through its hash in value_hashes (REASON_KEY), so
+    # erasure can blank the reason as well as the values.
     body = canonical(
         {
             "at": e.at.isoformat(),
@@ -56,7 +58,6 @@ def entry_hash(e: EntryFields) -> str:
             "action": e.action,
             "entity": e.entity,
             "entity_id": e.entity_id,
-            "reason": e.reason,
             "value_hashes": e.value_hashes,
             "prev": e.prev_hash,
         }
@@ -64,8 +65,16 @@ def entry_hash(e: EntryFields) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def reason_matches(reason: str | None, hashes: dict) -> bool:
+    """The stored reason agrees with its hash (a redacted reason is None)."""
+    if reason is None:
+        return True
+    return hashes.get(REASON_KEY) == value_hash(reason)
+
+
 def values_match(values: dict, hashes: dict) -> bool:
     """Stored values agree with their hashes (redacted values are skipped)."""
+    hashes = {k: v for k, v in hashes.items() if k != REASON_KEY}
     if set(values) != set(hashes):
         return False
     for key, value in values.items():

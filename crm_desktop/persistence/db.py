@@ -160,6 +160,35 @@ class Database:
         except (OperationalError, DBAPIError) as exc:
             raise friendly_db_error(exc, self.display_name) from exc
 
+    def scrub(self) -> None:
+        """Make deleted or overwritten data unrecoverable from the files (after erasure).
+
+        SQLite: merge the search index's segments, rewrite the file without
+        free pages (VACUUM) and empty the write-ahead log. PostgreSQL: VACUUM
+        the tables that held the data, so old row versions are reclaimed.
+        """
+        if self.is_sqlite:
+            # Outside any transaction (VACUUM refuses to run inside one); the
+            # driver connection is in autocommit mode (see _set_sqlite_pragmas).
+            raw = self.engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                cur.execute("INSERT INTO prospect_fts(prospect_fts) VALUES ('optimize')")
+                cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cur.execute("VACUUM")
+                cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cur.close()
+            except sqlite3.Error as exc:
+                raise friendly_db_error(exc, self.display_name) from exc
+            finally:
+                raw.close()
+        elif self.dialect == "postgresql":
+            autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit.connect() as conn:
+                for table in ("prospect", "correspondence", "consent_event", "channel_permission",
+                              "audit_entry", "prospect_interest"):  # fmt: skip
+                    conn.exec_driver_sql(f"VACUUM {table}")
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -9,7 +9,16 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
-from ..domain.audit import GENESIS, EntryFields, entry_hash, hash_values, values_match
+from ..domain.audit import (
+    GENESIS,
+    REASON_KEY,
+    EntryFields,
+    entry_hash,
+    hash_values,
+    reason_matches,
+    value_hash,
+    values_match,
+)
 from ..domain.models import AuditEntry
 from ..domain.roles import Action
 from ..domain.types import utcnow
@@ -42,7 +51,9 @@ def record(
     # Microsecond precision survives every database round trip.
     at = utcnow().replace(tzinfo=UTC)
     hashes = hash_values(values)
-    fields = EntryFields(at, actor, action, entity, _id(entity_id), reason, hashes, prev)
+    if reason is not None:
+        hashes[REASON_KEY] = value_hash(reason)
+    fields = EntryFields(at, actor, action, entity, _id(entity_id), hashes, prev)
     entry = AuditEntry(
         at=at,
         actor=actor,
@@ -106,14 +117,14 @@ def verify(ctx: Context) -> Verification:
             count += 1
             hashes = json.loads(e.value_hashes)
             at = e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC)
-            fields = EntryFields(
-                at, e.actor, e.action, e.entity, e.entity_id, e.reason, hashes, e.prev_hash
-            )
+            fields = EntryFields(at, e.actor, e.action, e.entity, e.entity_id, hashes, e.prev_hash)
             if e.prev_hash != prev:
                 return Verification(False, count, e.id, "does not follow the entry before it")
             if entry_hash(fields) != e.hash:
                 return Verification(False, count, e.id, "was altered")
-            if not values_match(json.loads(e.values), hashes):
+            if not values_match(json.loads(e.values), hashes) or not reason_matches(
+                e.reason, hashes
+            ):
                 return Verification(False, count, e.id, "has values that do not match")
             prev = e.hash
     return Verification(True, count)
@@ -146,3 +157,30 @@ def entries(ctx: Context, *, entity: str | None = None, entity_id: object = None
             )  # fmt: skip
             for e in session.scalars(stmt)
         ]
+
+
+def redact(session: Session, entity: str, entity_id: object) -> int:
+    """Blank the stored values of one record's entries (erasure).
+
+    The value hashes stay, so the chain still verifies; the values are gone.
+    """
+    count = 0
+    for e in session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.entity == entity, AuditEntry.entity_id == _id(entity_id)
+        )
+    ):
+        values = json.loads(e.values)
+        blank = {
+            k: (
+                {side: None for side in v}
+                if isinstance(v, dict) and set(v) <= {"old", "new"}
+                else None
+            )
+            for k, v in values.items()
+        }
+        if blank != values or e.reason:
+            e.values = json.dumps(blank, sort_keys=True)
+            e.reason = None
+            count += 1
+    return count

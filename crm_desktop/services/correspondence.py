@@ -14,6 +14,7 @@ from ..domain.validation import ContactInput, validate_contact
 from ..errors import CrmError, NotFoundError
 from . import audit
 from .context import Context
+from .rights import refuse_if_restricted
 from .views import ContactView, FollowUpView
 
 
@@ -55,8 +56,10 @@ def log_contact(ctx: Context, prospect_id: int, data: ContactInput) -> ContactVi
     now = utcnow()
     clean = validate_contact(data, now=now)
     with ctx.db.transaction() as session:
-        if session.get(Prospect, prospect_id) is None:
+        prospect = session.get(Prospect, prospect_id)
+        if prospect is None:
             raise NotFoundError(f"No prospect with id {prospect_id}.")
+        refuse_if_restricted(prospect)
         c = Correspondence(
             prospect_id=prospect_id,
             kind=clean.kind.value,

@@ -33,6 +33,7 @@ from ..domain.validation import ValidationError, clean_text, parse_choice, parse
 from ..errors import NotFoundError
 from . import audit, suppression
 from .context import Context
+from .rights import refuse_if_restricted
 from .views import _Jsonable
 
 
@@ -356,6 +357,7 @@ def grant_consent(
         raise ValidationError(errors)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
+        refuse_if_restricted(p)
         given_by = given_by or f"{p.first_name} {p.last_name}"
         for channel in chosen:
             perm = _permission(session, p.id, channel)
@@ -485,6 +487,7 @@ def set_lawful_basis(
     note = _text("note", note)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
+        refuse_if_restricted(p)
         if chosen is LawfulBasis.LEGITIMATE_INTEREST:
             if li_assessment_id is not None and session.get(LIAssessment, li_assessment_id) is None:
                 raise ValidationError({"assessment": f"no assessment with id {li_assessment_id}"})
@@ -515,6 +518,7 @@ def set_subscriber_type(ctx: Context, prospect_id: int, value: str | None) -> Ma
     chosen = SubscriberType.parse(value) if value else None
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
+        refuse_if_restricted(p)
         old = subscriber_type(p.email, p.subscriber_type_override)
         p.subscriber_type_override = chosen.value if chosen else None
         new = subscriber_type(p.email, p.subscriber_type_override)
@@ -533,6 +537,7 @@ def set_personalisation(ctx: Context, prospect_id: int, *, refused: bool) -> Mar
     ctx.require(Action.MANAGE_CONSENT)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
+        refuse_if_restricted(p)
         if p.personalisation_refused != refused:
             p.personalisation_refused = refused
             action = "personalisation-refused" if refused else "personalisation-allowed"

@@ -18,6 +18,7 @@ from ..errors import ConflictError, DuplicateError, NotFoundError
 from ..persistence.search import prospect_search_condition
 from . import audit
 from .context import Context
+from .rights import refuse_if_restricted
 from .schools import school_for_name
 from .views import ProspectRow, ProspectView, Saved
 
@@ -339,6 +340,7 @@ def update_prospect(
     try:
         with ctx.db.transaction() as session:
             p = _load(session, prospect_id)
+            refuse_if_restricted(p)
             if expected_version is not None and p.version != expected_version:
                 raise ConflictError(
                     f"{p.first_name} {p.last_name} was changed by someone else since you "
@@ -365,6 +367,7 @@ def set_stage(ctx: Context, prospect_id: int, stage: str) -> ProspectView:
     stage_value = Stage.parse(stage).value
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
+        refuse_if_restricted(p)
         old = p.stage
         session.execute(
             update(Prospect)
@@ -382,6 +385,8 @@ def delete_prospect(ctx: Context, prospect_id: int) -> ProspectView:
     ctx.require(Action.EDIT_RECORDS)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
+        if p.restricted_at is not None:
+            refuse_if_restricted(p)
         view = _view(session, p)
         session.delete(p)
         audit.record_change(session, ctx.user, "prospect.deleted", "prospect", p.id,

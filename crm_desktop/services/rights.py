@@ -1,0 +1,164 @@
+"""Data-subject rights on one person: restriction, objection and erasure.
+
+Restriction keeps the data but blocks its use: the person is left out of
+every export and their record cannot be changed until the restriction is
+lifted (an opt-out is still always honoured). Erasure anonymises the person
+irreversibly: the row stays as a tombstone so counts and history add up, the
+addresses go onto the suppression list as keyed hashes, and the old values
+are removed from the record, its correspondence, the consent ledger, the
+audit trail's stored values, the search index and the database files.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, select, update
+from sqlmodel import Session
+
+from ..domain.eligibility import ALL
+from ..domain.models import (
+    ChannelPermission,
+    ConsentEvent,
+    Correspondence,
+    Prospect,
+    ProspectInterest,
+)
+from ..domain.roles import Action
+from ..domain.types import utcnow
+from ..domain.validation import ValidationError, clean_text
+from ..errors import CrmError, NotFoundError
+from . import audit, suppression
+from .context import Context
+from .views import ProspectView
+
+ERASED_FIRST = "Erased"
+ERASED_SUMMARY = "(erased)"
+
+
+class RestrictedError(CrmError):
+    """The person's data is restricted: it may be kept, not changed or used."""
+
+
+def _load(session: Session, prospect_id: int) -> Prospect:
+    p = session.get(Prospect, prospect_id)
+    if p is None:
+        raise NotFoundError(f"No prospect with id {prospect_id}.")
+    return p
+
+
+def refuse_if_restricted(p: Prospect) -> None:
+    """Called by every action that would change or use a restricted person's data."""
+    if p.erased_at is not None:
+        raise RestrictedError(f"Prospect #{p.id} was erased; there is nothing left to change.")
+    if p.restricted_at is not None:
+        raise RestrictedError(
+            f"{p.first_name} {p.last_name}'s data is restricted "
+            f"({p.restriction_reason or 'no reason given'}): it is kept but cannot be changed "
+            "or used until a manager lifts the restriction."
+        )
+
+
+def _reason(value: str | None) -> str:
+    try:
+        return clean_text(value, max_len=5000, required=True, multiline=True)  # type: ignore[return-value]
+    except ValueError as exc:
+        raise ValidationError({"reason": str(exc)}) from None
+
+
+def restrict(ctx: Context, prospect_id: int, reason: str) -> ProspectView:
+    """Restrict processing (the reason is required and shown on the record)."""
+    ctx.require(Action.RESTRICT)
+    why = _reason(reason)
+    with ctx.db.transaction() as session:
+        p = _load(session, prospect_id)
+        if p.erased_at is not None:
+            raise RestrictedError(f"Prospect #{p.id} was erased.")
+        p.restricted_at, p.restriction_reason = utcnow(), why
+        p.version += 1
+        audit.record(session, ctx.user, "prospect.restricted", "prospect", p.id, {}, reason=why)
+    from .prospects import get_prospect
+
+    return get_prospect(ctx, prospect_id)
+
+
+def unrestrict(ctx: Context, prospect_id: int, reason: str) -> ProspectView:
+    """Lift a restriction (recorded with its reason)."""
+    ctx.require(Action.RESTRICT)
+    why = _reason(reason)
+    with ctx.db.transaction() as session:
+        p = _load(session, prospect_id)
+        if p.restricted_at is None:
+            raise CrmError(f"{p.first_name} {p.last_name} is not restricted.")
+        p.restricted_at, p.restriction_reason = None, None
+        p.version += 1
+        audit.record(session, ctx.user, "prospect.unrestricted", "prospect", p.id, {}, reason=why)
+    from .prospects import get_prospect
+
+    return get_prospect(ctx, prospect_id)
+
+
+def erase(ctx: Context, prospect_id: int, *, confirm: str, scrub: bool = True) -> ProspectView:
+    """Anonymise a person irreversibly. ``confirm`` must be their full name.
+
+    ``scrub`` then rewrites the database files so no trace of the old values
+    remains (a VACUUM: the caller runs this off the GUI thread).
+    """
+    ctx.require(Action.ERASE)
+    with ctx.db.transaction() as session:
+        p = _load(session, prospect_id)
+        if p.erased_at is not None:
+            raise CrmError(f"Prospect #{p.id} was already erased.")
+        full = f"{p.first_name} {p.last_name}"
+        if (confirm or "").strip().casefold() != full.casefold():
+            raise ValidationError({"confirm": f"type the person's full name ({full}) to confirm"})
+        # 1. Suppress first, while the addresses are still known (hashes only).
+        for address in (p.email, p.phone):
+            if address:
+                suppression.add_entry(session, ctx, address, ALL, "erasure", f"prospect #{p.id}")
+        # 2. The record becomes a tombstone.
+        p.first_name, p.last_name = ERASED_FIRST, f"person #{p.id}"
+        p.email = p.email_key = p.phone = None
+        p.role = p.source_detail = p.li_note = p.restriction_reason = None
+        p.school_id = None
+        p.restricted_at = None
+        p.erased_at = utcnow()
+        p.version += 1
+        session.execute(delete(ProspectInterest).where(ProspectInterest.prospect_id == p.id))
+        # 3. Correspondence bodies, consent evidence and ledger details.
+        session.execute(
+            update(Correspondence)
+            .where(Correspondence.prospect_id == p.id)
+            .values(subject=None, summary=ERASED_SUMMARY)
+        )
+        session.execute(
+            update(ChannelPermission)
+            .where(ChannelPermission.prospect_id == p.id)
+            .values(consent_wording=None, consent_given_by=None, opt_out_reason=None)
+        )
+        session.execute(
+            update(ConsentEvent)
+            .where(ConsentEvent.prospect_id == p.id)
+            .values(details=json.dumps({"erased": True}))
+        )
+        # 4. Old values in the audit trail (their hashes keep the chain whole).
+        audit.redact(session, "prospect", p.id)
+        audit.record(session, ctx.user, "prospect.erased", "prospect", p.id, {})
+    if scrub:
+        ctx.db.scrub()
+    from .prospects import get_prospect
+
+    return get_prospect(ctx, prospect_id)
+
+
+def erased_count(ctx: Context) -> int:
+    ctx.require(Action.VIEW)
+    from sqlalchemy import func
+
+    with ctx.db.read() as session:
+        return (
+            session.scalar(
+                select(func.count()).select_from(Prospect).where(Prospect.erased_at.is_not(None))
+            )
+            or 0
+        )
