@@ -62,6 +62,9 @@ class ProspectView(_Jsonable):
     created_at: datetime
     updated_at: datetime
     version: int
+    restricted_at: datetime | None = None
+    restriction_reason: str | None = None
+    erased_at: datetime | None = None
 
     @property
     def full_name(self) -> str:

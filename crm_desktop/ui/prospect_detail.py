@@ -220,7 +220,7 @@ class ProspectDetail(QWidget):
 
     def _html(self, p: ProspectView, contacts: list[ContactView]) -> str:
         subtitle = " · ".join(escape(part) for part in (p.role, p.school_name) if part)
-        parts = [f"<h2>{escape(p.full_name)}</h2>"]
+        parts = [self._banner(p), f"<h2>{escape(p.full_name)}</h2>"]
         if subtitle:
             parts.append(f"<p class='sub'>{subtitle}</p>")
         parts.append("<table cellspacing='0' width='100%'>")
@@ -237,6 +237,28 @@ class ProspectDetail(QWidget):
         today = date.today()
         parts.extend(self._entry(contact, today) for contact in contacts)
         return "".join(parts)
+
+    @staticmethod
+    def _banner(p: ProspectView) -> str:
+        """A clear notice on an erased or restricted person."""
+        if p.erased_at is not None:
+            text = (
+                f"<b>Erased</b> on {escape(format_date(p.erased_at.astimezone().date()))}. "
+                "Their details were removed; the record stays so counts and history add up."
+            )
+        elif p.restricted_at is not None:
+            text = (
+                f"<b>Processing restricted</b> since "
+                f"{escape(format_date(p.restricted_at.astimezone().date()))}: "
+                f"{escape(p.restriction_reason or 'no reason given')}. The data is kept, left "
+                "out of every export and cannot be changed until a manager lifts the restriction."
+            )
+        else:
+            return ""
+        return (
+            "<table width='100%' cellpadding='6' bgcolor='#fdecea'><tr><td>"
+            f"<span style='color:#8a1c12'>{text}</span></td></tr></table>"
+        )
 
     def _rows(self, p: ProspectView) -> Iterable[str]:
         email = (

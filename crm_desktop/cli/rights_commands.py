@@ -1,0 +1,63 @@
+"""``crm restrict``, ``crm unrestrict`` and ``crm erase``."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..services import prospects, rights
+from .commands import CliError, opened
+from .output import out, print_json
+
+
+def _print(message: str, view, args: argparse.Namespace) -> int:
+    if args.json:
+        print_json(view.to_dict())
+    else:
+        out(message)
+    return 0
+
+
+def cmd_restrict(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        person = prospects.find_prospect(ctx, args.ref)
+        view = rights.restrict(ctx, person.id, args.reason)
+    return _print(
+        f"Restricted {person.full_name} (#{person.id}): kept, but left out of every export "
+        "and not changeable until the restriction is lifted.",
+        view,
+        args,
+    )
+
+
+def cmd_unrestrict(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        person = prospects.find_prospect(ctx, args.ref)
+        view = rights.unrestrict(ctx, person.id, args.reason)
+    return _print(f"Lifted the restriction on {person.full_name} (#{person.id}).", view, args)
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise CliError("Erasure cannot be undone: add --yes to go ahead.")
+    with opened(args) as ctx:
+        person = prospects.find_prospect(ctx, args.ref)
+        # --yes is the confirmation here; the GUI asks for the name to be typed.
+        view = rights.erase(ctx, person.id, confirm=person.full_name)
+    return _print(
+        f"Erased prospect #{person.id}: anonymised, addresses suppressed, no trace left "
+        "in the database files.",
+        view,
+        args,
+    )
+
+
+def add_parsers(top, command) -> None:
+    restrict = command(top, "restrict", cmd_restrict, "Restrict processing of a person's data.")
+    restrict.add_argument("ref", metavar="EMAIL|ID")
+    restrict.add_argument("--reason", required=True, metavar="TEXT")
+    unrestrict = command(top, "unrestrict", cmd_unrestrict, "Lift a restriction.")
+    unrestrict.add_argument("ref", metavar="EMAIL|ID")
+    unrestrict.add_argument("--reason", required=True, metavar="TEXT")
+    erase = command(top, "erase", cmd_erase, "Erase (anonymise) a person. Cannot be undone.")
+    erase.add_argument("ref", metavar="EMAIL|ID")
+    erase.add_argument("--yes", action="store_true", help="yes, erase them for good")

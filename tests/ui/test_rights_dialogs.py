@@ -1,0 +1,48 @@
+"""Restricting and erasing a person from the desktop app."""
+
+from PySide6.QtCore import Qt
+
+from crm_desktop.services import prospects
+from crm_desktop.ui.prospect_detail import ProspectDetail
+from crm_desktop.ui.rights_dialogs import EraseDialog, RestrictDialog
+
+TIMEOUT = 30_000
+
+
+def test_restrict_needs_a_reason_then_the_pane_shows_a_banner(qtbot, ctx, add_prospect):
+    pid = add_prospect("Ada", "Lovelace")
+    dialog = RestrictDialog(ctx, prospects.get_prospect(ctx, pid), lifting=False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.accept()
+    assert dialog.isVisible() and "The reason is required" in dialog.error.text()
+    qtbot.keyClicks(dialog.reason, "Contests the accuracy of her data")
+    with qtbot.waitSignal(dialog.changed):
+        dialog.accept()
+    detail = ProspectDetail(ctx)
+    qtbot.addWidget(detail)
+    detail.show_prospect(pid)
+    text = detail.plain_text()
+    assert "Processing restricted" in text and "Contests the accuracy" in text
+    lift = RestrictDialog(ctx, prospects.get_prospect(ctx, pid), lifting=True)
+    qtbot.addWidget(lift)
+    qtbot.keyClicks(lift.reason, "Accuracy confirmed")
+    lift.accept()
+    assert prospects.get_prospect(ctx, pid).restricted_at is None
+
+
+def test_erase_only_after_typing_the_name(qtbot, ctx, add_prospect):
+    pid = add_prospect("Ada", "Lovelace")
+    dialog = EraseDialog(ctx, prospects.get_prospect(ctx, pid))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.confirm, "Ada")
+    assert not dialog.erase_button.isEnabled()
+    qtbot.keyClick(dialog.confirm, Qt.Key.Key_Return)
+    assert dialog.task is None  # Enter does nothing until the name matches
+    qtbot.keyClicks(dialog.confirm, " LOVELACE")
+    assert dialog.erase_button.isEnabled()
+    with qtbot.waitSignal(dialog.erased, timeout=TIMEOUT):
+        qtbot.keyClick(dialog.confirm, Qt.Key.Key_Return)
+    view = prospects.get_prospect(ctx, pid)
+    assert view.erased_at is not None and view.first_name == "Erased" and view.email is None
