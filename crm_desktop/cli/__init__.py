@@ -13,6 +13,7 @@ Nothing here imports Qt: the command runs on servers and in scripts.
 - ``commands``: prospects, correspondence, init and demo; ``opened`` and ``CliError``
 - ``marketing_commands``: consent, opt-outs, lawful basis, permissions, assessments
 - ``export_commands``: campaign exports, export records, suppression, unsubscribes
+- ``sar_commands``: subject access packs (JSON, or PDF through the GUI's Qt, loaded lazily)
 - ``support``: options to service arguments, Ctrl-C as a cancel, progress on a terminal
 - ``output``: terminal-safe text, aligned tables, JSON
 """

@@ -27,6 +27,9 @@ from . import admin_commands as admin
 from . import commands
 from . import export_commands as exporting
 from . import marketing_commands as marketing
+from . import request_commands as request_cli
+from . import rights_commands as rights_cli
+from . import sar_commands as sar_cli
 from .commands import EXIT_ERROR, EXIT_USAGE, CliError
 from .output import err, one_line
 
@@ -81,6 +84,7 @@ COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("export", "exports", "suppress", "suppressed", "import-unsubscribes"),
     ),
     ("Users, backups and the audit trail", ("user", "backup", "restore", "audit")),
+    ("Data-subject requests", ("request", "sar", "restrict", "unrestrict", "erase")),
 )
 _DB_HELP = "database file or SQLAlchemy URL (default: $CRM_DATABASE_URL, else your data folder)"
 _USER_HELP = (
@@ -229,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_marketing_commands(top, command, command_group)
     _add_export_commands(top, command, nested)
     admin.add_parsers(top, command, command_group)
+    request_cli.add_parsers(top, command, command_group)
+    sar_cli.add_parsers(top, command, command_group)
+    rights_cli.add_parsers(top, command)
     parser.epilog = _grouped_commands(helps)
     return parser
 

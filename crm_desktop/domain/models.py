@@ -295,3 +295,49 @@ class AuditEntry(SQLModel, table=True):
     value_hashes: str = Field(default="{}", max_length=1_000_000)  # JSON, chained
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class DataSubjectRequest(SQLModel, table=True):
+    """One entry in the register of data-subject requests (access, erasure, ...).
+
+    The requester's name and contact details are kept on the request itself,
+    also when it is linked to a prospect: the register must still show who
+    asked, and that we answered, after that prospect is erased or deleted
+    (the link is then cleared). ``due_on`` is stored, not derived, so the
+    register sorts and counts overdue requests in SQL; the rules that set it
+    live in ``domain.requests``.
+    """
+
+    __tablename__ = "data_subject_request"
+    __table_args__ = (
+        Index("ix_data_subject_request_status_due", "status", "due_on"),
+        Index("ix_data_subject_request_prospect", "prospect_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    status: str = Field(default="open", max_length=20)
+    prospect_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("prospect.id", ondelete="SET NULL")),
+    )
+    requester_name: str | None = Field(default=None, max_length=MAX_TEXT)
+    requester_email: str | None = Field(default=None, max_length=MAX_EMAIL)
+    requester_phone: str | None = Field(default=None, max_length=20)  # E.164
+    received_on: date
+    due_on: date
+    identity_verified: bool = Field(default=False)
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    verified_by: str | None = Field(default=None, max_length=MAX_NAME)
+    extended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    extension_months: int | None = None
+    extension_reason: str | None = Field(default=None, max_length=MAX_NOTE)
+    outcome: str | None = Field(default=None, max_length=MAX_NOTE)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    notes: str | None = Field(default=None, max_length=MAX_SUMMARY)
+    created_by: str = Field(max_length=MAX_NAME)
+    # The user who last acted on the request (recorded, verified, extended, closed).
+    handled_by: str = Field(max_length=MAX_NAME)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    version: int = Field(default=1)

@@ -28,7 +28,7 @@ from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text
 from ..errors import CrmError, NotFoundError
-from . import audit, suppression
+from . import audit, requests, suppression
 from .context import Context
 from .views import ProspectView
 
@@ -116,6 +116,8 @@ def erase(ctx: Context, prospect_id: int, *, confirm: str, scrub: bool = True) -
         for address in (p.email, p.phone):
             if address:
                 suppression.add_entry(session, ctx, address, ALL, "erasure", f"prospect #{p.id}")
+        # Requests they made: keep kind, dates and outcome; forget who asked.
+        requests.forget_requester(session, ctx.user, p.id, p.email)
         # 2. The record becomes a tombstone.
         p.first_name, p.last_name = ERASED_FIRST, f"person #{p.id}"
         p.email = p.email_key = p.phone = None

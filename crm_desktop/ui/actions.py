@@ -77,6 +77,33 @@ SPECS: tuple[ActionSpec, ...] = (
         separator_before=True,
     ),
     ActionSpec(
+        "subject_access_pack",
+        "Subject &access pack…",
+        "prospect",
+        tip="Everything we hold on the selected person, as a PDF or JSON file to send them",
+        separator_before=True,
+    ),
+    ActionSpec(
+        "new_request",
+        "Record data-subject &request…",
+        "prospect",
+        tip="Log a request to see, correct, erase or move data, restrict it or object "
+        "to marketing; the deadline is set from the day it arrived",
+    ),
+    ActionSpec(
+        "restrict_prospect",
+        "Re&strict processing…",
+        "prospect",
+        tip="Keep the selected person's data but stop its use until the restriction is lifted",
+    ),
+    ActionSpec("unrestrict_prospect", "&Lift restriction…", "prospect"),
+    ActionSpec(
+        "erase_prospect",
+        "E&rase person…",
+        "prospect",
+        tip="Anonymise the selected person for good; their addresses stay suppressed",
+    ),
+    ActionSpec(
         "export_campaign",
         "&Export campaign list…",
         "marketing",
@@ -107,6 +134,7 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("show_followups", "&Follow-ups", "view", "Ctrl+2"),
     ActionSpec("show_schools", "&Schools", "view", "Ctrl+3"),
     ActionSpec("show_exports", "&Exports", "view", "Ctrl+4", "Campaign lists exported so far"),
+    ActionSpec("show_requests", "&Requests", "view", "Ctrl+5", "Data-subject requests by deadline"),
     ActionSpec(
         "find", "&Find…", "view", "Ctrl+F", "Search prospects by name, email or school", True
     ),
@@ -114,7 +142,15 @@ SPECS: tuple[ActionSpec, ...] = (
 )
 
 # The actions that act on the selected prospect (enabled only when there is one).
-SELECTION_ACTIONS = ("edit_prospect", "delete_prospect", "log_contact")
+SELECTION_ACTIONS = (
+    "edit_prospect",
+    "delete_prospect",
+    "log_contact",
+    "subject_access_pack",
+    "restrict_prospect",
+    "unrestrict_prospect",
+    "erase_prospect",
+)
 
 
 # What a role must be allowed to see an action at all (others need only to
@@ -128,6 +164,12 @@ REQUIRES: dict[str, Action] = {
     "edit_prospect": Action.EDIT_RECORDS,
     "delete_prospect": Action.EDIT_RECORDS,
     "log_contact": Action.LOG_CONTACT,
+    "subject_access_pack": Action.DATA_SUBJECT_REQUESTS,
+    "new_request": Action.DATA_SUBJECT_REQUESTS,
+    "restrict_prospect": Action.RESTRICT,
+    "unrestrict_prospect": Action.RESTRICT,
+    "erase_prospect": Action.ERASE,
+    "show_requests": Action.DATA_SUBJECT_REQUESTS,
     "export_campaign": Action.EXPORT,
     "show_exports": Action.EXPORT,
     "import_unsubscribes": Action.SYNC_EMAIL_TOOL,
@@ -151,6 +193,11 @@ class Actions:
     edit_prospect: QAction
     delete_prospect: QAction
     log_contact: QAction
+    subject_access_pack: QAction
+    new_request: QAction
+    restrict_prospect: QAction
+    unrestrict_prospect: QAction
+    erase_prospect: QAction
     export_campaign: QAction
     import_unsubscribes: QAction
     suppression_list: QAction
@@ -159,6 +206,7 @@ class Actions:
     show_followups: QAction
     show_schools: QAction
     show_exports: QAction
+    show_requests: QAction
     find: QAction
     about: QAction
 

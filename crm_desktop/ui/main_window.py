@@ -1,4 +1,4 @@
-"""The main window: prospects, follow-ups, schools and exports in four tabs.
+"""The main window: prospects, follow-ups, schools, exports and requests in five tabs.
 
 :class:`ProspectsPage` is the search box, filters, SQL-backed table and
 detail pane; :class:`MainWindow` wires the actions (declared in
@@ -23,11 +23,11 @@ from .. import APP_NAME, __version__
 from ..domain.roles import Action
 from ..errors import CrmError
 from ..persistence import open_database
-from ..services import backups
+from ..services import backups, sar
 from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.demo import generate_demo
-from . import messages, workers
+from . import messages, sar_pdf, workers
 from .actions import Actions
 from .assessments_dialog import AssessmentsDialog
 from .export_wizard import ExportWizard
@@ -37,6 +37,9 @@ from .interests_dialog import InterestsDialog
 from .log_contact_dialog import LogContactDialog
 from .prospect_dialog import ProspectDialog
 from .prospects_page import ProspectsPage
+from .request_dialogs import RequestDialog
+from .requests_view import OverdueBadge, RequestsView
+from .rights_dialogs import EraseDialog, RestrictDialog
 from .schools_view import SchoolsView
 from .suppression_dialog import SuppressionDialog
 from .unsubscribe_import import UnsubscribeImport
@@ -56,6 +59,7 @@ HEADER_KEY = "prospects/header.v1"
 EXPORT_FOLDER_KEY = "exports/folder"
 
 PROSPECTS_TAB, FOLLOWUPS_TAB, SCHOOLS_TAB, EXPORTS_TAB = range(4)
+REQUESTS_TAB = 4
 BACKUP_FILTERS = "CRM Desktop backup (*.db);;All files (*)"
 
 
@@ -91,6 +95,8 @@ class MainWindow(QMainWindow):
         self.schools = SchoolsView(ctx, self)
         self.exports = ExportsView(ctx, self.commands.export_campaign, self)
         self.unsubscribes = UnsubscribeImport(ctx, self)
+        self.requests = RequestsView(ctx, self)
+        self.overdue = OverdueBadge(ctx, self)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
@@ -99,6 +105,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.followups, "Follow-ups")
         self.tabs.addTab(self.schools, "Schools")
         self.tabs.addTab(self.exports, "Exports")
+        self.tabs.addTab(self.requests, "Requests")
         self.apply_role()
         self.setCentralWidget(self.tabs)
 
@@ -107,6 +114,7 @@ class MainWindow(QMainWindow):
         self._count_label = QLabel(self)
         self._count_label.setObjectName("countLabel")
         self.statusBar().addWidget(self._db_label, 1)
+        self.statusBar().addPermanentWidget(self.overdue)
         self.statusBar().addPermanentWidget(self._count_label)
 
         self._connect()
@@ -132,10 +140,18 @@ class MainWindow(QMainWindow):
         a.edit_prospect.triggered.connect(self.edit_prospect)
         a.delete_prospect.triggered.connect(self.delete_prospect)
         a.log_contact.triggered.connect(self.log_contact)
+        a.subject_access_pack.triggered.connect(self.subject_access_pack)
+        a.restrict_prospect.triggered.connect(lambda: self.restrict_prospect(lifting=False))
+        a.unrestrict_prospect.triggered.connect(lambda: self.restrict_prospect(lifting=True))
+        a.erase_prospect.triggered.connect(self.erase_prospect)
         a.show_prospects.triggered.connect(lambda: self.tabs.setCurrentIndex(PROSPECTS_TAB))
         a.show_followups.triggered.connect(lambda: self.tabs.setCurrentIndex(FOLLOWUPS_TAB))
         a.show_schools.triggered.connect(lambda: self.tabs.setCurrentIndex(SCHOOLS_TAB))
         a.show_exports.triggered.connect(lambda: self.tabs.setCurrentIndex(EXPORTS_TAB))
+        a.show_requests.triggered.connect(lambda: self.tabs.setCurrentIndex(REQUESTS_TAB))
+        a.new_request.triggered.connect(self.new_request)
+        self.requests.requestsChanged.connect(self.overdue.refresh)
+        self.overdue.clicked.connect(a.show_requests.trigger)
         a.export_campaign.triggered.connect(self.export_campaign)
         a.import_unsubscribes.triggered.connect(self.import_unsubscribes)
         a.suppression_list.triggered.connect(self.show_suppression_list)
@@ -169,12 +185,21 @@ class MainWindow(QMainWindow):
             self.schools.refresh()
         elif index == EXPORTS_TAB:
             self.exports.refresh()
+        elif index == REQUESTS_TAB:
+            self.requests.refresh()
 
     def _update_actions(self) -> None:
         on_prospects = self.tabs.currentIndex() == PROSPECTS_TAB
         selected = on_prospects and self.prospects.selected_id() is not None
         for action in self.commands.selection_actions():
             action.setEnabled(selected)
+        if selected:
+            view = self.prospects.selected_prospect()
+            restricted = view is not None and view.restricted_at is not None
+            erased = view is not None and view.erased_at is not None
+            self.commands.restrict_prospect.setEnabled(not restricted and not erased)
+            self.commands.unrestrict_prospect.setEnabled(restricted)
+            self.commands.erase_prospect.setEnabled(not erased)
 
     def _update_count(self) -> None:
         shown = self.prospects.model.rowCount()
@@ -225,6 +250,27 @@ class MainWindow(QMainWindow):
         else:
             self._status(f"Saved {saved.record.full_name}.")
 
+    def restrict_prospect(self, *, lifting: bool) -> RestrictDialog | None:
+        prospect = self._selected_prospect()
+        if prospect is None:
+            return None
+        dialog = RestrictDialog(self.ctx, prospect, lifting=lifting, parent=self)
+        dialog.changed.connect(self._rights_changed)
+        return self._open(dialog)
+
+    def erase_prospect(self) -> EraseDialog | None:
+        prospect = self._selected_prospect()
+        if prospect is None:
+            return None
+        dialog = EraseDialog(self.ctx, prospect, self)
+        dialog.erased.connect(self._rights_changed)
+        return self._open(dialog)
+
+    def _rights_changed(self, prospect_id: int) -> None:
+        self.prospects.reload(select_id=prospect_id)
+        self._refresh_visible_view()
+        self._update_actions()
+
     def delete_prospect(self) -> bool:
         prospect = self._selected_prospect()
         if prospect is None:
@@ -252,6 +298,29 @@ class MainWindow(QMainWindow):
         dialog.contactLogged.connect(self._contact_logged)
         self._open(dialog)
         return dialog
+
+    def subject_access_pack(self) -> BackgroundTask | None:
+        """Prospect > Subject access pack: a PDF (or .json) file, written in the background."""
+        prospect_id = self.prospects.selected_id()
+        if prospect_id is None:
+            return None
+        chosen = messages.save_file(self, "Subject access pack", sar_pdf.FILE_FILTERS)
+        if not chosen:
+            return None
+        target = Path(chosen)
+        if sar.format_for(target) is None:
+            target = target.with_name(f"{target.name}.pdf")
+        write = sar.write_json if sar.format_for(target) == "json" else sar_pdf.write_pdf
+        ctx = self.ctx
+
+        def work(progress, should_cancel):
+            return write(ctx, prospect_id, target, progress=progress, should_cancel=should_cancel)
+
+        task = run_with_progress(self, "Subject access pack", "Writing the pack…", work)
+        task.succeeded.connect(lambda path: self._status(f"Subject access pack written to {path}."))
+        task.failed.connect(lambda text: messages.show_error(self, text, "Pack not written"))
+        task.cancelled.connect(lambda: self._status("Cancelled; no pack was written."))
+        return task
 
     def _contact_logged(self, _contact) -> None:
         self.prospects.refresh_rows()
@@ -334,6 +403,8 @@ class MainWindow(QMainWindow):
         """Hide what the signed-in user's role may not do (the services refuse it too)."""
         self.commands.apply_role(self.ctx.may)
         self.tabs.setTabVisible(EXPORTS_TAB, self.ctx.may(Action.EXPORT))
+        self.tabs.setTabVisible(REQUESTS_TAB, self.ctx.may(Action.DATA_SUBJECT_REQUESTS))
+        self.overdue.refresh()
         self.prospects.detail.marketing.apply_role()
 
     def refresh_all(self) -> None:
@@ -341,6 +412,7 @@ class MainWindow(QMainWindow):
         self.prospects.reload()
         self._refresh_visible_view()
         self._update_count()
+        self.overdue.refresh()
 
     def offer_demo_data(self) -> BackgroundTask | None:
         """On an empty database, offer to fill it with demo data."""
@@ -482,6 +554,10 @@ class MainWindow(QMainWindow):
         dialog.assessmentsChanged.connect(self._marketing_changed)
         self._open(dialog)
         return dialog
+
+    def new_request(self) -> RequestDialog:
+        """Record a data-subject request, for the selected prospect if there is one."""
+        return self.requests.new_request(self._selected_prospect())
 
     def _marketing_changed(self, *_args) -> None:
         """Suppressions or assessments changed: what the detail pane says may have too."""

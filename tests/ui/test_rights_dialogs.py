@@ -46,3 +46,32 @@ def test_erase_only_after_typing_the_name(qtbot, ctx, add_prospect):
         qtbot.keyClick(dialog.confirm, Qt.Key.Key_Return)
     view = prospects.get_prospect(ctx, pid)
     assert view.erased_at is not None and view.first_name == "Erased" and view.email is None
+
+
+def test_prospect_menu_restricts_lifts_and_erases(window, ctx, add_prospect, qtbot):
+    pid = add_prospect("Ada", "Lovelace")
+    window.prospects.reload(select_id=pid)
+    c = window.commands
+    qtbot.waitUntil(lambda: c.restrict_prospect.isEnabled())
+    assert not c.unrestrict_prospect.isEnabled()
+    dialog = window.restrict_prospect(lifting=False)
+    qtbot.keyClicks(dialog.reason, "Contested")
+    dialog.accept()
+    qtbot.waitUntil(lambda: c.unrestrict_prospect.isEnabled())
+    assert not c.restrict_prospect.isEnabled()
+    assert "Processing restricted" in window.prospects.detail.plain_text()
+    erase = window.erase_prospect()
+    qtbot.keyClicks(erase.confirm, "Ada Lovelace")
+    with qtbot.waitSignal(erase.erased, timeout=TIMEOUT):
+        erase.accept()
+    qtbot.waitUntil(lambda: not c.erase_prospect.isEnabled())
+    assert prospects.get_prospect(ctx, pid).erased_at is not None
+
+
+def test_rights_actions_are_hidden_from_sales(make_window, ctx):
+    from crm_desktop.domain.roles import Role
+    from crm_desktop.services.context import Context
+
+    window = make_window(Context(ctx.db, user="sam", role=Role.SALES))
+    for action in ("restrict_prospect", "unrestrict_prospect", "erase_prospect"):
+        assert not getattr(window.commands, action).isVisible()
