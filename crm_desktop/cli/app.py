@@ -201,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     edit = command(actions, "edit", commands.cmd_prospect_edit, "Change a prospect.")
     edit.add_argument("ref", metavar="EMAIL|ID", help=_REF_HELP)
     _add_prospect_options(edit, adding=False)
+    edit.add_argument(
+        "--reason", metavar="TEXT", help="why (kept in the audit trail, e.g. a correction)"
+    )
+    edit.add_argument(
+        "--request", type=_positive, metavar="ID", help="the rectification request this answers"
+    )
     edit.epilog = "Only the options given change; an empty value ('') clears an optional field."
     delete = command(
         actions, "delete", commands.cmd_prospect_delete, "Delete a prospect and their history."

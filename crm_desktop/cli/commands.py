@@ -236,7 +236,12 @@ def cmd_prospect_edit(args: argparse.Namespace) -> int:
         current = prospects.find_prospect(ctx, args.ref)
         data = input_from(current)
         notes = _apply_options(args, data)
-        saved = prospects.update_prospect(ctx, current.id, data, expected_version=current.version)
+        reason = args.reason
+        if args.request is not None:
+            reason = f"Rectification request #{args.request}" + (f": {reason}" if reason else "")
+        saved = prospects.update_prospect(
+            ctx, current.id, data, expected_version=current.version, reason=reason
+        )
     warn([*notes, *saved.warnings])
     _print_saved("Updated", saved.record, args)
     return 0

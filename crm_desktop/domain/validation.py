@@ -59,6 +59,7 @@ _FIELD_LABELS = {
     "summary": "Summary",
     "follow_up_on": "Follow-up date",
     "username": "User name",
+    "reason": "Reason",
     "password": "Password",
 }
 

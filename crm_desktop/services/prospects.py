@@ -13,7 +13,7 @@ from ..domain.enums import DataSource, Stage
 from ..domain.models import Interest, Prospect, ProspectInterest, School
 from ..domain.roles import Action
 from ..domain.types import utcnow
-from ..domain.validation import ProspectData, ProspectInput, ValidationError, email_key
+from ..domain.validation import ProspectData, ProspectInput, ValidationError, clean_text, email_key
 from ..errors import ConflictError, DuplicateError, NotFoundError
 from ..persistence.search import prospect_search_condition
 from . import audit
@@ -337,6 +337,10 @@ def update_prospect(
     from ..domain.validation import validate_prospect
 
     clean = data if isinstance(data, ProspectData) else validate_prospect(data)
+    try:
+        reason = clean_text(reason, max_len=1000)
+    except ValueError as exc:
+        raise ValidationError({"reason": str(exc)}) from None
     try:
         with ctx.db.transaction() as session:
             p = _load(session, prospect_id)

@@ -52,6 +52,7 @@ FIELDS = (
     "source",
     "source_detail",
     "source_date",
+    "reason",
 )
 
 
@@ -134,6 +135,12 @@ class ProspectDialog(QDialog):
         self.source_date_set.toggled.connect(self.source_date.setEnabled)
         self.source_date_set.setToolTip("Tick to record when we got this contact")
         self._add("source_date", self.source_date_set, self.source_date, self.source_date_set)
+        # Edits can say why (e.g. a rectification request); the audit trail keeps it.
+        self.reason = self._line(
+            "reason", "Reason for c&hange", "Optional, e.g. rectification request #12"
+        )
+        if prospect is None:
+            self._form.setRowVisible(self.reason, False)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
@@ -161,6 +168,7 @@ class ProspectDialog(QDialog):
             self.source_detail,
             self.source_date_set,
             self.source_date,
+            self.reason,
             self.buttons,
         ]
         for first, second in zip(order, order[1:], strict=False):
@@ -281,7 +289,11 @@ class ProspectDialog(QDialog):
                 saved = prospect_service.create_prospect(self._ctx, data)
             else:
                 saved = prospect_service.update_prospect(
-                    self._ctx, self._prospect.id, data, expected_version=self._prospect.version
+                    self._ctx,
+                    self._prospect.id,
+                    data,
+                    expected_version=self._prospect.version,
+                    reason=self.reason.text() or None,
                 )
         except ValidationError as exc:
             self.show_errors(exc.errors)

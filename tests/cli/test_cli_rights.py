@@ -22,3 +22,19 @@ def test_erase_needs_yes_and_leaves_a_suppressed_tombstone(crm, add):
     assert crm("suppressed", person["email"]).code == 0
     assert crm("audit", "verify").code == 0
     assert_error(crm("erase", str(person["id"]), "--yes"), 1, "already erased")
+
+
+def test_rectification_edit_records_the_request_and_reason(crm, add, db_path):
+    from crm_desktop.persistence import open_database
+    from crm_desktop.services import audit
+    from crm_desktop.services.context import Context
+
+    person = add("Ada", "Lovelase")
+    result = crm("prospect", "edit", str(person["id"]), "--last-name", "Lovelace",
+                 "--request", "3", "--reason", "Surname misspelt")  # fmt: skip
+    assert result.code == 0
+    db = open_database(db_path)
+    entry = audit.entries(Context(db, "x"), entity="prospect", entity_id=person["id"])[0]
+    db.dispose()
+    assert entry.values == {"last_name": {"old": "Lovelase", "new": "Lovelace"}}
+    assert entry.reason == "Rectification request #3: Surname misspelt"

@@ -249,3 +249,27 @@ def test_naughty_strings_as_names_round_trip_or_get_a_field_message(qtbot, ctx, 
             refused += 1
     assert saved > 400 and refused > 0
     assert prospects.count_prospects(ctx) == saved
+
+
+def test_an_edit_can_say_why_and_the_audit_trail_keeps_it(qtbot, ctx, add_prospect):
+    from crm_desktop.services import audit
+
+    pid = add_prospect("Rosalind", "Franklyn")
+    dialog = ProspectDialog(ctx, prospects.get_prospect(ctx, pid))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.last_name.setText("Franklin")
+    qtbot.keyClicks(dialog.reason, "Rectification request #7: surname misspelt")
+    with qtbot.waitSignal(dialog.accepted):
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    entry = audit.entries(ctx, entity="prospect", entity_id=pid)[0]
+    assert entry.action == "prospect.edited"
+    assert entry.values == {"last_name": {"old": "Franklyn", "new": "Franklin"}}
+    assert entry.reason == "Rectification request #7: surname misspelt"
+
+
+def test_the_reason_field_is_only_for_edits(qtbot, ctx):
+    dialog = ProspectDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.reason.isVisible()
