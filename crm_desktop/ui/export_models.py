@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from ..domain.eligibility import Exclusion
 from ..domain.enums import Channel
@@ -22,6 +22,7 @@ from ..errors import NotFoundError
 from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.exports import Candidate, ExportRecord
+from .table_model import ReadOnlyTableModel
 
 # The invisible root: the parent of every row (a shared default argument).
 _ROOT = QModelIndex()
@@ -97,33 +98,7 @@ def candidate_address(c: Candidate, channel: str) -> str:
     return " / ".join(a for a in (c.email, format_phone(c.phone) if c.phone else "") if a)
 
 
-class _TableModel(QAbstractTableModel):
-    """Read-only table basics shared by the models below."""
-
-    COLUMNS: tuple[str, ...] = ()
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
-        if role != _DISPLAY:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < self.rowCount():
-            return str(section + 1)
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def _valid(self, index: QModelIndex | QPersistentModelIndex) -> bool:
-        return index.isValid() and 0 <= index.row() < self.rowCount()
-
-
-class CandidatesModel(_TableModel):
+class CandidatesModel(ReadOnlyTableModel):
     """People from a preview with the reasons each one is left out.
 
     ``set_reason_filter`` narrows the list to people left out for one
@@ -225,7 +200,7 @@ class CandidatesModel(_TableModel):
         return ""
 
 
-class ReasonCountsModel(_TableModel):
+class ReasonCountsModel(ReadOnlyTableModel):
     """How many people were left out for each reason, most fundamental first."""
 
     COLUMNS = ("Reason", "People")
@@ -261,7 +236,7 @@ class ReasonCountsModel(_TableModel):
         return None
 
 
-class ExportsModel(_TableModel):
+class ExportsModel(ReadOnlyTableModel):
     """Export records in the order the service gave them (newest first)."""
 
     COLUMNS = (
@@ -335,7 +310,7 @@ class ExportsModel(_TableModel):
         return ""
 
 
-class MembersModel(_TableModel):
+class MembersModel(ReadOnlyTableModel):
     """The people in one export, looked up as the view scrolls.
 
     The record keeps only prospect ids; names and addresses are read now

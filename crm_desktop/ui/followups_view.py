@@ -11,7 +11,6 @@ from datetime import date
 from html import escape
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -41,6 +40,7 @@ from ..errors import CrmError
 from ..services import correspondence
 from ..services.context import Context
 from ..services.views import FollowUpView
+from .table_model import ReadOnlyTableModel
 
 # The invisible root: the parent of every row (a shared default argument).
 _ROOT = QModelIndex()
@@ -90,7 +90,7 @@ def _show_error(parent: QWidget, title: str, text: str) -> None:
     QMessageBox.warning(parent, title, text)
 
 
-class FollowUpsModel(QAbstractTableModel):
+class FollowUpsModel(ReadOnlyTableModel):
     """Open follow-ups as rows of :class:`FollowUpView`, in the service's order.
 
     The service already orders overdue first, then by date; the model keeps
@@ -127,23 +127,6 @@ class FollowUpsModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
-            return str(section + 1)
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

@@ -14,7 +14,6 @@ from datetime import date
 from html import escape
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -49,6 +48,7 @@ from ..services.requests import RequestView
 from . import messages
 from .followups_view import format_due
 from .request_dialogs import CloseDialog, ExtendDialog, RequestDialog
+from .table_model import ReadOnlyTableModel
 
 _ROOT = QModelIndex()
 
@@ -78,7 +78,7 @@ def deadline_text(v: RequestView) -> str:
     return f"{v.days_left} day{'' if v.days_left == 1 else 's'} left"
 
 
-class RequestsModel(QAbstractTableModel):
+class RequestsModel(ReadOnlyTableModel):
     """Requests as rows of :class:`RequestView`, in the service's order (by due date)."""
 
     COLUMNS = ("#", "Due", "Deadline", "Kind", "Requester", "Status", "Identity", "Received")
@@ -109,23 +109,6 @@ class RequestsModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
-            return str(section + 1)
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

@@ -9,7 +9,6 @@ confirmation says so with their number.
 from __future__ import annotations
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -39,6 +38,7 @@ from ..services import schools
 from ..services.context import Context
 from ..services.views import SchoolView
 from .school_dialog import SchoolDialog
+from .table_model import ReadOnlyTableModel
 
 # The invisible root: the parent of every row (a shared default argument).
 _ROOT = QModelIndex()
@@ -76,7 +76,7 @@ def _show_error(parent: QWidget, title: str, text: str) -> None:
     QMessageBox.warning(parent, title, text)
 
 
-class SchoolsModel(QAbstractTableModel):
+class SchoolsModel(ReadOnlyTableModel):
     """Schools as rows of :class:`SchoolView`, in the order the service gave."""
 
     COLUMNS = (
@@ -109,23 +109,6 @@ class SchoolsModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._rows):
-            return str(section + 1)
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
