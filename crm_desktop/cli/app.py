@@ -26,8 +26,10 @@ from ..formats.tabular import FORMATS
 from . import admin_commands as admin
 from . import commands
 from . import export_commands as exporting
+from . import history_commands as history_cli
 from . import marketing_commands as marketing
 from . import request_commands as request_cli
+from . import retention_commands as retention_cli
 from . import rights_commands as rights_cli
 from . import sar_commands as sar_cli
 from .commands import EXIT_ERROR, EXIT_USAGE, CliError
@@ -83,8 +85,8 @@ COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "Campaign exports and the suppression list",
         ("export", "exports", "suppress", "suppressed", "import-unsubscribes"),
     ),
-    ("Users, backups and the audit trail", ("user", "backup", "restore", "audit")),
-    ("Data-subject requests", ("request", "sar", "restrict", "unrestrict", "erase")),
+    ("Users, backups and the audit trail", ("user", "backup", "restore", "audit", "history")),
+    ("Data-subject requests", ("request", "sar", "restrict", "unrestrict", "erase", "retention")),
 )
 _DB_HELP = "database file or SQLAlchemy URL (default: $CRM_DATABASE_URL, else your data folder)"
 _USER_HELP = (
@@ -241,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_parsers(top, command, command_group)
     request_cli.add_parsers(top, command, command_group)
     sar_cli.add_parsers(top, command, command_group)
+    history_cli.add_parsers(top, command, command_group)
     rights_cli.add_parsers(top, command)
+    retention_cli.add_parsers(top, command, command_group)
     parser.epilog = _grouped_commands(helps)
     return parser
 

@@ -109,6 +109,8 @@ class Prospect(SQLModel, table=True):
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     restricted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     restriction_reason: str | None = Field(default=None, max_length=MAX_NOTE)
+    # When a retention reviewer last decided to keep them (restarts the clock).
+    retention_kept_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     version: int = Field(default=1)

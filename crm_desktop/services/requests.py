@@ -558,3 +558,18 @@ def forget_requester(
         audit.record(session, actor, "request.requester-erased", ENTITY, r.id)
         count += 1
     return count
+
+
+def requests_for_prospect(
+    ctx: Context, prospect_id: int, *, today: date | None = None
+) -> list[RequestView]:
+    """The requests linked to one prospect, newest first (for their history)."""
+    ctx.require(Action.DATA_SUBJECT_REQUESTS)
+    day = _today(today)
+    stmt = (
+        select(DataSubjectRequest)
+        .where(DataSubjectRequest.prospect_id == prospect_id)
+        .order_by(DataSubjectRequest.created_at.desc(), DataSubjectRequest.id.desc())
+    )
+    with ctx.db.read() as session:
+        return [_view_in(session, r, day) for r in session.scalars(stmt)]

@@ -62,6 +62,12 @@ SPECS: tuple[ActionSpec, ...] = (
         tip="A consistent, checked copy of the database, safe while in use",
         separator_before=True,
     ),
+    ActionSpec(
+        "retention_review",
+        "&Retention review…",
+        "file",
+        tip="People we have not contacted for a long time: keep them or anonymise them",
+    ),
     ActionSpec("quit", "&Quit", "file", "Ctrl+Q", separator_before=True),
     ActionSpec("new_prospect", "&New prospect…", "prospect", "Ctrl+N", "Add a prospect"),
     ActionSpec("edit_prospect", "&Edit prospect…", "prospect", "F2", "Edit the selected prospect"),
@@ -82,6 +88,12 @@ SPECS: tuple[ActionSpec, ...] = (
         "prospect",
         tip="Everything we hold on the selected person, as a PDF or JSON file to send them",
         separator_before=True,
+    ),
+    ActionSpec(
+        "prospect_history",
+        "&History…",
+        "prospect",
+        tip="Everything that happened to the selected person",
     ),
     ActionSpec(
         "new_request",
@@ -147,6 +159,7 @@ SELECTION_ACTIONS = (
     "delete_prospect",
     "log_contact",
     "subject_access_pack",
+    "prospect_history",
     "restrict_prospect",
     "unrestrict_prospect",
     "erase_prospect",
@@ -158,6 +171,7 @@ SELECTION_ACTIONS = (
 REQUIRES: dict[str, Action] = {
     "load_demo": Action.MANAGE_SETTINGS,
     "back_up": Action.BACKUP,
+    "retention_review": Action.RETENTION_REVIEW,
     "manage_users": Action.MANAGE_USERS,
     "manage_interests": Action.MANAGE_SETTINGS,
     "new_prospect": Action.EDIT_RECORDS,
@@ -165,6 +179,7 @@ REQUIRES: dict[str, Action] = {
     "delete_prospect": Action.EDIT_RECORDS,
     "log_contact": Action.LOG_CONTACT,
     "subject_access_pack": Action.DATA_SUBJECT_REQUESTS,
+    "prospect_history": Action.VIEW_AUDIT,
     "new_request": Action.DATA_SUBJECT_REQUESTS,
     "restrict_prospect": Action.RESTRICT,
     "unrestrict_prospect": Action.RESTRICT,
@@ -186,6 +201,7 @@ class Actions:
     load_demo: QAction
     manage_interests: QAction
     back_up: QAction
+    retention_review: QAction
     manage_users: QAction
     change_password: QAction
     quit: QAction

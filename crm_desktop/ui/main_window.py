@@ -33,12 +33,14 @@ from .assessments_dialog import AssessmentsDialog
 from .export_wizard import ExportWizard
 from .exports_view import ExportsView
 from .followups_view import FollowUpsView
+from .history_view import HistoryDialog
 from .interests_dialog import InterestsDialog
 from .log_contact_dialog import LogContactDialog
 from .prospect_dialog import ProspectDialog
 from .prospects_page import ProspectsPage
 from .request_dialogs import RequestDialog
 from .requests_view import OverdueBadge, RequestsView
+from .retention_view import RetentionDialog
 from .rights_dialogs import EraseDialog, RestrictDialog
 from .schools_view import SchoolsView
 from .suppression_dialog import SuppressionDialog
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
         a.open_database.triggered.connect(self.open_database)
         a.load_demo.triggered.connect(self.load_demo_data)
         a.back_up.triggered.connect(self.back_up)
+        a.retention_review.triggered.connect(self.retention_review)
         a.manage_users.triggered.connect(self.manage_users)
         a.change_password.triggered.connect(self.change_password)
         a.manage_interests.triggered.connect(self.manage_interests)
@@ -141,6 +144,7 @@ class MainWindow(QMainWindow):
         a.delete_prospect.triggered.connect(self.delete_prospect)
         a.log_contact.triggered.connect(self.log_contact)
         a.subject_access_pack.triggered.connect(self.subject_access_pack)
+        a.prospect_history.triggered.connect(self.prospect_history)
         a.restrict_prospect.triggered.connect(lambda: self.restrict_prospect(lifting=False))
         a.unrestrict_prospect.triggered.connect(lambda: self.restrict_prospect(lifting=True))
         a.erase_prospect.triggered.connect(self.erase_prospect)
@@ -299,6 +303,10 @@ class MainWindow(QMainWindow):
         self._open(dialog)
         return dialog
 
+    def prospect_history(self) -> HistoryDialog | None:
+        prospect = self._selected_prospect()
+        return None if prospect is None else self._open(HistoryDialog(self.ctx, prospect, self))
+
     def subject_access_pack(self) -> BackgroundTask | None:
         """Prospect > Subject access pack: a PDF (or .json) file, written in the background."""
         prospect_id = self.prospects.selected_id()
@@ -435,6 +443,11 @@ class MainWindow(QMainWindow):
         if not messages.ask(self, "Load demo data", question):
             return None
         return self._start_demo()
+
+    def retention_review(self) -> RetentionDialog:
+        dialog = RetentionDialog(self.ctx, self)
+        dialog.changed.connect(self.refresh_all)
+        return self._open(dialog)
 
     def manage_users(self) -> UsersDialog | None:
         try:

@@ -145,6 +145,11 @@ def new_writer(path: Path, title: str) -> QPdfWriter:
 
 def layout_document(pack: dict, device: QPdfWriter) -> QTextDocument:
     """The pack laid out as one long page as wide as the device's printable area."""
+    return layout_html(pack_html(pack), device)
+
+
+def layout_html(html: str, device: QPdfWriter) -> QTextDocument:
+    """Rich text laid out as one long page as wide as the device's printable area."""
     doc = QTextDocument()
     font = QFont("DejaVu Sans")
     font.setStyleHint(QFont.StyleHint.SansSerif)
@@ -155,7 +160,7 @@ def layout_document(pack: dict, device: QPdfWriter) -> QTextDocument:
     doc.setDefaultTextOption(option)
     # Lay out for the PDF itself, so point sizes and lengths match the page.
     doc.documentLayout().setPaintDevice(device)
-    doc.setHtml(pack_html(pack))
+    doc.setHtml(html)
     doc.setTextWidth(device.width())
     return doc
 
@@ -171,8 +176,27 @@ def render_pdf(
     Raises :class:`Cancelled` between pages when ``should_cancel()`` says so
     (the caller's atomic write then leaves no file).
     """
-    writer = new_writer(path, f"Subject access pack: {subject_name(pack)}")
+    title = f"Subject access pack: {subject_name(pack)}"
+    writer = new_writer(path, title)
     doc = layout_document(pack, writer)
+    pages = paint_pages(doc, writer, path, title, progress, should_cancel)
+    # Close the file now (Windows cannot rename a file that is still open).
+    del doc, writer
+    return pages
+
+
+def paint_pages(
+    doc: QTextDocument,
+    writer: QPdfWriter,
+    path: Path,
+    title: str,
+    progress: sar.Progress | None = None,
+    should_cancel: sar.CancelFn | None = None,
+) -> int:
+    """Paint a laid-out document page by page with ``title`` and "page N of M" footers.
+
+    Raises :class:`Cancelled` between pages when ``should_cancel()`` says so.
+    """
     width, height = float(writer.width()), float(writer.height())
     footer_font = QFont(doc.defaultFont())
     footer_font.setPointSizeF(FOOTER_PT)
@@ -183,9 +207,7 @@ def render_pdf(
     starts = page_breaks(line_spans(doc), body_h, total_h)
     ends = [*starts[1:], total_h]
     pages = len(starts)
-    name = metrics.elidedText(
-        f"Subject access pack: {subject_name(pack)}", Qt.TextElideMode.ElideRight, width * 0.7
-    )
+    name = metrics.elidedText(title, Qt.TextElideMode.ElideRight, width * 0.7)
 
     painter = QPainter()
     if not painter.begin(writer):
@@ -193,7 +215,7 @@ def render_pdf(
     try:
         for page, (top, bottom) in enumerate(zip(starts, ends, strict=True)):
             if should_cancel and should_cancel():
-                raise Cancelled("Cancelled; no pack was written.")
+                raise Cancelled("Cancelled; nothing was written.")
             if page:
                 writer.newPage()
             painter.save()
@@ -215,8 +237,6 @@ def render_pdf(
                 progress(page + 1, pages)
     finally:
         painter.end()
-    # Close the file now (Windows cannot rename a file that is still open).
-    del doc, writer
     return pages
 
 

@@ -1,0 +1,127 @@
+"""``crm retention``: review, keep or anonymise people we have not contacted for long."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..services import prospects, retention
+from .commands import CliError, opened
+from .output import JsonArrayWriter, Progress, Table, day, display, err, local_time, out, print_json
+
+PAGE = 500
+
+
+def _pages(ctx, limit: int | None):
+    """The queue page by page, so a long one is never held whole."""
+    offset = 0
+    while limit is None or offset < limit:
+        size = PAGE if limit is None else min(PAGE, limit - offset)
+        page = retention.review_queue(ctx, offset=offset, limit=size)
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        offset += len(page)
+
+
+def _cells(row: retention.RetentionRow) -> list[str]:
+    last = local_time(row.last_contact_at) or "never"
+    return [str(row.id), display(row.name), display(row.school), last, day(row.due_since)]
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        months = retention.get_retention_months(ctx)
+        if args.json:
+            with JsonArrayWriter() as writer:
+                for page in _pages(ctx, args.limit):
+                    for row in page:
+                        writer.write(row.to_dict())
+            return 0
+        table = Table(["ID", "Name", "School", "Last contact", "Due since"], [10, 30, 32, 16, 10])
+        shown = 0
+        for page in _pages(ctx, args.limit):
+            table.print_rows([_cells(row) for row in page])
+            shown += len(page)
+    if not shown:
+        err(f"Nobody is due for review (no contact for {months} months).")
+    return 0
+
+
+def _ids(ctx, refs: list[str]) -> list[int]:
+    return [prospects.find_prospect(ctx, ref).id for ref in refs]
+
+
+def cmd_keep(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        count = retention.keep(ctx, _ids(ctx, args.refs), args.reason)
+        months = retention.get_retention_months(ctx)
+    if args.json:
+        print_json({"kept": count, "months": months})
+    else:
+        out(
+            f"Kept {count} {'person' if count == 1 else 'people'}; due for review again in {months} months."
+        )
+    return 0
+
+
+def cmd_anonymise(args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise CliError("Anonymising cannot be undone: add --yes to go ahead.")
+    with opened(args) as ctx:
+        ids = _ids(ctx, args.refs)
+        progress = Progress("Anonymising")
+        try:
+            count = retention.anonymise(ctx, ids, progress=progress)
+        finally:
+            progress.finish()
+    if args.json:
+        print_json({"anonymised": count})
+    else:
+        out(
+            f"Anonymised {count} {'person' if count == 1 else 'people'}: their addresses are "
+            "suppressed and no trace is left in the database files."
+        )
+    return 0
+
+
+def cmd_months(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        if args.months is None:
+            months = retention.get_retention_months(ctx)
+            message = f"People are due for review after {months} months without contact."
+        else:
+            months = retention.set_retention_months(ctx, args.months)
+            message = f"People are now due for review after {months} months without contact."
+    if args.json:
+        print_json({"months": months})
+    else:
+        out(message)
+    return 0
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def add_parsers(top, command, command_group) -> None:
+    """Register ``crm retention ...`` (managers and admins; the services check)."""
+    group = command_group("retention", "Review people long out of contact: keep or anonymise.")
+    review = command(group, "review", cmd_review, "List the people due for review, oldest first.")
+    review.add_argument("--limit", type=_limit, metavar="N", help="at most N (default: all)")
+    keep = command(group, "keep", cmd_keep, "Keep people (restarts their review clock).")
+    keep.add_argument("refs", nargs="+", metavar="EMAIL|ID")
+    keep.add_argument("--reason", required=True, metavar="TEXT", help="why they are kept")
+    anonymise = command(
+        group, "anonymise", cmd_anonymise, "Anonymise people for good. Cannot be undone."
+    )
+    anonymise.add_argument("refs", nargs="+", metavar="EMAIL|ID")
+    anonymise.add_argument("--yes", action="store_true", help="yes, anonymise them for good")
+    months = command(group, "months", cmd_months, "Show or set the review period in months.")
+    months.add_argument("months", nargs="?", metavar="N", help="1-120 (admins only)")

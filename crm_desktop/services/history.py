@@ -1,0 +1,302 @@
+"""One prospect's history: everything that happened to them, newest first.
+
+A manager reviewing a person wants one timeline, not five screens. This
+module merges the correspondence log, the consent ledger, the audit trail
+of the record (edits with old -> new values, restriction, erasure), the
+campaign exports they were in and the data-subject requests linked to them.
+
+Several sources record the same happening twice (logging a contact writes a
+correspondence row *and* a ``correspondence.logged`` audit entry; every
+consent change writes a ledger row *and* a ``consent.*`` audit entry). The
+richer source is shown and the audit echo is skipped, so each happening
+appears once. Seeing the audit trail needs ``Action.VIEW_AUDIT``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import PurePath
+
+from ..domain.enums import (
+    Channel,
+    ConsentMethod,
+    ContactKind,
+    LawfulBasis,
+    OptOutSource,
+    SubscriberType,
+)
+from ..domain.requests import RequestKind, RequestStatus
+from ..domain.roles import Action
+from ..domain.validation import ValidationError, field_label
+from . import audit, correspondence, exports, marketing, prospects, requests
+from .context import Context
+from .views import _Jsonable
+
+KINDS = ("correspondence", "consent", "edit", "export", "request")
+KIND_LABELS = {
+    "correspondence": "Correspondence",
+    "consent": "Consent",
+    "edit": "Edit",
+    "export": "Export",
+    "request": "Request",
+}
+ARROW = "→"
+# Audit actions whose happening another source shows in full.
+_SHOWN_ELSEWHERE = ("correspondence.logged", "consent.")
+_AUDIT_LIMIT = 1_000_000
+
+_EDIT_TITLES = {
+    "prospect.created": "Record created",
+    "prospect.edited": "Record edited",
+    "prospect.deleted": "Record deleted",
+    "prospect.restricted": "Processing restricted",
+    "prospect.unrestricted": "Restriction lifted",
+    "prospect.erased": "Personal data erased",
+}
+_CONSENT_TITLES = {
+    "consent-granted": "Consent given",
+    "opt-out-lifted": "Opt-out lifted",
+    "opted-out": "Opted out",
+    "objected": "Objected to marketing",
+    "basis-set": "Lawful basis changed",
+    "subscriber-type-set": "Subscriber type changed",
+    "personalisation-refused": "Refused personalisation",
+    "personalisation-allowed": "Allowed personalisation",
+}
+
+
+@dataclass(frozen=True)
+class HistoryEvent(_Jsonable):
+    """One happening: when (aware UTC), which kind (one of ``KINDS``), what, who."""
+
+    at: datetime
+    kind: str
+    title: str
+    detail: str
+    actor: str
+
+
+# ------------------------------------------------------------------ text
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _label(enum_cls, value: object) -> str:
+    if value in (None, ""):
+        return "—"
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return str(value)
+
+
+def _value(value: object) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _field(name: str) -> str:
+    label = field_label(name)
+    return label if label != name else name.replace("_", " ").capitalize()
+
+
+def _changes(values: dict, *, created: bool = False) -> str:
+    """``Field: old → new`` lines for the {field: {"old", "new"}} values of an edit.
+
+    A new record has no old values, so ``created`` shows ``Field: value``.
+    """
+    lines = []
+    for key, change in sorted(values.items()):
+        if isinstance(change, dict) and set(change) <= {"old", "new"}:
+            old, new = change.get("old"), change.get("new")
+            if created:
+                lines.append(f"{_field(key)}: {_value(new)}")
+            else:
+                lines.append(f"{_field(key)}: {_value(old)} {ARROW} {_value(new)}")
+        elif change not in (None, ""):
+            lines.append(f"{_field(key)}: {_value(change)}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------- sources
+
+
+def _correspondence(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
+    for c in correspondence.list_correspondence(ctx, prospect_id):
+        title = _label(ContactKind, c.kind)
+        if c.subject:
+            title = f"{title}: {c.subject}"
+        detail = c.summary or ""
+        if c.follow_up_on:
+            detail += f"\nFollow up on {c.follow_up_on.isoformat()}"
+        yield HistoryEvent(_aware(c.occurred_at), "correspondence", title, detail, c.logged_by)
+
+
+def _consent_detail(action: str, d: dict) -> str:
+    if action == "consent-granted":
+        parts = [f"How: {_label(ConsentMethod, d.get('method'))}"]
+        if d.get("given_by"):
+            parts.append(f"Given by: {d['given_by']}")
+        if d.get("policy_version"):
+            parts.append(f"Privacy notice: {d['policy_version']}")
+        if d.get("wording"):
+            parts.append(f"They were told: {d['wording']}")
+        return "\n".join(parts)
+    if action in ("opted-out", "objected"):
+        parts = []
+        if d.get("source"):
+            parts.append(f"Source: {_label(OptOutSource, d['source'])}")
+        if d.get("reason"):
+            parts.append(f"Reason: {d['reason']}")
+        return "\n".join(parts)
+    if action == "basis-set":
+        lines = [
+            f"Lawful basis: {_label(LawfulBasis, d.get('old'))} {ARROW} "
+            f"{_label(LawfulBasis, d.get('new'))}"
+        ]
+        if d.get("note"):
+            lines.append(f"Note: {d['note']}")
+        return "\n".join(lines)
+    if action == "subscriber-type-set":
+        return (
+            f"Subscriber type: {_label(SubscriberType, d.get('old'))} {ARROW} "
+            f"{_label(SubscriberType, d.get('new'))}"
+        )
+    return _changes(d)
+
+
+def _consent(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
+    for e in marketing.consent_history(ctx, prospect_id):
+        title = _CONSENT_TITLES.get(e.action) or e.action.replace("-", " ").capitalize()
+        if e.channel:
+            title = f"{title} ({_label(Channel, e.channel)})"
+        detail = _consent_detail(e.action, e.details)
+        yield HistoryEvent(_aware(e.recorded_at), "consent", title, detail, e.recorded_by)
+
+
+def _audit(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
+    for e in audit.entries(ctx, entity="prospect", entity_id=prospect_id, limit=_AUDIT_LIMIT):
+        if e.action.startswith(_SHOWN_ELSEWHERE):
+            continue
+        at = _aware(e.at)
+        if e.action == "followup.done":
+            due = e.values.get("due")
+            detail = f"Follow-up due {due}" if due else ""
+            yield HistoryEvent(at, "correspondence", "Follow-up done", detail, e.actor)
+        elif e.action == "sar.created":
+            fmt = str(e.values.get("format") or "").upper()
+            detail = f"Format: {fmt}\nFile: {e.values.get('file') or '—'}"
+            yield HistoryEvent(at, "request", "Subject access pack written", detail, e.actor)
+        else:
+            title = _EDIT_TITLES.get(e.action) or e.action
+            detail = _changes(e.values, created=e.action == "prospect.created")
+            if e.reason:
+                detail = f"{detail}\nReason: {e.reason}".strip()
+            yield HistoryEvent(at, "edit", title, detail, e.actor)
+
+
+def _exports(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
+    for x in exports.exports_for_prospect(ctx, prospect_id):
+        lines = [f"Channel: {_label(Channel, x.channel)}", f"File: {PurePath(x.file_name).name}"]
+        if x.purpose:
+            lines.append(f"Purpose: {x.purpose}")
+        lines.append(f"{x.included} included, {x.excluded} excluded")
+        title = f"In campaign export #{x.id}: {x.campaign}"
+        yield HistoryEvent(_aware(x.created_at), "export", title, "\n".join(lines), x.created_by)
+
+
+def _requests(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
+    for r in requests.requests_for_prospect(ctx, prospect_id):
+        kind = _label(RequestKind, r.kind)
+        lines = [f"Received {r.received_on.isoformat()}, due {r.due_on.isoformat()}"]
+        if r.extended_at:
+            lines.append(f"Extended by {r.extension_months} months: {r.extension_reason or ''}")
+        status = f"Status: {_label(RequestStatus, r.status)}"
+        yield HistoryEvent(
+            _aware(r.created_at),
+            "request",
+            f"{kind} request #{r.id} received",
+            "\n".join([*lines, status]),
+            r.created_by,
+        )
+        if r.closed_at:
+            outcome = _label(RequestStatus, r.status)
+            yield HistoryEvent(
+                _aware(r.closed_at),
+                "request",
+                f"{kind} request #{r.id} {outcome.lower()}",
+                f"Outcome: {r.outcome or '—'}",
+                r.handled_by,
+            )
+
+
+_SOURCES = {
+    "correspondence": (_correspondence, _audit),
+    "consent": (_consent,),
+    "edit": (_audit,),
+    "export": (_exports,),
+    "request": (_requests, _audit),
+}
+
+
+# ------------------------------------------------------------------ public
+
+
+def parse_kinds(kinds: Iterable[str] | None) -> frozenset[str]:
+    """The kinds asked for (all when None); ValidationError names an unknown one."""
+    if kinds is None:
+        return frozenset(KINDS)
+    chosen = frozenset(k.strip().lower() for k in kinds)
+    unknown = sorted(chosen - set(KINDS))
+    if unknown:
+        raise ValidationError(
+            {"kind": f"unknown kind '{unknown[0][:40]}' (use {', '.join(KINDS)})"}
+        )
+    return chosen
+
+
+def _bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """Local-day bounds as aware datetimes: ``since`` from its start, ``until`` to its end."""
+    tz = datetime.now().astimezone().tzinfo
+    lo = datetime.combine(since, time.min, tz) if since else None
+    hi = datetime.combine(until, time.max, tz) if until else None
+    return lo, hi
+
+
+def history(
+    ctx: Context,
+    prospect_id: int,
+    *,
+    kinds: Iterable[str] | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[HistoryEvent]:
+    """Everything that happened to one prospect, newest first.
+
+    ``kinds`` narrows to some of ``KINDS``; ``since`` and ``until`` are
+    inclusive local days. Refused without ``Action.VIEW_AUDIT``.
+    """
+    ctx.require(Action.VIEW_AUDIT)
+    chosen = parse_kinds(kinds)
+    if since and until and since > until:
+        raise ValidationError({"since": "the start date is after the end date"})
+    prospects.get_prospect(ctx, prospect_id)  # NotFoundError for a wrong id
+    sources = {src for kind in chosen for src in _SOURCES[kind]}
+    order = [_correspondence, _consent, _audit, _exports, _requests]
+    lo, hi = _bounds(since, until)
+    events = [
+        e
+        for source in order
+        if source in sources
+        for e in source(ctx, prospect_id)
+        if e.kind in chosen and (lo is None or e.at >= lo) and (hi is None or e.at <= hi)
+    ]
+    events.sort(key=lambda e: e.at, reverse=True)
+    return events
