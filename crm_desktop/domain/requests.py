@@ -17,10 +17,10 @@ calls these rules, and the GUI, the CLI and the tests all get the same answer.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 
+from . import dates
 from .enums import _Labelled
 from .models import MAX_NOTE, MAX_SUMMARY, MAX_TEXT
 from .validation import (
@@ -127,9 +127,7 @@ def add_months(start: date, months: int) -> date:
     """
     if months < 0:
         raise ValueError("months must not be negative")
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+    return dates.add_months(start, months)
 
 
 def due_date(received: date) -> date:

@@ -11,7 +11,6 @@ data-subject request, so their addresses stay suppressed.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
+from ..domain.dates import add_months
 from ..domain.models import Prospect, School, Setting
 from ..domain.roles import Action
 from ..domain.types import utcnow
@@ -43,14 +43,6 @@ class RetentionRow(_Jsonable):
     last_contact_at: datetime | None
     kept_at: datetime | None
     due_since: date
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` moved by ``months`` (negative: back), clamped to the month's end."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _months(value: object) -> int:

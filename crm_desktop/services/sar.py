@@ -21,7 +21,6 @@ are constants here, so the JSON and the PDF say the same words.
 
 from __future__ import annotations
 
-import calendar
 import json
 from collections.abc import Callable
 from datetime import date, datetime
@@ -30,6 +29,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import Session
 
+from ..domain.dates import add_months
 from ..domain.eligibility import exclusion_reasons
 from ..domain.enums import Channel
 from ..domain.models import (
@@ -221,13 +221,6 @@ COMPLAINT = {
 
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months (31 Jan + 1 month = 28/29 Feb)."""
-    years, month0 = divmod(day.month - 1 + months, 12)
-    year, month = day.year + years, month0 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _load(session: Session, prospect_id: int) -> Prospect:
