@@ -15,9 +15,14 @@ from crm_desktop.services import Context, audit, email_sync
 from crm_desktop.services import assessments as A
 from crm_desktop.services import correspondence as C
 from crm_desktop.services import exports as E
+from crm_desktop.services import history as H
 from crm_desktop.services import interests as I
 from crm_desktop.services import marketing as M
 from crm_desktop.services import prospects as P
+from crm_desktop.services import requests as RQ
+from crm_desktop.services import retention as RET
+from crm_desktop.services import rights as R
+from crm_desktop.services import sar as SAR
 from crm_desktop.services import schools as S
 from crm_desktop.services import suppression as SU
 from crm_desktop.services import users as U
@@ -25,7 +30,7 @@ from crm_desktop.services.demo import generate_demo
 
 SALES = {"view", "edit", "log", "followups", "opt-out"}
 MARKETING = SALES | {"consent", "suppression", "export", "email-sync"}
-MANAGER = MARKETING | {"audit"}
+MANAGER = MARKETING | {"audit", "dsr", "restrict", "erase", "retention"}
 ADMIN = MANAGER | {"users", "settings"}
 ALLOWED = {Role.SALES: SALES, Role.MARKETING: MARKETING, Role.MANAGER: MANAGER, Role.ADMIN: ADMIN}
 
@@ -39,9 +44,15 @@ def world(ctx, tmp_path):
         ctx, pid, ContactInput(kind="call", summary="x", follow_up_on="2026-01-01")
     )
     school = S.create_school(ctx, SchoolInput(name="Oak")).record
+    other = P.create_prospect(
+        ctx, ProspectInput(first_name="Eve", last_name="Gone", email="eve@oak.sch.uk")
+    ).record.id
     unsub = tmp_path / "unsub.txt"
     unsub.write_text("someone@x.org\n")
-    return {"pid": pid, "entry": entry.id, "school": school.id, "unsub": unsub, "tmp": tmp_path}
+    return {
+        "pid": pid, "other": other, "entry": entry.id, "school": school.id, "unsub": unsub,
+        "tmp": tmp_path,
+    }  # fmt: skip
 
 
 def cases(w):
@@ -99,6 +110,14 @@ def cases(w):
         ("audit", lambda c: audit.verify(c)),
         ("audit", lambda c: audit.entries(c)),
         ("users", lambda c: U.list_users(c)),
+        ("dsr", lambda c: RQ.add_request(c, "access", prospect_ref=pid)),
+        ("dsr", lambda c: RQ.list_requests(c)),
+        ("dsr", lambda c: SAR.build_pack(c, pid)),
+        ("audit", lambda c: H.history(c, pid)),
+        ("retention", lambda c: RET.review_queue(c)),
+        ("settings", lambda c: RET.set_retention_months(c, 24)),
+        ("restrict", lambda c: (R.restrict(c, pid, "x"), R.unrestrict(c, pid, "y"))),
+        ("erase", lambda c: R.erase(c, w["other"], confirm="Eve Gone", scrub=False)),
         ("settings", lambda c: I.add_interest(c, f"Service {c.role.value}")),
         ("settings", lambda c: generate_demo(c, 3, seed=1)),
         ("edit", lambda c: S.delete_school(c, w["school"])),
