@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QTableView,
     QTextBrowser,
     QToolButton,
@@ -44,6 +43,7 @@ from .export_models import (
     format_when,
     ordered_reasons,
 )
+from .table_model import with_empty_state
 
 FILTER_LABELS = {
     "interest_id": "Interest",
@@ -150,14 +150,7 @@ class ExportsView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.activated.connect(self.show_people)
 
-        self.empty_label = QLabel(self)
-        self.empty_label.setObjectName("tableEmpty")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setMargin(24)
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty_label)
+        self.stack, self.empty_label = with_empty_state(self.table, self)
 
         self.detail = QTextBrowser(self)
         self.detail.setObjectName("exportDetail")

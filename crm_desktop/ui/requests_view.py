@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QStackedWidget,
     QTableView,
     QTextBrowser,
     QVBoxLayout,
@@ -48,7 +47,7 @@ from ..services.requests import RequestView
 from . import messages
 from .followups_view import format_due
 from .request_dialogs import CloseDialog, ExtendDialog, RequestDialog
-from .table_model import ReadOnlyTableModel
+from .table_model import ReadOnlyTableModel, with_empty_state
 
 _ROOT = QModelIndex()
 
@@ -245,14 +244,7 @@ class RequestsView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.activated.connect(lambda _index: self.edit_selected())
 
-        self.empty_label = QLabel(self)
-        self.empty_label.setObjectName("tableEmpty")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setMargin(24)
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty_label)
+        self.stack, self.empty_label = with_empty_state(self.table, self)
 
         self.detail = QTextBrowser(self)
         self.detail.setObjectName("requestDetail")

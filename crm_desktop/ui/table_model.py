@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 _ROOT = QModelIndex()
 
@@ -34,3 +35,16 @@ class ReadOnlyTableModel(QAbstractTableModel):
 
     def _valid(self, index: QModelIndex | QPersistentModelIndex) -> bool:
         return index.isValid() and 0 <= index.row() < self.rowCount()
+
+
+def with_empty_state(table: QWidget, parent: QWidget) -> tuple[QStackedWidget, QLabel]:
+    """A stack showing ``table``, or (index 1) a centred message when it is empty."""
+    label = QLabel(parent)
+    label.setObjectName("tableEmpty")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setMargin(24)
+    stack = QStackedWidget(parent)
+    stack.addWidget(table)
+    stack.addWidget(label)
+    return stack, label
