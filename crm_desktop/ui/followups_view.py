@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QRadioButton,
-    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -40,7 +39,7 @@ from ..errors import CrmError
 from ..services import correspondence
 from ..services.context import Context
 from ..services.views import FollowUpView
-from .table_model import ReadOnlyTableModel
+from .table_model import ReadOnlyTableModel, with_empty_state
 
 # The invisible root: the parent of every row (a shared default argument).
 _ROOT = QModelIndex()
@@ -244,14 +243,7 @@ class FollowUpsView(QWidget):
         self.table.activated.connect(self._row_activated)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
 
-        self.empty_label = QLabel()
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setMargin(24)
-
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty_label)
+        self.stack, self.empty_label = with_empty_state(self.table, self)
 
         self.mark_done_action = QAction("Mark &done", self)
         self.mark_done_action.setShortcut(QKeySequence("Ctrl+D"))

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -38,7 +37,7 @@ from ..services import schools
 from ..services.context import Context
 from ..services.views import SchoolView
 from .school_dialog import SchoolDialog
-from .table_model import ReadOnlyTableModel
+from .table_model import ReadOnlyTableModel, with_empty_state
 
 # The invisible root: the parent of every row (a shared default argument).
 _ROOT = QModelIndex()
@@ -202,13 +201,7 @@ class SchoolsView(QWidget):
         self.table.activated.connect(self._row_activated)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
 
-        self.empty_label = QLabel()
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setMargin(24)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.table)
-        self.stack.addWidget(self.empty_label)
+        self.stack, self.empty_label = with_empty_state(self.table, self)
 
         self.add_action = self._action(
             "&Add school…", [QKeySequence("Ctrl+Shift+N"), QKeySequence(Qt.Key.Key_Insert)]
