@@ -186,7 +186,11 @@ class ProspectsPage(QWidget):
         for column, width in enumerate(COLUMN_WIDTHS):
             header.resizeSection(column, width)
         t.setSortingEnabled(True)
+        # A mouse click makes a row current *before* it selects it; keys and
+        # setCurrentIndex select first. Following both signals means the
+        # actions see the finished selection whichever way it was made.
         t.selectionModel().currentRowChanged.connect(self._current_changed)
+        t.selectionModel().selectionChanged.connect(self._selection_changed)
         t.activated.connect(lambda _index: self.activated.emit())
 
         self._empty = QLabel(t.viewport())
@@ -327,6 +331,9 @@ class ProspectsPage(QWidget):
         prospect_id = current.data(ProspectIdRole) if current.isValid() else None
         if prospect_id != self.detail.prospect_id:
             self.detail.show_prospect(prospect_id)
+        self.selectionChanged.emit()
+
+    def _selection_changed(self, _selected, _deselected) -> None:
         self.selectionChanged.emit()
 
     def _after_reset(self) -> None:
