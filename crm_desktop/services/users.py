@@ -278,3 +278,16 @@ def _keep_an_admin(session: Session, leaving: User) -> None:
 def has_password(ctx: Context) -> bool:
     with ctx.db.read() as session:
         return _load(session, ctx.user).password_hash is not None
+
+
+def display_name(ctx: Context) -> str:
+    """The acting user's full name as people know it (the user name if none is set)."""
+    with ctx.db.read() as session:
+        user = session.scalars(select(User).where(User.username == ctx.user)).first()
+        return (user.display_name or user.username) if user is not None else ctx.user
+
+
+def sign_out(ctx: Context) -> None:
+    """Record that ``ctx``'s user signed out (the caller forgets the context)."""
+    with ctx.db.transaction() as session:
+        audit.record(session, ctx.user, "sign-out", "user", ctx.user)

@@ -56,6 +56,12 @@ SPECS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("change_password", "&Change my password…", "file"),
     ActionSpec(
+        "sign_out",
+        "&Sign out…",
+        "file",
+        tip="Sign out so that someone else can sign in; your open windows close",
+    ),
+    ActionSpec(
         "back_up",
         "&Back up database…",
         "file",
@@ -204,6 +210,7 @@ class Actions:
     retention_review: QAction
     manage_users: QAction
     change_password: QAction
+    sign_out: QAction
     quit: QAction
     new_prospect: QAction
     edit_prospect: QAction

@@ -13,17 +13,18 @@ and refreshes them all, so the embedded views need no "set database" API.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QTabWidget
 
 from .. import APP_NAME, __version__
 from ..domain.roles import Action
 from ..errors import CrmError
 from ..persistence import open_database
-from ..services import backups, sar
+from ..services import backups, sar, users
 from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.demo import generate_demo
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: Context, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
         self.ctx = ctx
+        self._signed_out = False
         self._settings = settings if settings is not None else QSettings()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
@@ -115,12 +117,19 @@ class MainWindow(QMainWindow):
         self._db_label.setObjectName("databaseLabel")
         self._count_label = QLabel(self)
         self._count_label.setObjectName("countLabel")
+        self._user_label = QLabel(self)
+        self._user_label.setObjectName("userLabel")
         self.statusBar().addWidget(self._db_label, 1)
         self.statusBar().addPermanentWidget(self.overdue)
         self.statusBar().addPermanentWidget(self._count_label)
+        self.statusBar().addPermanentWidget(self._user_label)
+        file_menu = self.menuBar().findChild(QMenu, "menu_file")
+        if file_menu is not None:  # says why Sign out is greyed out in single-user mode
+            file_menu.setToolTipsVisible(True)
 
         self._connect()
         self._show_database_name()
+        self._update_sign_out()
         self._restore_settings()
         self._update_actions()
         self._update_count()
@@ -137,6 +146,7 @@ class MainWindow(QMainWindow):
         a.retention_review.triggered.connect(self.retention_review)
         a.manage_users.triggered.connect(self.manage_users)
         a.change_password.triggered.connect(self.change_password)
+        a.sign_out.triggered.connect(self.sign_out)
         a.manage_interests.triggered.connect(self.manage_interests)
         a.quit.triggered.connect(self.close)
         a.new_prospect.triggered.connect(self.new_prospect)
@@ -172,7 +182,11 @@ class MainWindow(QMainWindow):
         self.schools.schoolsChanged.connect(self._schools_changed)
         self.unsubscribes.imported.connect(self._unsubscribes_imported)
 
-    def _tab_changed(self, _index: int) -> None:
+    def _tab_changed(self, index: int) -> None:
+        # A message about the tab we left is stale now, and the prospect count
+        # belongs to the Prospects tab only.
+        self.statusBar().clearMessage()
+        self._count_label.setVisible(index == PROSPECTS_TAB)
         self._refresh_visible_view()
         self._update_actions()
 
@@ -215,10 +229,24 @@ class MainWindow(QMainWindow):
         self._count_label.setText(text)
 
     def _show_database_name(self) -> None:
+        """The window title and status bar say which database, and who is signed in."""
         name = self.ctx.db.display_name
         self._db_label.setText(f"Database: {name}")
         self._db_label.setToolTip(name)
-        self.setWindowTitle(f"{Path(name).name} — {APP_NAME}" if self.ctx.db.path else APP_NAME)
+        title = f"{Path(name).name} — {APP_NAME}" if self.ctx.db.path else APP_NAME
+        if self._signed_out:
+            self.setWindowTitle(f"{title} — signed out")
+            self._user_label.setText("Signed out")
+            self._user_label.setToolTip("")
+            return
+        try:
+            person = users.display_name(self.ctx)
+        except CrmError:  # the database went away; the user name still says who
+            person = self.ctx.user
+        role = self.ctx.role.label
+        self.setWindowTitle(f"{title} — {person} ({role.lower()})")
+        self._user_label.setText(f"{person} · {role}")
+        self._user_label.setToolTip(f"Signed in as {self.ctx.user} ({role.lower()})")
 
     def _schools_changed(self) -> None:
         self.prospects.reload_filters()
@@ -402,6 +430,7 @@ class MainWindow(QMainWindow):
         if previous is not database:
             previous.dispose()
         self._show_database_name()
+        self._update_sign_out()
         self.refresh_all()
         self.databaseChanged.emit(database.display_name)
         self._status(f"Opened {database.display_name}.")
@@ -451,10 +480,81 @@ class MainWindow(QMainWindow):
 
     def manage_users(self) -> UsersDialog | None:
         try:
-            return self._open(UsersDialog(self.ctx, self))
+            dialog = UsersDialog(self.ctx, self)
         except CrmError as exc:
             messages.show_error(self, exc, "Cannot show the users")
             return None
+        # The first added user turns on signing in (and with it, Sign out).
+        dialog.usersChanged.connect(self._update_sign_out)
+        dialog.usersChanged.connect(self._show_database_name)
+        return self._open(dialog)
+
+    def _update_sign_out(self) -> None:
+        """Sign out only means something once people sign in (team mode)."""
+        try:
+            team = users.sign_in_required(self.ctx.db)
+        except CrmError:
+            team = False
+        action = self.commands.sign_out
+        action.setEnabled(team)
+        tip = (
+            "Sign out so that someone else can sign in; your open windows close"
+            if team
+            else "Only you use this database, so nobody signs in or out. "
+            "Add a user (File > Users) to share it."
+        )
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+
+    def sign_out(self) -> bool:
+        """File > Sign out: close the user's windows, hide their data, ask who signs in.
+
+        Signing in again (as anyone) shows what that user's role may see.
+        Cancelling the sign-in closes the window, as cancelling it at start
+        does, so nobody's data is left on screen. Returns True when someone
+        signed in.
+        """
+        if not users.sign_in_required(self.ctx.db):
+            return False
+        if workers.active_tasks():
+            if not messages.ask(
+                self, "Sign out", "A task is still running. Cancel it and sign out?"
+            ):
+                return False
+            workers.cancel_all_and_wait()
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.reject()
+        # A read-only or unreachable database cannot record it; sign out all the same.
+        with contextlib.suppress(CrmError):
+            users.sign_out(self.ctx)
+        self._signed_out = True
+        self.prospects.clear_filters()
+        self.tabs.hide()
+        self.menuBar().setEnabled(False)
+        self.statusBar().clearMessage()
+        self._show_database_name()
+        try:
+            acting = messages.acting_context(self, self.ctx.db)
+        except CrmError as exc:
+            messages.show_error(self, exc, "Could not sign in")
+            acting = None
+        if acting is None:
+            self.close()
+            return False
+        self.ctx.user, self.ctx.role = acting.user, acting.role
+        self._signed_out = False
+        self.apply_role()
+        self.menuBar().setEnabled(True)
+        self.tabs.setCurrentIndex(PROSPECTS_TAB)
+        self.tabs.show()
+        self._show_database_name()
+        self._update_sign_out()
+        self.refresh_all()
+        self._update_actions()
+        self.prospects.focus_search()
+        self._status(f"Signed in as {self.ctx.user}.")
+        return True
 
     def change_password(self) -> ChangePasswordDialog | None:
         try:
