@@ -265,6 +265,9 @@ class User(SQLModel, table=True):
     # argon2id (PHC string); None until the user sets a password.
     password_hash: str | None = Field(default=None, max_length=500)
     active: bool = Field(default=True)
+    # A name on records only (the demo's sales staff): never signs in, and
+    # does not make the database multi-user.
+    record_only: bool = Field(default=False)
     failed_attempts: int = Field(default=0)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
