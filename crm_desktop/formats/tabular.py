@@ -1,8 +1,11 @@
 """Campaign list writers: generic CSV, Mailchimp-ready CSV and XLSX.
 
-Every cell that a spreadsheet could read as a formula is neutralised as
-OWASP advises (CSV injection): a value starting with = + - @, tab, carriage
-return or line feed gets a leading apostrophe. Files are written through
+In CSV every cell that a spreadsheet could read as a formula is neutralised
+as OWASP advises (CSV injection): a value starting with = + - @, tab,
+carriage return or line feed gets a leading apostrophe, since a CSV file
+cannot say "this is text". An XLSX file can: every cell is written as a text
+cell (an inline string, never a formula), so values go in exactly as they
+are, with no apostrophe for the recipient to see. Files are written through
 :func:`atomic_output`, so they are complete or absent.
 """
 
@@ -82,9 +85,11 @@ def _write_xlsx(tmp: Path, header, rows, on_row) -> None:
         out = []
         for v in values:
             # XML cannot hold some characters; never let one spoil the file.
-            text = _XML_ILLEGAL.sub("\ufffd", neutralise(v))
+            text = _XML_ILLEGAL.sub("\ufffd", "" if v is None else str(v))
             cell = WriteOnlyCell(ws, value=text)
-            cell.data_type = "s"  # always a string: never a formula
+            # A text cell (inline string), never a formula, whatever it starts
+            # with: so no apostrophe is needed, and none is added.
+            cell.data_type = "s"
             out.append(cell)
         return out
 
