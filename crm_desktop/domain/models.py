@@ -238,6 +238,9 @@ class ExportRun(SQLModel, table=True):
     exclusions: str = Field(default="{}", max_length=10_000)  # JSON: reason -> count
     file_name: str = Field(max_length=1_000)
     sha256: str = Field(max_length=64)
+    # True when the export was asked to replace a file that was already there
+    # (``crm export --overwrite``); the SHA-256 is that of the new file.
+    replaced_file: bool = Field(default=False)
 
 
 class ExportMember(SQLModel, table=True):
