@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session
@@ -50,9 +51,34 @@ def refresh_contact_summary(session: Session, prospect_id: int) -> None:
     p.next_follow_up = nxt
 
 
-def log_contact(ctx: Context, prospect_id: int, data: ContactInput) -> ContactView:
-    """Record a contact with a prospect (and an optional follow-up date)."""
+def follow_up_warnings(follow_up_on: date | None, *, today: date | None = None) -> list[str]:
+    """What to tell someone about a follow-up date that is accepted anyway.
+
+    A date in the past is allowed (a note of a follow-up already missed), but
+    it is overdue the moment it is saved, so the person is told.
+    """
+    if follow_up_on is not None and follow_up_on < (today or date.today()):
+        return ["The follow-up date has passed, so it shows as overdue at once."]
+    return []
+
+
+def log_contact(
+    ctx: Context,
+    prospect_id: int,
+    data: ContactInput,
+    *,
+    close_followups: Sequence[int] = (),
+) -> ContactView:
+    """Record a contact with a prospect (and an optional follow-up date).
+
+    ``close_followups``: ids of the prospect's open follow-ups that this
+    contact answers; they are marked done in the same transaction (whoever
+    owns them), each audited as :func:`complete_followup` does, so the
+    contact and the closures are saved together or not at all.
+    """
     ctx.require(Action.LOG_CONTACT)
+    if close_followups:
+        ctx.require(Action.MANAGE_FOLLOWUPS)
     now = utcnow()
     clean = validate_contact(data, now=now)
     with ctx.db.transaction() as session:
@@ -60,6 +86,16 @@ def log_contact(ctx: Context, prospect_id: int, data: ContactInput) -> ContactVi
         if prospect is None:
             raise NotFoundError(f"No prospect with id {prospect_id}.")
         refuse_if_restricted(prospect)
+        closing = []
+        for entry_id in dict.fromkeys(close_followups):
+            old = session.get(Correspondence, entry_id)
+            if old is None or old.prospect_id != prospect_id:
+                raise NotFoundError(
+                    f"No follow-up {entry_id} for {prospect.first_name} {prospect.last_name}."
+                )
+            if old.follow_up_on is None:
+                raise CrmError("That entry has no follow-up to mark done.")
+            closing.append(old)
         c = Correspondence(
             prospect_id=prospect_id,
             kind=clean.kind.value,
@@ -72,6 +108,8 @@ def log_contact(ctx: Context, prospect_id: int, data: ContactInput) -> ContactVi
         )
         session.add(c)
         session.flush()
+        for old in closing:
+            _mark_done(session, ctx, old, now, answered_by=c.id)
         refresh_contact_summary(session, prospect_id)
         audit.record(session, ctx.user, "correspondence.logged", "prospect", prospect_id, {
             "entry": c.id, "kind": c.kind, "occurred_at": c.occurred_at.isoformat(),
@@ -102,9 +140,17 @@ def followup_status(due: date, today: date) -> str:
 
 
 def list_followups(
-    ctx: Context, *, mine: bool = False, today: date | None = None, limit: int | None = None
+    ctx: Context,
+    *,
+    mine: bool = False,
+    today: date | None = None,
+    limit: int | None = None,
+    prospect_id: int | None = None,
 ) -> list[FollowUpView]:
-    """Open follow-ups, overdue first, then by date. ``mine``: assigned to me."""
+    """Open follow-ups, overdue first, then by date.
+
+    ``mine``: assigned to me; ``prospect_id``: only that prospect's.
+    """
     ctx.require(Action.VIEW)
     today = today or date.today()
     c = Correspondence.__table__.c  # plain columns: no ORM objects for long lists
@@ -128,6 +174,8 @@ def list_followups(
     )
     if mine:
         stmt = stmt.where(c.logged_by == ctx.user)
+    if prospect_id is not None:
+        stmt = stmt.where(c.prospect_id == prospect_id)
     if limit is not None:
         stmt = stmt.limit(limit)
     with ctx.db.read() as session:
@@ -150,6 +198,27 @@ def list_followups(
         ]
 
 
+def _mark_done(
+    session: Session,
+    ctx: Context,
+    c: Correspondence,
+    now: datetime,
+    *,
+    answered_by: int | None = None,
+) -> None:
+    """Mark ``c``'s follow-up done and audit it; one already done is left as it is."""
+    if c.follow_up_done_at is not None:
+        return
+    session.execute(
+        update(Correspondence).where(Correspondence.id == c.id).values(follow_up_done_at=now)
+    )
+    session.refresh(c)
+    details: dict[str, object] = {"entry": c.id, "due": c.follow_up_on.isoformat()}
+    if answered_by is not None:
+        details["answered_by"] = answered_by
+    audit.record(session, ctx.user, "followup.done", "prospect", c.prospect_id, details)
+
+
 def complete_followup(ctx: Context, contact_id: int) -> ContactView:
     """Mark a follow-up done."""
     ctx.require(Action.MANAGE_FOLLOWUPS)
@@ -160,13 +229,6 @@ def complete_followup(ctx: Context, contact_id: int) -> ContactView:
         if c.follow_up_on is None:
             raise CrmError("That entry has no follow-up to mark done.")
         if c.follow_up_done_at is None:
-            session.execute(
-                update(Correspondence)
-                .where(Correspondence.id == contact_id)
-                .values(follow_up_done_at=utcnow())
-            )
-            session.refresh(c)
+            _mark_done(session, ctx, c, utcnow())
             refresh_contact_summary(session, c.prospect_id)
-            audit.record(session, ctx.user, "followup.done", "prospect", c.prospect_id,
-                         {"entry": c.id, "due": c.follow_up_on.isoformat()})  # fmt: skip
         return _view(c)

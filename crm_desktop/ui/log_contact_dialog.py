@@ -9,14 +9,13 @@ saves.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, QDateTime, Qt, Signal
+from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
@@ -29,12 +28,15 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.enums import ContactKind
+from ..domain.roles import Action
 from ..domain.validation import ContactInput, ValidationError
 from ..errors import CrmError
 from ..services import correspondence as correspondence_service
 from ..services.context import Context
-from ..services.views import ContactView, ProspectView
+from ..services.views import ContactView, FollowUpView, ProspectView
 from . import messages
+from .date_field import DateField
+from .prospect_model import format_date
 
 FIELDS = ("kind", "occurred_at", "subject", "summary", "follow_up_on")
 DEFAULT_FOLLOW_UP_DAYS = 7
@@ -107,15 +109,35 @@ class LogContactDialog(QDialog):
         self._errors.add("summary", self.summary)
 
         self.follow_up_set = QCheckBox("&Follow up on", self)
-        self.follow_up = QDateEdit(self)
-        self.follow_up.setCalendarPopup(True)
-        self.follow_up.setDisplayFormat("ddd d MMM yyyy")
-        self.follow_up.setMinimumDate(QDate.currentDate())
-        self.follow_up.setDate(QDate.currentDate().addDays(DEFAULT_FOLLOW_UP_DAYS))
+        self.follow_up = DateField(
+            self, value=date.today() + timedelta(days=DEFAULT_FOLLOW_UP_DAYS)
+        )
+        self.follow_up.setObjectName("followUpDate")
+        self.follow_up.setAccessibleName("Follow-up date")
         self.follow_up.setEnabled(False)
         self.follow_up_set.toggled.connect(self.follow_up.setEnabled)
+        self.follow_up.dateChanged.connect(self._follow_up_changed)
         form.addRow(self.follow_up_set, self.follow_up)
         self._errors.add("follow_up_on", self.follow_up_set)
+
+        # The prospect's open follow-ups: this contact usually answers them.
+        # One's own are ticked; a colleague's are offered but left to choose.
+        self.open_follow_ups: dict[int, QCheckBox] = {}
+        open_items = correspondence_service.list_followups(ctx, prospect_id=prospect.id)
+        if open_items and ctx.may(Action.MANAGE_FOLLOWUPS):
+            box = QWidget(self)
+            box.setObjectName("openFollowUps")
+            rows = QVBoxLayout(box)
+            rows.setContentsMargins(0, 0, 0, 0)
+            rows.setSpacing(2)
+            for item in open_items:
+                check = QCheckBox(self._open_follow_up_text(item, ctx.user), box)
+                check.setObjectName(f"closeFollowUp{item.contact_id}")
+                check.setToolTip(item.subject or item.summary)
+                check.setChecked(item.assigned_to == ctx.user)
+                rows.addWidget(check)
+                self.open_follow_ups[item.contact_id] = check
+            form.addRow("Mark done", box)
 
         hint = QLabel("Ctrl+Enter saves from any field.", self)
         hint.setObjectName("hint")
@@ -144,17 +166,36 @@ class LogContactDialog(QDialog):
             self.summary,
             self.follow_up_set,
             self.follow_up,
+            *self.open_follow_ups.values(),
             self.buttons,
         ]
         for first, second in zip(order, order[1:], strict=False):
             QWidget.setTabOrder(first, second)
         self.summary.setFocus()
 
+    @staticmethod
+    def _open_follow_up_text(item: FollowUpView, me: str) -> str:
+        about = (item.subject or (item.summary.splitlines() or [""])[0]).strip()
+        if len(about) > 36:
+            about = about[:35] + "…"
+        whose = "mine" if item.assigned_to == me else f"{item.assigned_to}'s"
+        state = {"overdue": ", overdue", "today": ", today"}.get(item.status, "")
+        text = f"{format_date(item.due)}{state} ({whose})"
+        return f"{text}: {about}" if about else text
+
+    def follow_ups_to_close(self) -> list[int]:
+        """The open follow-ups ticked to be marked done with this contact."""
+        return [cid for cid, check in self.open_follow_ups.items() if check.isChecked()]
+
+    def _follow_up_changed(self, value: date | None) -> None:
+        warnings = correspondence_service.follow_up_warnings(value)
+        self.follow_up.set_note(" ".join(warnings))
+
     def contact_input(self) -> ContactInput:
         """What the form holds; the time as an aware local datetime."""
         follow_up: date | None = None
         if self.follow_up_set.isChecked():
-            follow_up = self.follow_up.date().toPython()
+            follow_up = self.follow_up.date()
         occurred = self.when.dateTime().toPython().astimezone()
         return ContactInput(
             kind=self.kind.currentData(),
@@ -178,9 +219,14 @@ class LogContactDialog(QDialog):
     def accept(self) -> None:
         """Log through the service; on an error keep the dialog open."""
         self._errors.clear()
+        if self.follow_up_set.isChecked() and not self.follow_up.check():
+            self.follow_up.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
         data = self.contact_input()
         try:
-            logged = correspondence_service.log_contact(self._ctx, self._prospect.id, data)
+            logged = correspondence_service.log_contact(
+                self._ctx, self._prospect.id, data, close_followups=self.follow_ups_to_close()
+            )
         except ValidationError as exc:
             self._errors.show(exc.errors)
             return

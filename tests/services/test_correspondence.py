@@ -2,9 +2,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from crm_desktop.domain.roles import PERMISSIONS, Action, Role
 from crm_desktop.domain.validation import ContactInput, ProspectInput, ValidationError
-from crm_desktop.errors import CrmError, NotFoundError
-from crm_desktop.services import Context
+from crm_desktop.errors import CrmError, NotFoundError, NotPermittedError
+from crm_desktop.services import Context, audit
 from crm_desktop.services import correspondence as C
 from crm_desktop.services import prospects as P
 
@@ -87,3 +88,72 @@ def test_deleting_prospect_deletes_their_correspondence(ctx, jane):
     P.delete_prospect(ctx, jane.id)
     assert C.list_correspondence(ctx, jane.id) == []
     assert C.list_followups(ctx) == []
+
+
+def test_logging_a_contact_can_close_open_follow_ups_in_the_same_transaction(ctx, jane):
+    bob = Context(ctx.db, user="bob")
+    overdue = C.log_contact(
+        bob, jane.id, ContactInput(kind="call", summary="Bob's", follow_up_on="2026-01-05")
+    )
+    mine = C.log_contact(
+        ctx, jane.id, ContactInput(kind="call", summary="mine", follow_up_on="2026-01-09")
+    )
+    assert [f.contact_id for f in C.list_followups(ctx, prospect_id=jane.id)] == [
+        overdue.id,
+        mine.id,
+    ]
+    new = C.log_contact(
+        ctx,
+        jane.id,
+        ContactInput(kind="call", summary="Spoke at last", follow_up_on="2027-02-01"),
+        close_followups=[overdue.id, mine.id],
+    )
+    assert [f.contact_id for f in C.list_followups(ctx)] == [new.id]
+    assert P.get_prospect(ctx, jane.id).next_follow_up == date(2027, 2, 1)
+    done = [e for e in audit.entries(ctx, entity="prospect", entity_id=jane.id)
+            if e.action == "followup.done"]  # fmt: skip
+    assert sorted(e.values["entry"] for e in done) == [overdue.id, mine.id]
+    assert {e.values["answered_by"] for e in done} == {new.id}
+    assert {e.actor for e in done} == {"alice"}  # alice closed bob's, and it says so
+
+
+def test_closing_someone_elses_follow_up_or_a_bad_one_saves_nothing(ctx, jane):
+    other = P.create_prospect(
+        ctx, ProspectInput(first_name="Other", last_name="Person", email="o@oak.sch.uk")
+    ).record
+    theirs = C.log_contact(
+        ctx, other.id, ContactInput(kind="call", summary="x", follow_up_on="2026-01-05")
+    )
+    plain = C.log_contact(ctx, jane.id, ContactInput(kind="note", summary="no follow-up"))
+    for ids, error in (([theirs.id], NotFoundError), ([9999], NotFoundError),
+                       ([plain.id], CrmError)):  # fmt: skip
+        with pytest.raises(error):
+            C.log_contact(
+                ctx, jane.id, ContactInput(kind="call", summary="new"), close_followups=ids
+            )
+    assert [c.summary for c in C.list_correspondence(ctx, jane.id)] == ["no follow-up"]
+    assert [f.contact_id for f in C.list_followups(ctx)] == [theirs.id]
+
+
+def test_closing_follow_ups_needs_the_right_to_manage_them(ctx, jane, monkeypatch):
+    entry = C.log_contact(
+        ctx, jane.id, ContactInput(kind="call", summary="x", follow_up_on="2026-01-05")
+    )
+    sales = Context(ctx.db, user="sam", role=Role.SALES)
+    monkeypatch.setitem(
+        PERMISSIONS, Role.SALES, PERMISSIONS[Role.SALES] - {Action.MANAGE_FOLLOWUPS}
+    )
+    with pytest.raises(NotPermittedError):
+        C.log_contact(sales, jane.id, ContactInput(kind="call", summary="y"),
+                      close_followups=[entry.id])  # fmt: skip
+    assert len(C.list_correspondence(ctx, jane.id)) == 1
+    C.log_contact(sales, jane.id, ContactInput(kind="call", summary="y"))  # logging alone is fine
+
+
+def test_a_follow_up_in_the_past_is_accepted_with_a_warning():
+    today = date(2026, 12, 7)
+    assert C.follow_up_warnings(date(2026, 12, 6), today=today) == [
+        "The follow-up date has passed, so it shows as overdue at once."
+    ]
+    assert C.follow_up_warnings(today, today=today) == []
+    assert C.follow_up_warnings(None, today=today) == []

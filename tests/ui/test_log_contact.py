@@ -6,11 +6,12 @@ import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QDate, QDateTime, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QDate, QDateTime, QPoint, Qt
+from PySide6.QtWidgets import QApplication, QWidget
 
 from crm_desktop.domain.enums import ContactKind
-from crm_desktop.services import correspondence, prospects
+from crm_desktop.domain.validation import ContactInput
+from crm_desktop.services import Context, correspondence, prospects
 from crm_desktop.ui.log_contact_dialog import LogContactDialog
 from crm_desktop.ui.main_window import FOLLOWUPS_TAB
 from crm_desktop.ui.prospect_model import LAST_CONTACT, NEXT_FOLLOW_UP, format_date
@@ -161,3 +162,94 @@ def test_naughty_strings_as_subject_and_summary(qtbot, ctx, add_prospect, naught
             refused += 1
     assert saved > 400 and refused > 0
     assert len(correspondence.list_correspondence(ctx, pid)) == saved
+
+
+def type_date(qtbot, dialog: LogContactDialog, text: str) -> None:
+    qtbot.mouseClick(dialog.follow_up_set, Qt.MouseButton.LeftButton, pos=QPoint(4, 4))
+    assert dialog.follow_up.isEnabled()
+    edit = dialog.follow_up.edit
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+
+
+def test_the_follow_up_date_can_be_typed(qtbot, selected, ctx):
+    window, pid = selected
+    dialog = open_log_dialog(qtbot, window)
+    qtbot.keyClicks(dialog.summary, "Wants a quote")
+    type_date(qtbot, dialog, "12 3 2027")
+    qtbot.keyClick(dialog.follow_up.edit, Qt.Key.Key_Tab)  # leaving shows it in full
+    assert dialog.follow_up.text() == "Fri 12 Mar 2027"
+    with qtbot.waitSignal(dialog.contactLogged) as logged:
+        qtbot.keyClick(dialog.summary, Qt.Key.Key_Return, CTRL)
+    assert logged.args[0].follow_up_on == date(2027, 3, 12)
+    assert prospects.get_prospect(ctx, pid).next_follow_up == date(2027, 3, 12)
+
+
+def test_an_impossible_follow_up_date_is_refused_and_nothing_is_saved(qtbot, selected, ctx):
+    window, pid = selected
+    dialog = open_log_dialog(qtbot, window)
+    qtbot.keyClicks(dialog.summary, "Wants a quote")
+    type_date(qtbot, dialog, "31 Feb 2027")
+    qtbot.keyClick(dialog.follow_up.edit, Qt.Key.Key_Return, CTRL)
+    assert dialog.isVisible()
+    assert dialog.follow_up.message.isVisible()
+    assert dialog.follow_up.message.text() == (
+        "31 Feb 2027 is not a date: February 2027 has 28 days."
+    )
+    assert correspondence.list_correspondence(ctx, pid) == []
+    dialog.reject()
+
+
+def test_a_follow_up_in_the_past_is_accepted_with_a_warning(qtbot, selected, ctx):
+    window, pid = selected
+    dialog = open_log_dialog(qtbot, window)
+    qtbot.keyClicks(dialog.summary, "Should have rung last week")
+    past = date.today() - timedelta(days=3)
+    type_date(qtbot, dialog, past.strftime("%d/%m/%Y"))
+    assert dialog.follow_up.message.isVisible()
+    assert "has passed" in dialog.follow_up.message.text()
+    with qtbot.waitSignal(dialog.contactLogged) as logged:
+        qtbot.keyClick(dialog.summary, Qt.Key.Key_Return, CTRL)
+    assert logged.args[0].follow_up_on == past
+
+
+def test_logging_offers_to_mark_the_prospects_open_follow_ups_done(qtbot, selected, ctx):
+    window, pid = selected
+    bob = Context(ctx.db, user="bob")
+    overdue = date.today() - timedelta(days=4)
+    bobs = correspondence.log_contact(
+        bob, pid, ContactInput(kind="call", summary="Ring back", follow_up_on=overdue)
+    )
+    mine = correspondence.log_contact(
+        ctx, pid, ContactInput(kind="call", summary="Send the quote", follow_up_on=date.today())
+    )
+    window.prospects.refresh_rows()
+    dialog = open_log_dialog(qtbot, window)
+    boxes = dialog.open_follow_ups
+    assert list(boxes) == [bobs.id, mine.id]  # overdue first
+    assert not boxes[bobs.id].isChecked()  # a colleague's: offered, not ticked
+    assert boxes[mine.id].isChecked()  # my own: ticked
+    assert "overdue (bob's): Ring back" in boxes[bobs.id].text()
+    qtbot.mouseClick(boxes[bobs.id], Qt.MouseButton.LeftButton, pos=QPoint(4, 4))
+    assert boxes[bobs.id].isChecked()
+
+    qtbot.keyClicks(dialog.summary, "Spoke at last; quote accepted")
+    type_date(qtbot, dialog, "1 Feb 2030")
+    with qtbot.waitSignal(dialog.contactLogged) as logged:
+        qtbot.keyClick(dialog.summary, Qt.Key.Key_Return, CTRL)
+
+    assert [f.contact_id for f in correspondence.list_followups(ctx)] == [logged.args[0].id]
+    model = window.prospects.model
+    row = model.position_of(pid)
+    assert model.index(row, NEXT_FOLLOW_UP).data() == format_date(date(2030, 2, 1))
+    timeline = window.prospects.detail.plain_text()
+    assert "overdue" not in timeline
+
+
+def test_no_open_follow_ups_no_mark_done_row(qtbot, selected):
+    window, _pid = selected
+    dialog = open_log_dialog(qtbot, window)
+    assert dialog.open_follow_ups == {}
+    assert dialog.findChild(QWidget, "openFollowUps") is None
+    dialog.reject()
