@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from html import escape
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QTextOption
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QTextOption
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,12 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.enums import ContactKind, DataSource
-from ..errors import NotFoundError
+from ..domain.roles import Action
+from ..errors import CrmError, NotFoundError
 from ..services import correspondence as correspondence_service
 from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.views import ContactView, ProspectView
-from . import marketing_text
+from . import marketing_text, messages
 from .marketing_panel import MarketingPanel
 from .prospect_model import format_date, format_datetime, stage_label
 
@@ -77,6 +78,8 @@ def _text(value: str | None) -> str:
 
 
 DETAILS_TAB, MARKETING_TAB = range(2)
+# Links inside the pane that act instead of opening something.
+MARK_DONE_SCHEME = "crm-mark-done"
 
 
 class ProspectDetail(QWidget):
@@ -89,9 +92,12 @@ class ProspectDetail(QWidget):
         marketingChanged(int): the prospect id, after any change to their
             marketing permissions made in this pane (the pane has already
             refreshed itself; other views may want to).
+        followUpsChanged(int): the prospect id, after a follow-up was marked
+            done from the pane (their next follow-up may have moved).
     """
 
     marketingChanged = Signal(int)
+    followUpsChanged = Signal(int)
 
     def __init__(self, ctx: Context, actions: Sequence[QAction] = (), parent=None):
         super().__init__(parent)
@@ -117,7 +123,9 @@ class ProspectDetail(QWidget):
         buttons.addStretch(1)
         self._browser = QTextBrowser(page)
         self._browser.setObjectName("prospectDetailText")
-        self._browser.setOpenExternalLinks(True)
+        # Links are handled here: "Mark done" acts, email addresses open outside.
+        self._browser.setOpenLinks(False)
+        self._browser.anchorClicked.connect(self._link_clicked)
         self._browser.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self._browser.document().setDefaultStyleSheet(_STYLE)
         self._browser.document().setDocumentMargin(12)
@@ -203,6 +211,19 @@ class ProspectDetail(QWidget):
         self._browser.setHtml(self._html(self._prospect, self._contacts))
         self._browser.verticalScrollBar().setValue(scroll)
 
+    def _link_clicked(self, url: QUrl) -> None:
+        if url.scheme() != MARK_DONE_SCHEME:
+            QDesktopServices.openUrl(url)
+            return
+        prospect_id = self.prospect_id
+        try:
+            correspondence_service.complete_followup(self._ctx, int(url.path()))
+        except (CrmError, ValueError) as exc:
+            messages.show_error(self, exc, "Could not mark the follow-up done")
+        self.reload()
+        if prospect_id is not None:
+            self.followUpsChanged.emit(prospect_id)
+
     def _marketing_changed(self, prospect_id: int) -> None:
         # The change bumped the prospect's version: re-read it, so an edit
         # started from this pane does not meet a false "changed by someone".
@@ -235,7 +256,8 @@ class ProspectDetail(QWidget):
                 "Use <b>Log contact</b> (Ctrl+L) to record a call, email or meeting.</p>"
             )
         today = date.today()
-        parts.extend(self._entry(contact, today) for contact in contacts)
+        can_close = self._ctx.may(Action.MANAGE_FOLLOWUPS)
+        parts.extend(self._entry(contact, today, can_close) for contact in contacts)
         return "".join(parts)
 
     @staticmethod
@@ -299,7 +321,7 @@ class ProspectDetail(QWidget):
         return text
 
     @staticmethod
-    def _entry(c: ContactView, today: date) -> str:
+    def _entry(c: ContactView, today: date, can_close: bool = False) -> str:
         meta = f"{escape(format_datetime(c.occurred_at))} · logged by {escape(c.logged_by)}"
         lines = [
             f"<table class='entry' width='100%' cellspacing='0' cellpadding='8' bgcolor='{_CARD}'>"
@@ -320,5 +342,7 @@ class ProspectDetail(QWidget):
                 lines.append("<br><span class='overdue'>Follow-up today</span>")
             else:
                 lines.append(f"<br><span class='meta'>Follow-up {when}</span>")
+            if c.follow_up_done_at is None and can_close:
+                lines.append(f" &nbsp;<a href='{MARK_DONE_SCHEME}:{c.id}'>Mark done</a>")
         lines.append("</td></tr></table>")
         return "".join(lines)

@@ -136,6 +136,7 @@ class ProspectsPage(QWidget):
         self.detail.setObjectName("prospectDetail")
         self.detail.setMinimumWidth(280)
         self.detail.marketingChanged.connect(self.marketingChanged)
+        self.detail.followUpsChanged.connect(lambda _pid: self.model.refresh_rows())
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("prospectSplitter")

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import QDate, QDateTime, QPoint, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QApplication, QTextBrowser, QWidget
 
 from crm_desktop.domain.enums import ContactKind
 from crm_desktop.domain.validation import ContactInput
@@ -253,3 +254,51 @@ def test_no_open_follow_ups_no_mark_done_row(qtbot, selected):
     assert dialog.open_follow_ups == {}
     assert dialog.findChild(QWidget, "openFollowUps") is None
     dialog.reject()
+
+
+def link_position(browser, href: str) -> QPoint:
+    """Where the link to ``href`` is drawn in the browser's viewport."""
+    block = browser.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            if fragment.charFormat().anchorHref() == href:
+                cursor = QTextCursor(browser.document())
+                cursor.setPosition(fragment.position() + 1)
+                return browser.cursorRect(cursor).center()
+            it += 1
+        block = block.next()
+    raise AssertionError(f"no link to {href}")
+
+
+def test_the_prospect_pane_marks_a_follow_up_done(qtbot, selected, ctx):
+    window, pid = selected
+    bob = Context(ctx.db, user="bob")
+    overdue = date.today() - timedelta(days=4)
+    bobs = correspondence.log_contact(
+        bob, pid, ContactInput(kind="call", summary="Ring back", follow_up_on=overdue)
+    )
+    later = correspondence.log_contact(
+        ctx, pid, ContactInput(kind="note", summary="Term starts", follow_up_on=date(2030, 1, 6))
+    )
+    page = window.prospects
+    page.refresh_rows()
+    detail = page.detail
+    assert "overdue" in detail.plain_text()
+    assert detail.plain_text().count("Mark done") == 2
+    browser = detail.findChild(QTextBrowser, "prospectDetailText")
+    with qtbot.waitSignal(detail.followUpsChanged):
+        qtbot.mouseClick(
+            browser.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=link_position(browser, f"crm-mark-done:{bobs.id}"),
+        )
+    assert [f.contact_id for f in correspondence.list_followups(ctx)] == [later.id]
+    assert "overdue" not in detail.plain_text()
+    assert detail.plain_text().count("Mark done") == 1
+    model = page.model
+    assert model.index(model.position_of(pid), NEXT_FOLLOW_UP).data() == format_date(
+        date(2030, 1, 6)
+    )
+    assert page.selected_id() == pid
