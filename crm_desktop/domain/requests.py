@@ -36,6 +36,12 @@ from .validation import (
 RESPONSE_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
 DUE_SOON_DAYS = 7
+# How long a closed request keeps who asked (name, contact details, notes):
+# six years, the limitation period for a claim about how it was handled
+# (Limitation Act 1980). The request itself (kind, dates, outcome) stays.
+# Erasing the person does not shorten it: the erasure blanks the prospect,
+# and the register must still show who asked and that we answered.
+REQUEST_RETENTION_YEARS = 6
 
 
 class RequestKind(_Labelled):

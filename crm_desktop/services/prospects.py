@@ -9,15 +9,24 @@ from sqlalchemy import case, delete, func, nulls_last, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ..domain.enums import DataSource, Stage
+from ..domain.eligibility import ALL, channel_address_kinds
+from ..domain.enums import Channel, DataSource, OptOutSource, Stage
 from ..domain.models import Interest, Prospect, ProspectInterest, School
 from ..domain.roles import Action
 from ..domain.types import utcnow
-from ..domain.validation import ProspectData, ProspectInput, ValidationError, clean_text, email_key
+from ..domain.validation import (
+    ProspectData,
+    ProspectInput,
+    ValidationError,
+    clean_text,
+    email_key,
+    format_phone,
+)
 from ..errors import ConflictError, DuplicateError, NotFoundError
 from ..persistence.search import prospect_search_condition
-from . import audit
+from . import audit, suppression
 from .context import Context
+from .marketing import apply_opt_out
 from .rights import refuse_if_restricted
 from .schools import school_for_name
 from .views import ProspectRow, ProspectView, Saved
@@ -296,9 +305,88 @@ def create_prospect(ctx: Context, data: ProspectInput | ProspectData) -> Saved:
             view = _view(session, p)
             audit.record_change(session, ctx.user, "prospect.created", "prospect", p.id,
                                 {}, _audited(view))  # fmt: skip
+            suppressed = _honour_suppression(session, ctx, p, (p.email, p.phone))
+            if suppressed:
+                view = _view(session, p)
     except IntegrityError as exc:
         raise _duplicate_from_integrity(exc, clean) from exc
-    return Saved(view, clean.warnings)
+    return Saved(view, [*clean.warnings, *suppressed])
+
+
+def suppressed_channels(session: Session, addresses) -> dict[str, list[Channel]]:
+    """Address -> the channels it is suppressed for, as eligibility reads the list.
+
+    An address suppressed for "all" is suppressed for every channel that uses
+    that kind of address (an email address: email and online audiences); one
+    suppressed for a channel, for that channel if it uses such an address.
+    Addresses on no list are left out.
+    """
+    out: dict[str, list[Channel]] = {}
+    for address in addresses:
+        if not address:
+            continue
+        marks = suppression.channels_suppressed(session, address)
+        if not marks:
+            continue
+        kind = "phone" if address.startswith("+") else "email"
+        channels = [
+            c
+            for c in Channel
+            if kind in channel_address_kinds(c) and (ALL in marks or c.value in marks)
+        ]
+        if channels:
+            out[address] = channels
+    return out
+
+
+def suppression_warning(address: str, channels: list[Channel], *, saved: bool = True) -> str:
+    names = " and ".join(c.label for c in channels)
+    those = "that channel" if len(channels) == 1 else "those channels"
+    then = "saved, and recorded" if saved else "saving records this person"
+    if address.startswith("+"):
+        address = format_phone(address)
+    return f"{address} is on the suppression list for {names}: {then} as opted out of {those}."
+
+
+def check_suppressed(ctx: Context, email: str | None, phone: str | None = None) -> list[str]:
+    """Warnings for a form, before saving: which of these addresses are suppressed.
+
+    ``email`` and ``phone`` as typed; ones that are not valid addresses are
+    skipped (the form's own validation reports them).
+    """
+    ctx.require(Action.EDIT_RECORDS)
+    from ..domain.validation import normalise_email, normalise_phone
+
+    addresses = []
+    for value, parse in ((email, normalise_email), (phone, normalise_phone)):
+        try:
+            parsed = parse(value)
+        except ValueError:
+            continue
+        if parsed:
+            addresses.append(parsed if isinstance(parsed, str) else parsed.e164)
+    with ctx.db.read() as session:
+        found = suppressed_channels(session, addresses)
+    return [suppression_warning(a, c, saved=False) for a, c in found.items()]
+
+
+def _honour_suppression(session: Session, ctx: Context, p: Prospect, addresses) -> list[str]:
+    """Record as opted out of the channels these addresses are suppressed for.
+
+    A suppressed address (an erased or opted-out person's, or one marketing
+    put on the list) is never marketed to; recording the opt-out on the new
+    record, through the consent ledger, makes that visible on the person
+    and keeps it if the list entry is ever lifted. Returns the warnings.
+    """
+    found = suppressed_channels(session, addresses)
+    if not found:
+        return []
+    channels = [c for c in Channel if any(c in chosen for chosen in found.values())]
+    apply_opt_out(
+        session, ctx, p, channels, OptOutSource.OTHER,
+        "The address was already on the suppression list when it was entered",
+    )  # fmt: skip
+    return [suppression_warning(a, c) for a, c in found.items()]
 
 
 def _audited(view: ProspectView) -> dict:
@@ -352,6 +440,7 @@ def update_prospect(
                 )
             _check_unique_email(session, clean, prospect_id)
             before = _audited(_view(session, p))
+            old_addresses = {p.email_key, p.phone}
             _apply(p, clean, _resolve_school(session, clean))
             p.updated_at = utcnow()
             p.version += 1
@@ -361,9 +450,14 @@ def update_prospect(
             view = _view(session, p)
             audit.record_change(session, ctx.user, "prospect.edited", "prospect", p.id,
                                 before, _audited(view), reason=reason)  # fmt: skip
+            # Only a new address can bring a new suppression with it.
+            new = [a for a in (p.email, p.phone) if a and a.lower() not in old_addresses]
+            suppressed = _honour_suppression(session, ctx, p, new)
+            if suppressed:
+                view = _view(session, p)
     except IntegrityError as exc:
         raise _duplicate_from_integrity(exc, clean) from exc
-    return Saved(view, clean.warnings)
+    return Saved(view, [*clean.warnings, *suppressed])
 
 
 def set_stage(ctx: Context, prospect_id: int, stage: str) -> ProspectView:

@@ -10,14 +10,16 @@ rules live in ``domain.requests``; this module stores what they decide.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from ..domain.models import DataSubjectRequest, Prospect
+from ..domain.models import AuditEntry, DataSubjectRequest, Prospect
 from ..domain.requests import (
+    REQUEST_RETENTION_YEARS,
     RequestInput,
     RequestKind,
     RequestStatus,
@@ -41,6 +43,17 @@ from .views import _Jsonable
 
 ENTITY = "request"
 OPEN_STATUSES = (RequestStatus.OPEN.value, RequestStatus.IN_PROGRESS.value)
+# What can be done to answer a request and linked to it (``request.<action>`` entries).
+ACTIONS = ("pack-made", "restricted", "erased")
+
+
+def retention_cutoff(today: date) -> datetime:
+    """Requests closed before this moment are past their retention period."""
+    try:
+        day = today.replace(year=today.year - REQUEST_RETENTION_YEARS)
+    except ValueError:  # 29 February
+        day = today.replace(year=today.year - REQUEST_RETENTION_YEARS, day=28)
+    return datetime.combine(day, time.min, UTC)
 
 
 class _Unset:
@@ -91,8 +104,9 @@ class RequestView(_Jsonable):
 
     @property
     def requester(self) -> str:
-        """Who asked, in a few words: the prospect's name, else what we were given."""
-        name = self.prospect_name or self.requester_name
+        """Who asked, in a few words: the name they gave (kept on the request, so it
+        outlives an erasure of the prospect), else the linked prospect's name."""
+        name = self.requester_name or self.prospect_name
         contact = self.requester_email or format_phone(self.requester_phone)
         if name and contact:
             return f"{name} <{contact}>" if self.requester_email else f"{name} ({contact})"
@@ -531,32 +545,146 @@ def close_request(
         return _view_in(session, r, _today(today))
 
 
-def forget_requester(
-    session: Session, actor: str, prospect_id: int, email: str | None = None
-) -> int:
-    """Blank who asked on the requests of a person being erased; returns how many.
+def keep_requester(session: Session, prospect: Prospect) -> int:
+    """Before a person is erased, make sure their requests can still be answered.
 
-    For the erasure service to call inside its own transaction, before the
-    prospect's email is cleared. The register keeps what the law needs
-    shown (that a request of this kind arrived, when, and how and when it
-    was answered); the requester's name, contact details and notes go, and
-    so do the values of those requests' audit entries (their hashes stay,
-    so the audit chain still verifies). Requests recorded from the same
-    email address but never linked are included, and linked to the record
-    that remains. Each gets a ``request.requester-erased`` audit entry.
+    For the erasure service to call inside its own transaction, while the
+    prospect's name and addresses are still known. The erasure blanks the
+    prospect, not the register: each request keeps the requester's name and
+    contact details (copied from the prospect where the request has none),
+    its kind, dates, notes and outcome, for its own retention period
+    (:data:`~crm_desktop.domain.requests.REQUEST_RETENTION_YEARS` after it
+    is closed). Requests recorded from the same email address but never
+    linked are linked to the record that remains. Returns how many requests
+    the person has.
     """
-    match = DataSubjectRequest.prospect_id == prospect_id
-    if email:
-        match = match | (func.lower(DataSubjectRequest.requester_email) == email.lower())
+    match = DataSubjectRequest.prospect_id == prospect.id
+    if prospect.email:
+        match = match | (
+            DataSubjectRequest.prospect_id.is_(None)
+            & (func.lower(DataSubjectRequest.requester_email) == prospect.email.lower())
+        )
     count = 0
     for r in session.scalars(select(DataSubjectRequest).where(match)):
-        r.requester_name = r.requester_email = r.requester_phone = None
-        r.notes = None
-        r.prospect_id = prospect_id
-        r.version += 1
-        audit.redact(session, ENTITY, r.id)
-        audit.record(session, actor, "request.requester-erased", ENTITY, r.id)
+        _fill_from(r, prospect)
+        r.prospect_id = prospect.id
         count += 1
+    return count
+
+
+def link_action(
+    session: Session,
+    ctx: Context,
+    request_id: int,
+    action: str,
+    values: dict,
+    *,
+    prospect_id: int | None = None,
+) -> DataSubjectRequest:
+    """Record on a request what was done to answer it, inside the caller's transaction.
+
+    ``action`` is one of :data:`ACTIONS` (an access pack made, processing
+    restricted, the person erased); ``values`` say what (the pack's file name
+    and format, the reason). The request must be open and, when
+    ``prospect_id`` is given, about that prospect (or not linked yet, when it
+    is linked now). An open request becomes "in progress". The link is a
+    ``request.<action>`` audit entry on the request, so it is part of the
+    hash-chained record of how the request was answered.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown request action {action!r}")
+    r = _load(session, request_id)
+    check_open(RequestStatus(r.status), _closed_on(r))
+    if prospect_id is not None:
+        if r.prospect_id is None:
+            prospect = session.get(Prospect, prospect_id)
+            r.prospect_id = prospect_id
+            if prospect is not None:
+                _fill_from(r, prospect)
+        elif r.prospect_id != prospect_id:
+            raise ValidationError(
+                {"prospect": f"request #{r.id} is about prospect #{r.prospect_id}, "
+                 f"not #{prospect_id}"}
+            )  # fmt: skip
+    if r.status == RequestStatus.OPEN.value:
+        r.status = RequestStatus.IN_PROGRESS.value
+    _touch(ctx, r)
+    session.flush()
+    audit.record(session, ctx.user, f"request.{action}", ENTITY, r.id, values)
+    return r
+
+
+@dataclass(frozen=True)
+class RequestAction(_Jsonable):
+    """One thing done to answer a request (from its audit entries)."""
+
+    at: datetime
+    action: str  # one of ACTIONS
+    actor: str
+    values: dict
+
+    @property
+    def text(self) -> str:
+        """The action in words, e.g. "Access pack made: jane.pdf (PDF)"."""
+        v = self.values
+        if self.action == "pack-made":
+            fmt = str(v.get("format") or "").upper()
+            return f"Access pack made: {v.get('file') or '?'}" + (f" ({fmt})" if fmt else "")
+        if self.action == "restricted":
+            return f"Processing restricted: {v.get('reason') or ''}".rstrip(": ")
+        if self.action == "erased":
+            return f"Erased prospect #{v.get('prospect_id')}"
+        return self.action
+
+
+def request_actions(ctx: Context, request_id: int) -> list[RequestAction]:
+    """What was done to answer a request (packs, restriction, erasure), oldest first."""
+    ctx.require(Action.DATA_SUBJECT_REQUESTS)
+    stmt = (
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity == ENTITY,
+            AuditEntry.entity_id == str(request_id),
+            AuditEntry.action.in_([f"request.{a}" for a in ACTIONS]),
+        )
+        .order_by(AuditEntry.id)
+    )
+    with ctx.db.read() as session:
+        _load(session, request_id)
+        return [
+            RequestAction(e.at, e.action.removeprefix("request."), e.actor, json.loads(e.values))
+            for e in session.scalars(stmt)
+        ]
+
+
+def forget_expired(ctx: Context, *, today: date | None = None) -> int:
+    """Blank who asked on requests closed more than the retention period ago.
+
+    A request is kept, with the requester's name and contact details, for
+    :data:`~crm_desktop.domain.requests.REQUEST_RETENTION_YEARS` years after
+    it was closed (to answer a complaint or claim about how it was handled);
+    after that only its kind, dates and outcome stay. Returns how many
+    requests were blanked; each gets a ``request.requester-forgotten`` entry.
+    """
+    ctx.require(Action.DATA_SUBJECT_REQUESTS)
+    cutoff = retention_cutoff(_today(today))
+    count = 0
+    with ctx.db.transaction() as session:
+        stmt = select(DataSubjectRequest).where(
+            DataSubjectRequest.status.not_in(OPEN_STATUSES),
+            DataSubjectRequest.closed_at.is_not(None),
+            DataSubjectRequest.closed_at < cutoff,
+            (DataSubjectRequest.requester_name.is_not(None))
+            | (DataSubjectRequest.requester_email.is_not(None))
+            | (DataSubjectRequest.requester_phone.is_not(None))
+            | (DataSubjectRequest.notes.is_not(None)),
+        )
+        for r in session.scalars(stmt):
+            r.requester_name = r.requester_email = r.requester_phone = r.notes = None
+            r.version += 1
+            audit.redact(session, ENTITY, r.id)
+            audit.record(session, ctx.user, "request.requester-forgotten", ENTITY, r.id)
+            count += 1
     return count
 
 

@@ -66,17 +66,31 @@ def _reason(value: str | None) -> str:
         raise ValidationError({"reason": str(exc)}) from None
 
 
-def restrict(ctx: Context, prospect_id: int, reason: str) -> ProspectView:
-    """Restrict processing (the reason is required and shown on the record)."""
+def restrict(
+    ctx: Context, prospect_id: int, reason: str, *, request_id: int | None = None
+) -> ProspectView:
+    """Restrict processing (the reason is required and shown on the record).
+
+    ``request_id`` names the data-subject request this answers: the
+    restriction is then recorded on that request too, in the same transaction.
+    """
     ctx.require(Action.RESTRICT)
     why = _reason(reason)
+    if request_id is not None:
+        ctx.require(Action.DATA_SUBJECT_REQUESTS)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
         if p.erased_at is not None:
             raise RestrictedError(f"Prospect #{p.id} was erased.")
         p.restricted_at, p.restriction_reason = utcnow(), why
         p.version += 1
-        audit.record(session, ctx.user, "prospect.restricted", "prospect", p.id, {}, reason=why)
+        values = {} if request_id is None else {"request": request_id}
+        audit.record(session, ctx.user, "prospect.restricted", "prospect", p.id, values, reason=why)
+        if request_id is not None:
+            requests.link_action(
+                session, ctx, request_id, "restricted",
+                {"prospect_id": p.id, "reason": why}, prospect_id=p.id,
+            )  # fmt: skip
     from .prospects import get_prospect
 
     return get_prospect(ctx, prospect_id)
@@ -98,26 +112,47 @@ def unrestrict(ctx: Context, prospect_id: int, reason: str) -> ProspectView:
     return get_prospect(ctx, prospect_id)
 
 
-def erase(ctx: Context, prospect_id: int, *, confirm: str, scrub: bool = True) -> ProspectView:
+def erase(
+    ctx: Context,
+    prospect_id: int,
+    *,
+    confirm: str,
+    scrub: bool = True,
+    request_id: int | None = None,
+) -> ProspectView:
     """Anonymise a person irreversibly. ``confirm`` must be their full name.
 
-    ``scrub`` then rewrites the database files so no trace of the old values
-    remains (a VACUUM: the caller runs this off the GUI thread).
+    The name must be typed exactly as shown, capitals and spaces included:
+    a near miss ("jane smith" for "Jane Smith", or "Jane  Smith") may mean the
+    wrong person is on screen. ``scrub`` then rewrites the database files so
+    no trace of the old values remains (a VACUUM: the caller runs this off
+    the GUI thread). ``request_id`` names the erasure request this answers;
+    the erasure is recorded on it. The person's requests are not blanked:
+    they keep who asked and how it was answered (``requests.keep_requester``).
     """
     ctx.require(Action.ERASE)
+    if request_id is not None:
+        ctx.require(Action.DATA_SUBJECT_REQUESTS)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
         if p.erased_at is not None:
             raise CrmError(f"Prospect #{p.id} was already erased.")
         full = f"{p.first_name} {p.last_name}"
-        if (confirm or "").strip().casefold() != full.casefold():
-            raise ValidationError({"confirm": f"type the person's full name ({full}) to confirm"})
+        if confirm != full:
+            raise ValidationError(
+                {"confirm": f"type the person's full name exactly as shown ({full}) to confirm"}
+            )
         # 1. Suppress first, while the addresses are still known (hashes only).
         for address in (p.email, p.phone):
             if address:
                 suppression.add_entry(session, ctx, address, ALL, "erasure", f"prospect #{p.id}")
-        # Requests they made: keep kind, dates and outcome; forget who asked.
-        requests.forget_requester(session, ctx.user, p.id, p.email)
+        # Requests they made keep who asked (their own retention period), so
+        # the manager can still answer them and show that they were answered.
+        requests.keep_requester(session, p)
+        if request_id is not None:
+            requests.link_action(
+                session, ctx, request_id, "erased", {"prospect_id": p.id}, prospect_id=p.id
+            )
         # 2. The record becomes a tombstone.
         p.first_name, p.last_name = ERASED_FIRST, f"person #{p.id}"
         p.email = p.email_key = p.phone = None
@@ -145,7 +180,8 @@ def erase(ctx: Context, prospect_id: int, *, confirm: str, scrub: bool = True) -
         )
         # 4. Old values in the audit trail (their hashes keep the chain whole).
         audit.redact(session, "prospect", p.id)
-        audit.record(session, ctx.user, "prospect.erased", "prospect", p.id, {})
+        values = {} if request_id is None else {"request": request_id}
+        audit.record(session, ctx.user, "prospect.erased", "prospect", p.id, values)
     if scrub:
         ctx.db.scrub()
     from .prospects import get_prospect

@@ -37,6 +37,7 @@ from ..domain.models import (
     ChannelPermission,
     ConsentEvent,
     Correspondence,
+    DataSubjectRequest,
     ExportMember,
     ExportRun,
     Interest,
@@ -51,11 +52,12 @@ from ..domain.subscribers import subscriber_type
 from ..domain.types import utcnow
 from ..errors import Cancelled, CrmError, NotFoundError
 from ..formats.atomic import atomic_output
-from . import audit, suppression
+from . import audit, requests, suppression
 from .context import Context
 from .marketing import facts_for
+from .settings import require_controller, staff_names
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the controller block, requests, staff by name
 PACK_KIND = "subject-access-pack"
 FORMATS = ("json", "pdf")
 AUDIT_ACTION = "sar.created"
@@ -230,7 +232,19 @@ def _load(session: Session, prospect_id: int) -> Prospect:
     return p
 
 
-def _subject(p: Prospect) -> dict:
+class _Staff:
+    """Names staff as people know them (display names), not by their logins."""
+
+    def __init__(self, session: Session):
+        self._names = staff_names(session)
+
+    def __call__(self, username: str | None) -> str | None:
+        if username is None:
+            return None
+        return self._names.get(username, username)
+
+
+def _subject(p: Prospect, staff: _Staff) -> dict:
     return {
         "id": p.id,
         "first_name": p.first_name,
@@ -239,7 +253,7 @@ def _subject(p: Prospect) -> dict:
         "phone": p.phone,
         "role": p.role,
         "stage": p.stage,
-        "owner": p.owner,
+        "owner": staff(p.owner),
         "created_at": _iso(p.created_at),
         "updated_at": _iso(p.updated_at),
         "last_contact_at": _iso(p.last_contact_at),
@@ -300,7 +314,7 @@ def _lawful_basis(session: Session, p: Prospect) -> dict:
     }
 
 
-def _permissions(session: Session, p: Prospect) -> list[dict]:
+def _permissions(session: Session, p: Prospect, staff: _Staff) -> list[dict]:
     facts = facts_for(session, p)
     rows = {
         r.channel: r
@@ -321,7 +335,7 @@ def _permissions(session: Session, p: Prospect) -> list[dict]:
                 "consent_evidence": r.consent_wording,
                 "consent_policy_version": r.consent_policy_version,
                 "consent_given_by": r.consent_given_by,
-                "consent_recorded_by": r.consent_recorded_by,
+                "consent_recorded_by": staff(r.consent_recorded_by),
                 "opted_out": r.opted_out_at is not None,
                 "opted_out_at": _iso(r.opted_out_at),
                 "opt_out_source": r.opt_out_source,
@@ -333,7 +347,7 @@ def _permissions(session: Session, p: Prospect) -> list[dict]:
     return out
 
 
-def _consent_history(session: Session, p: Prospect) -> list[dict]:
+def _consent_history(session: Session, p: Prospect, staff: _Staff) -> list[dict]:
     """The ledger, oldest first: a history reads forwards."""
     rows = session.scalars(
         select(ConsentEvent).where(ConsentEvent.prospect_id == p.id).order_by(ConsentEvent.id)
@@ -345,13 +359,13 @@ def _consent_history(session: Session, p: Prospect) -> list[dict]:
             "action": e.action,
             "channel": e.channel,
             "details": json.loads(e.details),
-            "recorded_by": e.recorded_by,
+            "recorded_by": staff(e.recorded_by),
         }
         for e in rows
     ]
 
 
-def _correspondence(session: Session, p: Prospect) -> list[dict]:
+def _correspondence(session: Session, p: Prospect, staff: _Staff) -> list[dict]:
     rows = session.scalars(
         select(Correspondence)
         .where(Correspondence.prospect_id == p.id)
@@ -364,7 +378,7 @@ def _correspondence(session: Session, p: Prospect) -> list[dict]:
             "kind": c.kind,
             "subject": c.subject,
             "summary": c.summary,
-            "logged_by": c.logged_by,
+            "logged_by": staff(c.logged_by),
             "follow_up_on": _iso(c.follow_up_on),
             "follow_up_done_at": _iso(c.follow_up_done_at),
         }
@@ -436,7 +450,63 @@ def _retention(p: Prospect) -> dict:
     }
 
 
-def _processing_log(session: Session, p: Prospect) -> list[dict]:
+def _requests(session: Session, p: Prospect, staff: _Staff) -> list[dict]:
+    """The requests they made about their data (as the prospect's history lists
+    them), oldest first, with what was done to answer each."""
+    rows = session.scalars(
+        select(DataSubjectRequest)
+        .where(DataSubjectRequest.prospect_id == p.id)
+        .order_by(DataSubjectRequest.received_on, DataSubjectRequest.id)
+    )
+    out = []
+    for r in rows:
+        actions = session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.entity == requests.ENTITY,
+                AuditEntry.entity_id == str(r.id),
+                AuditEntry.action.in_([f"request.{a}" for a in requests.ACTIONS]),
+            )
+            .order_by(AuditEntry.id)
+        )
+        out.append(
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "status": r.status,
+                "received_on": _iso(r.received_on),
+                "due_on": _iso(r.due_on),
+                "extended_at": _iso(r.extended_at),
+                "extension_reason": r.extension_reason,
+                "identity_verified": r.identity_verified,
+                "closed_at": _iso(r.closed_at),
+                "outcome": r.outcome,
+                "handled_by": staff(r.handled_by),
+                "actions": [
+                    {
+                        "at": _iso(e.at),
+                        "action": e.action.removeprefix("request."),
+                        "by": staff(e.actor),
+                        "values": json.loads(e.values),
+                    }
+                    for e in actions
+                ],
+            }
+        )
+    return out
+
+
+def _staff_values(values: dict, staff: _Staff) -> dict:
+    """An audited edit's values with the owner (a user name) shown by name."""
+    owner = values.get("owner")
+    if isinstance(owner, dict):
+        values["owner"] = {side: staff(name) for side, name in owner.items()}
+    elif isinstance(owner, str):
+        values["owner"] = staff(owner)
+    return values
+
+
+def _processing_log(session: Session, p: Prospect, staff: _Staff) -> list[dict]:
     """Audit-trail entries about this person's record (earlier packs, requests)."""
     rows = session.scalars(
         select(AuditEntry)
@@ -447,9 +517,9 @@ def _processing_log(session: Session, p: Prospect) -> list[dict]:
         {
             "at": _iso(e.at),
             "action": e.action,
-            "actor": e.actor,
+            "actor": staff(e.actor),
             "reason": e.reason,
-            "values": json.loads(e.values),
+            "values": _staff_values(json.loads(e.values), staff),
         }
         for e in rows
     ]
@@ -459,18 +529,24 @@ def build_pack(ctx: Context, prospect_id: int) -> dict:
     """Everything we hold on one person, as a JSON-ready dict (ISO dates, plain values).
 
     Read in one transaction, so every section describes the same moment.
-    Only roles that handle data-subject requests may build one.
+    Only roles that handle data-subject requests may build one, and only
+    once an admin has set the controller's details (which the pack names):
+    :class:`~crm_desktop.services.settings.ControllerNotSetError` says what
+    is missing. Staff appear by the names people know them by.
     """
     ctx.require(Action.DATA_SUBJECT_REQUESTS)
     with ctx.db.read() as session:
+        controller = require_controller(session)
         p = _load(session, prospect_id)
+        staff = _Staff(session)
         return {
             "format_version": FORMAT_VERSION,
             "kind": PACK_KIND,
             "generated_at": _iso(utcnow()),
-            "generated_by": ctx.user,
+            "generated_by": staff(ctx.user),
+            "controller": controller.to_dict(),
             "introduction": INTRODUCTION,
-            "subject": _subject(p),
+            "subject": _subject(p, staff),
             "school": _school(session, p),
             "interests": _interests(session, p),
             "source": {
@@ -481,10 +557,11 @@ def build_pack(ctx: Context, prospect_id: int) -> dict:
             "categories": list(CATEGORIES),
             "purposes": list(PURPOSES),
             "lawful_basis": _lawful_basis(session, p),
-            "marketing_permissions": _permissions(session, p),
-            "consent_history": _consent_history(session, p),
-            "correspondence": _correspondence(session, p),
+            "marketing_permissions": _permissions(session, p, staff),
+            "consent_history": _consent_history(session, p, staff),
+            "correspondence": _correspondence(session, p, staff),
             "exports": _exports(session, p),
+            "requests": _requests(session, p, staff),
             "suppression": _suppression(session, p),
             "recipients": list(RECIPIENTS),
             "processors": [dict(x) for x in PROCESSORS],
@@ -494,7 +571,7 @@ def build_pack(ctx: Context, prospect_id: int) -> dict:
             "rights": [dict(r) for r in RIGHTS],
             "how_to_exercise_rights": HOW_TO_EXERCISE,
             "complaint": dict(COMPLAINT),
-            "processing_log": _processing_log(session, p),
+            "processing_log": _processing_log(session, p, staff),
         }
 
 
@@ -521,8 +598,13 @@ def write_pack(
     *,
     progress: Progress | None = None,
     should_cancel: CancelFn | None = None,
+    request_id: int | None = None,
 ) -> Path:
     """Build the pack, have ``render`` write it, and record the disclosure.
+
+    ``request_id`` names the access (or portability) request the pack
+    answers: the request then records that a pack was made, with the file's
+    name and format, in the same transaction as the audit entry.
 
     The file appears complete or not at all (a cancel or failure leaves
     nothing), readable by its owner only, and only together with its
@@ -535,6 +617,8 @@ def write_pack(
         raise ValueError(f"unknown pack format {fmt!r}")
     dest = Path(path)
     _refuse_existing(dest)
+    if request_id is not None:
+        _check_request(ctx, request_id, prospect_id)
     pack = build_pack(ctx, prospect_id)
     with atomic_output(dest) as tmp:
         render(pack, tmp, progress, should_cancel)
@@ -542,11 +626,26 @@ def write_pack(
             raise Cancelled("Cancelled; no pack was written.")
         _refuse_existing(dest)  # someone may have made it meanwhile
         with ctx.db.transaction() as session:
-            audit.record(
-                session, ctx.user, AUDIT_ACTION, "prospect", prospect_id,
-                {"format": fmt, "file": dest.name},
-            )  # fmt: skip
+            values = {"format": fmt, "file": dest.name}
+            if request_id is not None:
+                values["request"] = request_id
+            audit.record(session, ctx.user, AUDIT_ACTION, "prospect", prospect_id, values)
+            if request_id is not None:
+                requests.link_action(
+                    session, ctx, request_id, "pack-made",
+                    {"format": fmt, "file": dest.name, "prospect_id": prospect_id},
+                    prospect_id=prospect_id,
+                )  # fmt: skip
     return dest
+
+
+def _check_request(ctx: Context, request_id: int, prospect_id: int) -> None:
+    """Refuse before any work a request that is closed or about someone else."""
+    r = requests.get_request(ctx, request_id)
+    if r.closed:
+        raise CrmError(f"Request #{r.id} is closed; a pack made now cannot answer it.")
+    if r.prospect_id is not None and r.prospect_id != prospect_id:
+        raise CrmError(f"Request #{r.id} is about prospect #{r.prospect_id}, not #{prospect_id}.")
 
 
 def pack_json(pack: dict) -> bytes:
@@ -569,9 +668,10 @@ def write_json(
     *,
     progress: Progress | None = None,
     should_cancel: CancelFn | None = None,
+    request_id: int | None = None,
 ) -> Path:
     """Write the machine-readable pack (also the portable copy of their data)."""
     return write_pack(
         ctx, prospect_id, path, "json", _render_json,
-        progress=progress, should_cancel=should_cancel,
+        progress=progress, should_cancel=should_cancel, request_id=request_id,
     )  # fmt: skip

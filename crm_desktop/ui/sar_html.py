@@ -25,6 +25,7 @@ from ..domain.enums import (
     Stage,
     SubscriberType,
 )
+from ..domain.requests import RequestKind, RequestStatus
 from ..domain.validation import format_phone
 from .marketing_text import action_text, label
 from .prospect_model import format_date, format_datetime
@@ -301,6 +302,69 @@ def _correspondence(pack: dict) -> str:
     return html
 
 
+def _controller(pack: dict) -> str:
+    c = pack["controller"]
+    dpo = _t(c["dpo_name"])
+    dpo_email = c.get("dpo_email") or c["email"]
+    if dpo_email:
+        dpo += f" &lt;{_t(dpo_email)}&gt;"
+    return _kv(
+        [
+            ("Data controller", _t(c["name"])),
+            ("Address", _t(c["address"])),
+            ("Contact about your data", _t(c["email"])),
+            ("Data protection officer", dpo),
+        ]
+    )
+
+
+_REQUEST_ACTIONS = {
+    "pack-made": "Subject access pack made",
+    "restricted": "Processing restricted",
+    "erased": "Your data erased",
+}
+
+
+def _request_label(enum_cls, value: str | None) -> str:
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return value or ""
+
+
+def _requests(pack: dict) -> str:
+    rows = []
+    for r in pack.get("requests", []):
+        status = _t(_request_label(RequestStatus, r["status"]))
+        if r["closed_at"]:
+            status += f", {_dt(r['closed_at'])}"
+        if r["outcome"]:
+            status += f"<br>{_t(r['outcome'])}"
+        due = _d(r["due_on"])
+        if r["extended_at"]:
+            due += f" (extended: {_t(r['extension_reason'])})"
+        done = "<br>".join(
+            f"{_dt(a['at'])}: {_t(_REQUEST_ACTIONS.get(a['action'], a['action']))}"
+            + (f" ({_t(a['values'].get('file'))})" if a["values"].get("file") else "")
+            for a in r["actions"]
+        )
+        rows.append(
+            [
+                f"#{r['id']} {_t(_request_label(RequestKind, r['kind']))}",
+                _d(r["received_on"]),
+                due,
+                status,
+                done,
+            ]
+        )
+    return _table(
+        ["Request", "Received", "Due", "Outcome", "What we did"],
+        [20, 14, 18, 26, 22],
+        rows,
+        "You have made no requests about your data.",
+    )
+
+
 def _exports(pack: dict) -> str:
     rows = [
         [_dt(x["date"]), _t(x["campaign"]), _t(_channel(x["channel"])), _t(x["purpose"])]
@@ -374,6 +438,12 @@ def _rights(pack: dict) -> str:
     c = pack["complaint"]
     html = _kv([(r["title"], _t(r["text"])) for r in pack["rights"]])
     html += f"<p>{_t(pack['how_to_exercise_rights'])}</p>"
+    controller = pack.get("controller") or {}
+    if controller.get("email"):
+        html += (
+            f"<p>Write to {_t(controller['name'])} at <b>{_t(controller['email'])}</b>, "
+            f"or by post to {_t(' '.join((controller.get('address') or '').split()))}.</p>"
+        )
     html += f"<h3>Right to complain to the {_t(c['organisation'])}</h3><p>{_t(c['text'])}</p>"
     html += _kv(
         [
@@ -393,6 +463,9 @@ _AUDIT_ACTIONS = {
     "correspondence.logged": "Correspondence noted",
     "followup.done": "Follow-up done",
     "sar.created": "Subject access pack made",
+    "prospect.restricted": "Processing restricted",
+    "prospect.unrestricted": "Restriction lifted",
+    "prospect.erased": "Personal data erased",
 }
 
 
@@ -446,7 +519,11 @@ def _log(pack: dict) -> str:
         "and each time we made a pack like this one.</p>"
     )
     return intro + _table(
-        ["When", "What", "Who", "Details"], [18, 22, 14, 46], rows, "Nothing is recorded yet."
+        ["When", "What", "Who", "Details"],
+        [18, 22, 14, 46],
+        rows,
+        "No change to your record has been audited since it was created; what we did "
+        "with it is in the sections above.",
     )
 
 
@@ -458,6 +535,7 @@ SECTIONS = (
     ("History of your marketing choices", _history),
     ("Our correspondence with you", _correspondence),
     ("Campaign lists you were included in", _exports),
+    ("Your requests about your data", _requests),
     ("Our suppression list", _suppression),
     ("Who receives your data", _recipients),
     ("How long we keep it", _retention),
@@ -478,8 +556,11 @@ def pack_html(pack: dict) -> str:
         f"<html><head><style>{_STYLE}</style></head><body>",
         "<h1>Subject access pack</h1>",
         f"<p class='sub'>For {_t(subject_name(pack))} · prepared on "
-        f"{_dt(pack['generated_at'])} by {_t(pack['generated_by'])}</p>",
+        f"{_dt(pack['generated_at'])} by {_t(pack['generated_by'])}"
+        f" for {_t(pack['controller']['name'])}</p>",
         f"<p>{_t(pack['introduction'])}</p>",
+        "<h3>Who holds your data</h3>",
+        _controller(pack),
     ]
     for n, (title, section) in enumerate(SECTIONS, start=1):
         parts.append(f"<h2>{n}. {escape(title)}</h2>")

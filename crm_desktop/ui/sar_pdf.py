@@ -251,9 +251,11 @@ def write_pdf(
     *,
     progress: sar.Progress | None = None,
     should_cancel: sar.CancelFn | None = None,
+    request_id: int | None = None,
 ) -> Path:
     """Write the readable pack as a PDF; recorded and refused as ``sar.write_pack`` is."""
     ensure_gui_application()
     return sar.write_pack(
-        ctx, prospect_id, path, "pdf", _render, progress=progress, should_cancel=should_cancel
-    )
+        ctx, prospect_id, path, "pdf", _render,
+        progress=progress, should_cancel=should_cancel, request_id=request_id,
+    )  # fmt: skip

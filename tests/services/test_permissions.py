@@ -11,7 +11,7 @@ import pytest
 from crm_desktop.domain.roles import PERMISSIONS, Action, Role
 from crm_desktop.domain.validation import ContactInput, ProspectInput, SchoolInput
 from crm_desktop.errors import NotPermittedError
-from crm_desktop.services import Context, audit, email_sync
+from crm_desktop.services import Context, audit, email_sync, settings
 from crm_desktop.services import assessments as A
 from crm_desktop.services import correspondence as C
 from crm_desktop.services import exports as E
@@ -37,6 +37,11 @@ ALLOWED = {Role.SALES: SALES, Role.MARKETING: MARKETING, Role.MANAGER: MANAGER, 
 
 @pytest.fixture
 def world(ctx, tmp_path):
+    # Access packs need the controller's details (issue 10 item 14).
+    settings.set_controller(
+        ctx, name="Acme Ltd", address="1 Park Row, Leeds", email="dpo@acme.example",
+        dpo_name="Priya Shah",
+    )  # fmt: skip
     pid = P.create_prospect(
         ctx, ProspectInput(first_name="Jane", last_name="Smith", email="jane@oak.sch.uk")
     ).record.id

@@ -6,10 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from crm_desktop.domain.requests import REQUEST_RETENTION_YEARS
 from crm_desktop.domain.roles import Role
 from crm_desktop.domain.validation import ProspectInput, ValidationError
 from crm_desktop.errors import ConflictError, NotFoundError, NotPermittedError
-from crm_desktop.services import Context, audit
+from crm_desktop.services import Context, audit, rights
 from crm_desktop.services import prospects as P
 from crm_desktop.services import requests as R
 
@@ -197,22 +198,66 @@ def test_deleting_the_prospect_keeps_the_request_and_who_asked(ctx, jane):
     assert kept.requester == "Jane Smith <jane@oak.sch.uk>"
 
 
-def test_forget_requester_blanks_who_asked_for_erasure(ctx, jane):
+def test_erasing_the_person_keeps_who_asked_on_the_request(ctx, jane):
+    """Issue 10 item 12: the erasure blanks the prospect, not the register entry."""
     linked = R.add_request(ctx, "erasure", prospect_ref=jane, notes="Jane rang")
     loose = R.add_request(ctx, "access", email="JANE@oak.sch.uk", prospect_ref=None)
     R.update_request(ctx, loose.id, prospect_ref=None, requester_name="Jane S")
-    other = R.add_request(ctx, "access", requester_name="Someone Else", email="else@x.org")
-    with ctx.db.transaction() as session:
-        assert R.forget_requester(session, "alice", jane, "jane@oak.sch.uk") == 2
-    for v in (R.get_request(ctx, linked.id), R.get_request(ctx, loose.id)):
-        assert (v.requester_name, v.requester_email, v.requester_phone, v.notes) == (None,) * 4
-        assert v.prospect_id == jane and v.kind and v.received_on == TODAY  # the record stays
-    assert R.get_request(ctx, other.id).requester_name == "Someone Else"
-    entries = audit.entries(ctx, entity="request", entity_id=linked.id)
-    assert entries[0].action == "request.requester-erased"
-    created = next(e for e in entries if e.action == "request.created")
-    assert set(created.values.values()) == {None}  # values blanked ...
-    assert audit.verify(ctx).ok  # ... and the chain still verifies
+    R.update_request(ctx, linked.id, identity_verified=True)
+    rights.erase(ctx, jane, confirm="Jane Smith", scrub=False, request_id=linked.id)
+    kept = R.get_request(ctx, linked.id)
+    assert (kept.requester_name, kept.requester_email, kept.requester_phone, kept.notes) == (
+        "Jane Smith", "jane@oak.sch.uk", "+442079460000", "Jane rang")  # fmt: skip
+    assert kept.requester == "Jane Smith <jane@oak.sch.uk>"
+    assert kept.prospect_id == jane and kept.status == "in-progress"
+    assert [a.text for a in R.request_actions(ctx, linked.id)] == [f"Erased prospect #{jane}"]
+    other = R.get_request(ctx, loose.id)  # same address, never linked: linked now, kept
+    assert other.prospect_id == jane and other.requester_name == "Jane S"
+    assert other.requester_email == "JANE@oak.sch.uk"
+    created = next(e for e in audit.entries(ctx, entity="request", entity_id=linked.id)
+                   if e.action == "request.created")  # fmt: skip
+    assert created.values["requester_name"] == "Jane Smith"  # the proof stays readable
+    # ... and the request can still be answered and closed.
+    closed = R.close_request(ctx, linked.id, "Erased on request; confirmed by email")
+    assert closed.status == "completed" and closed.requester_email == "jane@oak.sch.uk"
+    assert audit.verify(ctx).ok
+
+
+def test_an_action_is_linked_only_to_an_open_request_about_that_person(ctx, jane):
+    other = P.create_prospect(
+        ctx, ProspectInput(first_name="Al", last_name="B", email="al@b.org")
+    ).record.id
+    v = R.add_request(ctx, "restriction", prospect_ref=jane)
+    with pytest.raises(ValidationError, match="is about prospect"):
+        rights.restrict(ctx, other, "Accuracy contested", request_id=v.id)
+    assert P.get_prospect(ctx, other).restricted_at is None  # nothing half-saved
+    rights.restrict(ctx, jane, "Accuracy contested", request_id=v.id)
+    assert [a.text for a in R.request_actions(ctx, v.id)] == [
+        "Processing restricted: Accuracy contested"
+    ]
+    R.update_request(ctx, v.id, identity_verified=True)
+    R.close_request(ctx, v.id, "Restricted")
+    rights.unrestrict(ctx, jane, "Corrected")
+    with pytest.raises(ValidationError, match="cannot be changed"):
+        rights.restrict(ctx, jane, "Again", request_id=v.id)
+    assert P.get_prospect(ctx, jane).restricted_at is None
+
+
+def test_who_asked_is_forgotten_six_years_after_closing(ctx, jane):
+    v = R.add_request(ctx, "access", prospect_ref=jane, identity_verified=True, notes="n")
+    R.close_request(ctx, v.id, "Pack sent")
+    open_one = R.add_request(ctx, "access", requester_name="Still Open")
+    closed_at = R.get_request(ctx, v.id).closed_at.date()
+    almost = closed_at.replace(year=closed_at.year + REQUEST_RETENTION_YEARS)
+    assert R.forget_expired(ctx, today=almost) == 0
+    assert R.forget_expired(ctx, today=almost + timedelta(days=1)) == 1
+    gone = R.get_request(ctx, v.id)
+    assert (gone.requester_name, gone.requester_email, gone.requester_phone, gone.notes) == (
+        None, None, None, None)  # fmt: skip
+    assert gone.kind == "access" and gone.outcome == "Pack sent"  # the record stays
+    assert R.get_request(ctx, open_one.id).requester_name == "Still Open"
+    assert request_entries(ctx, v.id)[-1][0] == "request.requester-forgotten"
+    assert audit.verify(ctx).ok
 
 
 # ------------------------------------------------------ extending, closing

@@ -57,13 +57,17 @@ def test_restriction_blocks_use_and_change_but_not_opt_outs(ctx, person, tmp_pat
 def test_erasure_needs_the_name_and_the_role(ctx, person):
     with pytest.raises(ValidationError, match="type the person's full name"):
         R.erase(ctx, person, confirm="Zeb")
+    # Exactly as shown: a near miss in case or spacing is not a confirmation.
+    for near_miss in (NAME.lower(), NAME.upper(), f" {NAME}", NAME.replace(" ", "  ")):
+        with pytest.raises(ValidationError, match="exactly as shown"):
+            R.erase(ctx, person, confirm=near_miss)
     with pytest.raises(NotPermittedError):
         R.erase(Context(ctx.db, "mo", Role.MARKETING), person, confirm=NAME)
     assert P.get_prospect(ctx, person).first_name == "Zebedee"
 
 
 def test_erasure_leaves_a_suppressed_tombstone_and_a_valid_chain(ctx, person):
-    view = R.erase(ctx, person, confirm=NAME.lower())
+    view = R.erase(ctx, person, confirm=NAME)
     assert (view.first_name, view.email, view.phone, view.school_name) == (
         "Erased", None, None, None)  # fmt: skip
     assert P.count_prospects(ctx) == 1  # the tombstone keeps counts whole
@@ -72,10 +76,16 @@ def test_erasure_leaves_a_suppressed_tombstone_and_a_valid_chain(ctx, person):
     assert S.lookup(ctx, PHONE)
     assert [c.summary for c in C.list_correspondence(ctx, person)] == ["(erased)"]
     assert audit.verify(ctx).ok
-    # Re-adding them makes a new record that can never be marketed to.
-    again = P.create_prospect(
-        ctx, ProspectInput(first_name="Zebedee", last_name="Q", email=EMAIL)
-    ).record.id
+    # Re-adding them makes a new record that can never be marketed to, and
+    # says so: the warning names the channels, and the record is opted out.
+    saved = P.create_prospect(ctx, ProspectInput(first_name="Zebedee", last_name="Q", email=EMAIL))
+    again = saved.record.id
+    assert saved.warnings == [
+        f"{EMAIL} is on the suppression list for Email and Online audiences: saved, and "
+        "recorded as opted out of those channels."
+    ]
+    opted = {c.channel for c in M.marketing_view(ctx, again).channels if c.opted_out}
+    assert opted == {"email", "online"}
     M.set_lawful_basis(ctx, again, "legitimate-interest", note="x")
     assert "suppressed" in [e.value for e in M.exclusions_for(ctx, again, "email")]
 
@@ -92,3 +102,31 @@ def test_erasure_leaves_no_trace_in_the_database_files(ctx, person):
     for secret in ("Zebedee", "Quinlan", "zebedee.quinlan", "900777", "Met Zebedee at BETT"):
         assert secret.encode() not in raw, secret
         assert secret.encode("utf-16-le") not in raw, secret
+
+
+def test_a_suppressed_address_given_in_an_edit_is_honoured_and_named(ctx):
+    """Issue 10 item 13: an edit that brings in a suppressed address opts out too."""
+    S.suppress(ctx, "07911 123456", channel="sms", source="Texted STOP")
+    pid = P.create_prospect(
+        ctx, ProspectInput(first_name="Ann", last_name="Lee", email="ann@lee.org")
+    ).record.id
+    assert P.check_suppressed(ctx, "ann@lee.org", "07911 123456") == [
+        "07911 123456 is on the suppression list for SMS: saving records this person as "
+        "opted out of that channel."
+    ]
+    data = P.as_input(P.get_prospect(ctx, pid))
+    data.phone = "07911 123456"
+    saved = P.update_prospect(ctx, pid, data)
+    assert saved.warnings == [
+        "07911 123456 is on the suppression list for SMS: saved, and recorded as opted out "
+        "of that channel."
+    ]
+    opted = {c.channel for c in M.marketing_view(ctx, pid).channels if c.opted_out}
+    assert opted == {"sms"}
+    history = [e.action for e in M.consent_history(ctx, pid)]
+    assert history == ["opted-out"]  # through the consent ledger
+    # Saving again with the same address neither warns nor records it twice.
+    assert P.update_prospect(ctx, pid, P.as_input(P.get_prospect(ctx, pid))).warnings == []
+    assert [e.action for e in M.consent_history(ctx, pid)] == ["opted-out"]
+    # An address on no list, and one that is not an address, say nothing.
+    assert P.check_suppressed(ctx, "someone@else.org", "not a phone") == []

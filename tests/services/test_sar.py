@@ -26,7 +26,7 @@ from crm_desktop.domain.validation import (
     ValidationError,
 )
 from crm_desktop.errors import Cancelled, CrmError, NotFoundError, NotPermittedError
-from crm_desktop.services import Context, audit, sar
+from crm_desktop.services import Context, audit, sar, settings
 from crm_desktop.services import assessments as A
 from crm_desktop.services import correspondence as C
 from crm_desktop.services import exports as E
@@ -42,7 +42,18 @@ TOP_LEVEL_KEYS = {
     "marketing_permissions", "consent_history", "correspondence", "exports", "suppression",
     "recipients", "processors", "international_transfers", "retention",
     "automated_decisions", "rights", "how_to_exercise_rights", "complaint", "processing_log",
+    "controller", "requests",
 }  # fmt: skip
+CONTROLLER = {
+    "name": "Acme Learning Ltd", "address": "1 Park Row\nLeeds LS1 5AB",
+    "email": "privacy@acme-learning.co.uk", "dpo_name": "Priya Shah",
+}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def controller(ctx):
+    """The controller's details an admin sets once; a pack is refused without them."""
+    return settings.set_controller(ctx, **CONTROLLER)
 
 
 def sar_entries(ctx, prospect_id):
@@ -123,7 +134,8 @@ def test_pack_holds_every_item_with_its_value(ctx, person):
     pid, view = person["id"], person["view"]
     pack = sar.build_pack(ctx, pid)
     assert set(pack) == TOP_LEVEL_KEYS
-    assert pack["format_version"] == sar.FORMAT_VERSION == 1
+    assert pack["format_version"] == sar.FORMAT_VERSION == 2
+    assert pack["controller"] == {**CONTROLLER, "dpo_email": None}
     assert pack["kind"] == "subject-access-pack" and pack["generated_by"] == "alice"
     made = datetime.fromisoformat(pack["generated_at"])
     assert made.utcoffset() == timedelta(0)
@@ -421,3 +433,91 @@ def test_naughty_strings_survive_the_json(ctx, tmp_path):
             view.first_name,
             view.last_name,
         )
+
+
+# ------------------------------------------- issue 10 item 14: controller, requests, staff
+
+
+def test_no_pack_until_the_controller_is_set_and_it_says_what_is_missing(ctx, person, tmp_path):
+    settings.set_controller(ctx, address=None, dpo_name="")
+    out = tmp_path / "pack.json"
+    with pytest.raises(settings.ControllerNotSetError) as caught:
+        sar.write_json(ctx, person["id"], out)
+    message = str(caught.value)
+    assert "not set yet: Company address, Data protection officer." in message
+    assert "File > Settings" in message
+    assert 'crm settings set --controller-address "…" --dpo-name "…"' in message
+    assert not out.exists() and sar_entries(ctx, person["id"]) == []
+    settings.set_controller(ctx, address="1 Park Row\nLeeds", dpo_name="Priya Shah")
+    assert sar.write_json(ctx, person["id"], out) == out
+
+
+def test_controller_settings_are_admin_only_validated_and_audited(ctx):
+    with pytest.raises(NotPermittedError):
+        settings.set_controller(Context(ctx.db, "mo", Role.MANAGER), name="Other Ltd")
+    with pytest.raises(ValidationError) as caught:
+        settings.set_controller(ctx, email="not an address", dpo_email="x@", name="A\x00B")
+    assert set(caught.value.errors) == {"email", "dpo_email", "name"}
+    assert settings.get_controller(ctx).email == CONTROLLER["email"]  # nothing half-saved
+    settings.set_controller(ctx, email="dpo@acme-learning.co.uk")
+    change = audit.entries(ctx, entity="setting", entity_id="controller.email")[0]
+    assert change.values == {
+        "value": {"old": CONTROLLER["email"], "new": "dpo@acme-learning.co.uk"}
+    }
+
+
+def test_pack_lists_every_export_and_request_the_history_shows(ctx, person, tmp_path):
+    from crm_desktop.services import history
+    from crm_desktop.services import requests as RQ
+
+    pid = person["id"]
+    E.run_export(ctx, E.ExportRequest("email", "Autumn term"), tmp_path / "autumn.csv")
+    access = RQ.add_request(ctx, "access", prospect_ref=pid, identity_verified=True)
+    objection = RQ.add_request(ctx, "objection", prospect_ref=pid)
+    RQ.close_request(ctx, objection.id, "Opted out of everything")
+    sar.write_json(ctx, pid, tmp_path / "for-request.json", request_id=access.id)
+    pack = sar.build_pack(ctx, pid)
+    events = history.history(ctx, pid, kinds=["export", "request"])
+    exported = {int(e.title.split("#")[1].split(":")[0]) for e in events if e.kind == "export"}
+    asked = {int(e.title.split("#")[1].split()[0]) for e in events if " request #" in e.title}
+    assert len(exported) == 2 and {x["id"] for x in pack["exports"]} == exported
+    assert asked == {access.id, objection.id}
+    assert {r["id"] for r in pack["requests"]} == asked
+    made = next(r for r in pack["requests"] if r["id"] == access.id)
+    assert made["status"] == "in-progress"
+    assert [(a["action"], a["values"]["file"]) for a in made["actions"]] == [
+        ("pack-made", "for-request.json")
+    ]
+    closed = next(r for r in pack["requests"] if r["id"] == objection.id)
+    assert (closed["status"], closed["outcome"]) == ("completed", "Opted out of everything")
+
+
+def test_pack_names_staff_by_display_name_not_login(ctx, person):
+    from crm_desktop.domain.models import User
+    from crm_desktop.domain.types import utcnow
+
+    with ctx.db.transaction() as session:
+        session.add(User(username="alice", display_name="Alice Walker", role="admin",
+                         created_at=utcnow()))  # fmt: skip
+    pack = sar.build_pack(ctx, person["id"])
+    assert pack["generated_by"] == "Alice Walker"
+    assert pack["subject"]["owner"] == "Alice Walker"
+    assert {c["logged_by"] for c in pack["correspondence"]} == {"Alice Walker"}
+    assert {e["recorded_by"] for e in pack["consent_history"]} == {"Alice Walker"}
+    assert {e["actor"] for e in pack["processing_log"]} == {"Alice Walker"}
+    assert '"alice"' not in json.dumps(pack)  # not even as the owner in an audited edit
+
+
+def test_a_pack_for_a_request_about_someone_else_or_closed_is_refused(ctx, person, tmp_path):
+    from crm_desktop.services import requests as RQ
+
+    other = P.create_prospect(
+        ctx, ProspectInput(first_name="Al", last_name="B", email="al@b.org")
+    ).record.id
+    theirs = RQ.add_request(ctx, "access", prospect_ref=other)
+    with pytest.raises(CrmError, match="is about prospect"):
+        sar.write_json(ctx, person["id"], tmp_path / "x.json", request_id=theirs.id)
+    RQ.close_request(ctx, theirs.id, "Withdrawn", refused=True)
+    with pytest.raises(CrmError, match="is closed"):
+        sar.write_json(ctx, other, tmp_path / "x.json", request_id=theirs.id)
+    assert not (tmp_path / "x.json").exists()
