@@ -1,5 +1,14 @@
 """Realistic demo data: UK schools, their staff, correspondence, follow-ups.
 
+Schools sit in real English local authorities: their town, postcode
+district, ``sch.uk`` domain and dialling code agree (``domain.uk_places``).
+Every date a person would have worked on (contacts, follow-ups, consents,
+opt-outs) is a working day in England and Wales (``domain.workdays``). The
+prospects belong to a small demo sales team, added as record-only users
+(they never sign in, so a single-user database stays single-user), and
+they, not whoever loaded the demo, logged the contacts and recorded the
+consents.
+
 Deterministic for a given seed (and today's date, which follow-ups are
 relative to). Rows go in with bulk inserts inside one transaction, so a
 cancelled or failed run leaves nothing behind.
@@ -14,8 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from faker import Faker
-from faker.providers.person.en_GB import Provider as _person
 from sqlalchemy import insert, select
 
 from ..domain.enums import JOB_ROLES, Channel, ContactKind, DataSource, SchoolPhase, Stage
@@ -30,12 +37,16 @@ from ..domain.models import (
     School,
     Suppression,
 )
-from ..domain.roles import Action
+from ..domain.roles import Action, Role
+from ..domain.uk_places import AUTHORITIES, DRAMA_PREFIX, INWARD_LETTERS, Authority, Town
+from ..domain.workdays import next_working_day, previous_working_day, working_days
 from ..errors import Cancelled
-from . import audit
+from . import audit, users
 from .context import Context
 from .suppression import Hasher
 
+# File > Load demo data adds this many; so does `crm demo` without --prospects.
+DEFAULT_PROSPECTS = 200
 MAX_DEMO_PROSPECTS = 2_000_000
 CHUNK = 5_000
 
@@ -49,72 +60,6 @@ class DemoResult:
     contacts: int
 
 
-_PLACES = (
-    "Ashford",
-    "Banbury",
-    "Barnsley",
-    "Bedford",
-    "Beverley",
-    "Bideford",
-    "Bolton",
-    "Bourne",
-    "Bradford",
-    "Bridport",
-    "Buxton",
-    "Cheadle",
-    "Chorley",
-    "Clitheroe",
-    "Crewe",
-    "Darlington",
-    "Dorchester",
-    "Durham",
-    "Ely",
-    "Exeter",
-    "Frome",
-    "Gateshead",
-    "Grantham",
-    "Halifax",
-    "Harrogate",
-    "Hexham",
-    "Hitchin",
-    "Ilkley",
-    "Kendal",
-    "Keswick",
-    "Ledbury",
-    "Leek",
-    "Lewes",
-    "Ludlow",
-    "Malton",
-    "Marlow",
-    "Morpeth",
-    "Nantwich",
-    "Newark",
-    "Oakham",
-    "Otley",
-    "Penrith",
-    "Pickering",
-    "Redruth",
-    "Ripon",
-    "Romsey",
-    "Rugby",
-    "Selby",
-    "Sherborne",
-    "Skipton",
-    "Stamford",
-    "Stroud",
-    "Tadcaster",
-    "Thirsk",
-    "Totnes",
-    "Truro",
-    "Ulverston",
-    "Wantage",
-    "Warwick",
-    "Wells",
-    "Whitby",
-    "Wigan",
-    "Witney",
-    "Yeovil",
-)
 _SAINTS = ("St Mary's", "St John's", "St Peter's", "Holy Trinity", "St Michael's", "All Saints")
 _FEATURES = (
     "Oakfield",
@@ -131,32 +76,6 @@ _FEATURES = (
     "Longfield",
     "Beechwood",
     "Millbrook",
-)
-_LAS = (
-    "Cumberland",
-    "Devon",
-    "Durham",
-    "East Riding of Yorkshire",
-    "Hertfordshire",
-    "Kent",
-    "Lancashire",
-    "Leeds",
-    "Lincolnshire",
-    "Manchester",
-    "North Yorkshire",
-    "Norfolk",
-    "Northumberland",
-    "Oxfordshire",
-    "Shropshire",
-    "Somerset",
-    "Surrey",
-    "Warwickshire",
-    "Westmorland and Furness",
-    "Wigan",
-    "Wiltshire",
-    "Cornwall",
-    "Dorset",
-    "Gateshead",
 )
 _PHASE_WEIGHTS = {
     SchoolPhase.PRIMARY: 55,
@@ -185,10 +104,16 @@ _STAGE_WEIGHTS = {
     Stage.CUSTOMER: 12,
     Stage.LOST: 6,
 }
-_OWNERS = ("amira.khan", "ben.hughes", "chloe.price", "dan.okafor", "ellie.ward")
+# The demo sales team (record-only users): sales own prospects and log their
+# contacts; marketing records web-form consents and email-tool opt-outs.
+DEMO_STAFF: tuple[tuple[str, str, Role], ...] = (
+    ("amira.khan", "Amira Khan", Role.SALES),
+    ("ben.hughes", "Ben Hughes", Role.SALES),
+    ("chloe.price", "Chloe Price", Role.SALES),
+    ("daniel.okafor", "Daniel Okafor", Role.SALES),
+    ("ellie.ward", "Ellie Ward", Role.MARKETING),
+)
 _PERSONAL = ("gmail.com", "outlook.com", "hotmail.co.uk", "yahoo.co.uk", "btinternet.com")
-# Ofcom's ranges reserved for drama: never a real person's number.
-_FICTION_LANDLINE = ("1632960", "1134960", "1174960", "1214960", "1614960", "2079460")
 _SUBJECTS = {
     ContactKind.EMAIL_IN: ("Question about {i}", "Re: pricing for {i}", "Enquiry from website"),
     ContactKind.EMAIL_OUT: ("Information pack: {i}", "Following up our call", "Demo invitation"),
@@ -232,10 +157,14 @@ def _demo_basis(rng: random.Random, assessment_id: int) -> dict:
     return {"lawful_basis": "consent" if r < 0.75 else "none", "li_assessment_id": None}
 
 
-def _demo_permissions(conn, rng, ctx, ids, rows, hasher, *, created_at) -> None:
-    """Consents with evidence, some opt-outs and objections, with ledger and suppression."""
+def _demo_permissions(conn, rng, ids, rows, hasher, *, marketer, opt_out_times) -> None:
+    """Consents with evidence, some opt-outs and objections, with ledger and suppression.
+
+    Web-form consents and email-tool opt-outs were recorded by marketing; a
+    telephone objection by the prospect's owner, who took the call.
+    """
     perms, events, suppressed = [], [], []
-    for pid, row in zip(ids, rows, strict=True):
+    for pid, row, later in zip(ids, rows, opt_out_times, strict=True):
         r = rng.random()
         if row["lawful_basis"] == "consent" or (r < 0.1 and row["email"]):
             when = row["created_at"]
@@ -244,28 +173,29 @@ def _demo_permissions(conn, rng, ctx, ids, rows, hasher, *, created_at) -> None:
                 "consent_method": "web-form", "consent_policy_version": "2025-09",
                 "consent_wording": "Ticked: 'Email me news about products for my school'",
                 "consent_given_by": f"{row['first_name']} {row['last_name']}",
-                "consent_recorded_by": row["owner"],
+                "consent_recorded_by": marketer,
             })  # fmt: skip
-            events.append(("consent-granted", "email", pid, when, {"method": "web-form"}))
+            events.append(("consent-granted", "email", pid, when, marketer, {"method": "web-form"}))
         elif r > 0.97:
             objected = r > 0.99
+            by = row["owner"] if objected else marketer
             for channel in Channel if objected else (Channel.EMAIL,):
                 perms.append({
                     "prospect_id": pid, "channel": channel.value, "consent": False,
-                    "opted_out_at": created_at,
+                    "opted_out_at": later,
                     "opt_out_source": "email-tool" if not objected else "phone",
                     "opt_out_reason": "Objected to direct marketing" if objected else None,
                 })  # fmt: skip
             events.append(("objected" if objected else "opted-out", None if objected else "email",
-                           pid, created_at, {"source": "demo"}))  # fmt: skip
+                           pid, later, by, {"source": "demo"}))  # fmt: skip
             channel = "all" if objected else "email"
             for kind, address in (("email", row["email"]), ("phone", row["phone"])):
                 if address and (objected or kind == "email"):
                     suppressed.append({
                         "kind": kind, "digest": hasher(address), "channel": channel,
                         "reason": "objection" if objected else "email-tool",
-                        "source": f"prospect #{pid}", "created_by": ctx.user,
-                        "created_at": created_at,
+                        "source": f"prospect #{pid}", "created_by": by,
+                        "created_at": later,
                     })  # fmt: skip
     if perms:
         # executemany needs every column in every row.
@@ -276,8 +206,8 @@ def _demo_permissions(conn, rng, ctx, ids, rows, hasher, *, created_at) -> None:
             insert(ConsentEvent.__table__),
             [
                 {"prospect_id": pid, "action": action, "channel": channel,
-                 "details": json.dumps(details), "recorded_by": ctx.user, "recorded_at": when}
-                for action, channel, pid, when, details in events
+                 "details": json.dumps(details), "recorded_by": by, "recorded_at": when}
+                for action, channel, pid, when, by, details in events
             ],
         )  # fmt: skip
     if suppressed:
@@ -299,6 +229,52 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower().replace("'s", "s"))
 
 
+# Domain tags for schools with their own domain rather than the authority's.
+_OWN_DOMAIN_TAG = {
+    "Learning Trust": "learningtrust",
+    "Academy Trust": "academytrust",
+    "Multi-Academy Trust": "mat",
+    "School": "school",
+    "Preparatory School": "prep",
+    "Grammar School": "grammar",
+}
+
+
+def _school_domain(stem: str, suffix: str, phase: SchoolPhase, la: Authority, town: Town,
+                   used: set[str]) -> str:  # fmt: skip
+    """The school's web and email domain, unique among ``used`` where it can be.
+
+    Maintained schools and academies use their authority's ``sch.uk`` domain
+    (``oakfield.herts.sch.uk``); trusts and independent schools have their own
+    ``org.uk`` one, sixth-form colleges an ``ac.uk`` one.
+    """
+    # Clashes (an Elmwood Infant and an Elmwood Junior School in one county)
+    # add the kind of school, then the town, as real schools' domains do.
+    stem_label, kind, place = _slug(stem), _slug(suffix.split()[0]), _slug(town.name)
+    labels = [stem_label, f"{stem_label}{kind}", f"{stem_label}{kind}-{place}"]
+    if phase in (SchoolPhase.MAT, SchoolPhase.INDEPENDENT):
+        tag = _OWN_DOMAIN_TAG[suffix]
+        options = [f"{stem_label}{tag}.org.uk", f"{stem_label}{tag}-{place}.org.uk"]
+    elif phase is SchoolPhase.COLLEGE:
+        options = [f"{label}.ac.uk" for label in labels]
+    else:
+        options = [f"{label}.{la.domain}.sch.uk" for label in labels]
+    domain = next((d for d in options if d not in used), options[-1])
+    used.add(domain)
+    return domain
+
+
+def _postcode(rng: random.Random, town: Town) -> str:
+    """A postcode in one of the town's districts, with a made-up inward part."""
+    letters = rng.choice(INWARD_LETTERS) + rng.choice(INWARD_LETTERS)
+    return f"{rng.choice(town.districts)} {rng.randrange(10)}{letters}"
+
+
+def _office_time(rng: random.Random, day: date) -> datetime:
+    """A time in office hours (08:00-17:29) on ``day``."""
+    return datetime.combine(day, time(8, 0), tzinfo=UTC) + timedelta(minutes=rng.randrange(570))
+
+
 def generate_demo(
     ctx: Context,
     prospects: int,
@@ -312,12 +288,17 @@ def generate_demo(
     ctx.require(Action.MANAGE_SETTINGS)
     if not 1 <= prospects <= MAX_DEMO_PROSPECTS:
         raise ValueError(f"the number of prospects must be from 1 to {MAX_DEMO_PROSPECTS:,}")
+    # Faker is only needed here: importing it costs the CLI's start-up time.
+    from faker.providers.person.en_GB import Provider as _person
+
     rng = random.Random(seed)
-    fake = Faker("en_GB")
-    fake.seed_instance(rng.randrange(2**32))
     today = today or date.today()
-    now = datetime.combine(today, time(17, 0), tzinfo=UTC)
-    midnight = datetime.combine(today, time(0, 0), tzinfo=UTC)
+    # Working days over the last three years, up to yesterday: when things happened.
+    days = working_days(today - timedelta(days=1100), today - timedelta(days=1))
+    # Schools and the assessment were on file before the first demo prospect.
+    established = datetime.combine(
+        previous_working_day(days[0] - timedelta(days=1)), time(9, 0), tzinfo=UTC
+    )
     n_schools = max(3, min(prospects // 6, 25_000))
     total = n_schools + prospects
     done = 0
@@ -338,11 +319,22 @@ def generate_demo(
     sources = [s for s in DataSource if s is not DataSource.OTHER]
 
     with ctx.db.transaction() as session:
+        staff = users.ensure_record_only(
+            session, ctx.user, DEMO_STAFF, reason="demo sales team (record only, never signs in)"
+        )
+        sellers = tuple(n for n, (_, _, role) in zip(staff, DEMO_STAFF, strict=True)
+                        if role is Role.SALES)  # fmt: skip
+        marketer = next(n for n, (_, _, role) in zip(staff, DEMO_STAFF, strict=True)
+                        if role is Role.MARKETING)  # fmt: skip
         interests = list(session.execute(select(Interest.id, Interest.name)))
         taken_urns = set(session.scalars(select(School.urn).where(School.urn.is_not(None))))
         taken_emails = set(
             session.scalars(select(Prospect.email_key).where(Prospect.email_key.is_not(None)))
         )
+        used_domains = set(
+            session.scalars(select(School.website).where(School.website.is_not(None)))
+        )
+        used_domains = {w.removeprefix("https://www.") for w in used_domains}
 
         # Core inserts (executemany), not ORM bulk inserts: several times faster.
         conn = session.connection()
@@ -354,19 +346,13 @@ def generate_demo(
         urns = (str(u) for u in urn_pool if str(u) not in taken_urns)
         for _ in range(n_schools):
             phase = rng.choices(phases, weights=list(_PHASE_WEIGHTS.values()))[0]
-            place = rng.choice(_PLACES)
-            stem = rng.choice(
-                (
-                    place,
-                    rng.choice(_FEATURES),
-                    rng.choice(_SAINTS),
-                    f"{place} {rng.choice(_FEATURES)}",
-                )
-            )
-            name = f"{stem} {rng.choice(_SUFFIX[phase])}"
-            la = rng.choice(_LAS)
-            tld = "org.uk" if phase is SchoolPhase.MAT else "sch.uk"
-            domain = f"{_slug(stem)}.{_slug(la)[:10]}.{tld}"
+            la = rng.choice(AUTHORITIES)
+            town = rng.choice(la.towns)
+            stem = rng.choice((town.name, rng.choice(_FEATURES), rng.choice(_FEATURES),
+                               rng.choice(_SAINTS)))  # fmt: skip
+            suffix = rng.choice(_SUFFIX[phase])
+            name = f"{stem} {suffix}"
+            domain = _school_domain(stem, suffix, phase, la, town, used_domains)
             school_domains.append(domain)
             school_rows.append(
                 {
@@ -374,12 +360,12 @@ def generate_demo(
                     "name_key": name.lower(),
                     "urn": None if phase is SchoolPhase.MAT else next(urns),
                     "phase": phase.value,
-                    "local_authority": la,
-                    "postcode": fake.postcode(),
-                    "phone": f"+44{rng.choice(_FICTION_LANDLINE)}{rng.randrange(1000):03d}",
+                    "local_authority": la.name,
+                    "postcode": _postcode(rng, town),
+                    "phone": f"+44{DRAMA_PREFIX[town.area_code]}{rng.randrange(1000):03d}",
                     "website": f"https://www.{domain}",
-                    "created_at": now,
-                    "updated_at": now,
+                    "created_at": established,
+                    "updated_at": established,
                     "version": 1,
                 }
             )
@@ -397,16 +383,17 @@ def generate_demo(
             select(LIAssessment.id).where(LIAssessment.name_key == _DEMO_LIA["name"].lower())
         ) or conn.execute(
             insert(LIAssessment.__table__).returning(LIAssessment.id),
-            {**_DEMO_LIA, "name_key": _DEMO_LIA["name"].lower(), "created_by": ctx.user,
-             "created_at": now},
+            {**_DEMO_LIA, "name_key": _DEMO_LIA["name"].lower(), "created_by": marketer,
+             "created_at": established},
         ).scalar_one()  # fmt: skip
         hasher = Hasher(session)
 
         # -- prospects, their interests and correspondence, chunk by chunk
         contacts = 0
+        last_day = len(days) - 1
         for start in range(0, prospects, CHUNK):
             size = min(CHUNK, prospects - start)
-            p_rows, extras = [], []
+            p_rows, extras, opt_out_times = [], [], []
             for _ in range(size):
                 first, last = rng.choice(first_names), rng.choice(last_names)
                 k = rng.randrange(n_schools)
@@ -427,17 +414,19 @@ def generate_demo(
                     phone = f"+447700900{rng.randrange(1000):03d}"
                 elif r < 0.7:
                     phone = school_rows[k]["phone"]
-                # Office hours (08:00-17:30) on past days.
-                age = rng.randrange(30, 1100)
-                created = midnight - timedelta(days=age, minutes=-rng.randrange(480, 1050))
+                # Added at least four weeks ago; contacts on later working days.
+                first_day = rng.randrange(last_day - 20)
+                created = _office_time(rng, days[first_day])
                 history = sorted(
-                    midnight
-                    - timedelta(days=rng.randrange(1, age + 1), minutes=-rng.randrange(480, 1050))
+                    _office_time(rng, days[rng.randint(first_day + 1, last_day)])
                     for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4, 5)))
                 )
                 follow = None
                 if history and rng.random() < 0.35:
-                    follow = today + timedelta(days=rng.randrange(-21, 45))
+                    # From three weeks overdue to six weeks ahead, after the last contact.
+                    due = today + timedelta(days=rng.randrange(-21, 45))
+                    follow = next_working_day(max(due, history[-1].date() + timedelta(days=1)))
+                owner = rng.choice(sellers)
                 p_rows.append(
                     {
                         "first_name": first,
@@ -450,7 +439,7 @@ def generate_demo(
                         "stage": rng.choices(stages, weights=list(_STAGE_WEIGHTS.values()))[
                             0
                         ].value,
-                        "owner": rng.choice(_OWNERS + (ctx.user,)),
+                        "owner": owner,
                         "source": (src := rng.choice(sources)).value,
                         "source_detail": "Demo data" if src is not DataSource.EVENT else "BETT",
                         "source_date": created.date(),
@@ -463,6 +452,7 @@ def generate_demo(
                     }
                 )
                 extras.append((history, follow, rng.sample(interests, rng.choice((0, 1, 1, 2, 3)))))
+                opt_out_times.append(_office_time(rng, days[rng.randint(first_day + 1, last_day)]))
             ids = list(
                 conn.execute(
                     insert(_prospect).returning(_prospect.c.id, sort_by_parameter_order=True),
@@ -489,7 +479,8 @@ def generate_demo(
                             "created_at": when,
                         }
                     )
-            _demo_permissions(conn, rng, ctx, ids, p_rows, hasher, created_at=now)
+            _demo_permissions(conn, rng, ids, p_rows, hasher, marketer=marketer,
+                              opt_out_times=opt_out_times)  # fmt: skip
             if link_rows:
                 conn.execute(insert(ProspectInterest.__table__), link_rows)
             if c_rows:
@@ -497,5 +488,6 @@ def generate_demo(
             contacts += len(c_rows)
             step(size)
         audit.record(session, ctx.user, "demo.loaded", "database", None,
-                     {"schools": n_schools, "prospects": prospects, "seed": seed})  # fmt: skip
+                     {"schools": n_schools, "prospects": prospects, "seed": seed,
+                      "staff": staff})  # fmt: skip
     return DemoResult(schools=n_schools, prospects=prospects, contacts=contacts)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,12 +53,13 @@ class UserView(_Jsonable):
     locked_until: datetime | None
     last_sign_in_at: datetime | None
     created_at: datetime
+    record_only: bool = False  # a name on records (demo staff): never signs in
 
 
 def _view(u: User) -> UserView:
     return UserView(
         u.username, u.display_name, u.role, u.active, u.password_hash is not None,
-        u.locked_until, u.last_sign_in_at, u.created_at,
+        u.locked_until, u.last_sign_in_at, u.created_at, bool(u.record_only),
     )  # fmt: skip
 
 
@@ -98,17 +100,21 @@ def ensure_owner(db: Database) -> None:
 
 
 def sign_in_required(db: Database) -> bool:
-    """True once the database has had a second user (deactivated ones count too)."""
+    """True once the database has had a second user (deactivated ones count too).
+
+    Record-only users (demo staff) do not count: they can never sign in.
+    """
     ensure_owner(db)
     with db.read() as session:
-        return (session.scalar(select(func.count()).select_from(User)) or 0) > 1
+        people = select(func.count()).select_from(User).where(User.record_only.is_(False))
+        return (session.scalar(people) or 0) > 1
 
 
 def single_user_context(db: Database) -> Context:
     """The owner's context in single-user mode."""
     ensure_owner(db)
     with db.read() as session:
-        users = session.scalars(select(User)).all()
+        users = session.scalars(select(User).where(User.record_only.is_(False))).all()
         if len(users) != 1 or not users[0].active:
             raise SignInError("This database has several users: sign in.")
         return Context(db, user=users[0].username, role=Role(users[0].role))
@@ -121,9 +127,9 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
     key = (username or "").strip().lower()
     with db.transaction() as session:
         user = session.scalars(select(User).where(User.username == key)).first()
-        if user is None or not user.active or user.password_hash is None:
+        if user is None or not user.active or user.password_hash is None or user.record_only:
             audit.record(session, key[:100] or "?", "sign-in.failed", "user", key[:100],
-                         reason="unknown, inactive or without a password")  # fmt: skip
+                         reason="unknown, inactive, record-only or without a password")  # fmt: skip
             raise_after = SignInError(BAD_SIGN_IN)
         elif user.locked_until and user.locked_until > now:
             minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
@@ -190,8 +196,10 @@ def add_user(
                 "Set your own password first (crm user passwd): once a second user exists, "
                 "everyone signs in."
             )
-        if session.scalar(select(User.id).where(User.username == name)):
-            raise DuplicateError(f"There is already a user called '{name}'.")
+        existing = session.scalars(select(User).where(User.username == name)).first()
+        if existing is not None:
+            what = " (a demo staff name that cannot sign in)" if existing.record_only else ""
+            raise DuplicateError(f"There is already a user called '{name}'{what}.")
         user = User(
             username=name,
             display_name=(display_name or name).strip()[:200] or name,
@@ -227,6 +235,8 @@ def reset_password(ctx: Context, username: str, new_password: str) -> None:
     ctx.require(Action.MANAGE_USERS)
     with ctx.db.transaction() as session:
         user = _load(session, username)
+        if user.record_only:
+            raise CrmError(f"'{user.username}' is a demo staff name on records; it cannot sign in.")
         check_password(new_password, user.username)
         user.password_hash = HASHER.hash(new_password)
         user.password_changed_at = utcnow()
@@ -269,7 +279,12 @@ def _keep_an_admin(session: Session, leaving: User) -> None:
     admins = session.scalar(
         select(func.count())
         .select_from(User)
-        .where(User.active, User.role == Role.ADMIN.value, User.id != leaving.id)
+        .where(
+            User.active,
+            User.record_only.is_(False),
+            User.role == Role.ADMIN.value,
+            User.id != leaving.id,
+        )
     )
     if not admins:
         raise CrmError("There must always be an active admin.")
@@ -291,3 +306,32 @@ def sign_out(ctx: Context) -> None:
     """Record that ``ctx``'s user signed out (the caller forgets the context)."""
     with ctx.db.transaction() as session:
         audit.record(session, ctx.user, "sign-out", "user", ctx.user)
+
+
+def ensure_record_only(
+    session: Session, actor: str, people: Sequence[tuple[str, str, Role]], *, reason: str
+) -> list[str]:
+    """Add record-only users (username, display name, role) that do not exist yet.
+
+    Inside the caller's transaction. They have no password and can never sign
+    in, so a single-user database stays single-user. A name that is already
+    taken (by anyone) is kept as it is. Returns the user names, in order.
+    """
+    names = [normalise_username(username) for username, _, _ in people]
+    taken = set(session.scalars(select(User.username).where(User.username.in_(names))))
+    for name, (_, display_name, role) in zip(names, people, strict=True):
+        if name in taken:
+            continue
+        session.add(
+            User(
+                username=name,
+                display_name=display_name,
+                role=role.value,
+                record_only=True,
+                created_at=utcnow(),
+            )
+        )
+        session.flush()
+        audit.record(session, actor, "user.created", "user", name,
+                     {"role": role.value, "record_only": True}, reason=reason)  # fmt: skip
+    return names

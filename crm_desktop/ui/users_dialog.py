@@ -228,10 +228,13 @@ class UsersDialog(QDialog):
             state = "active" if u.active else "deactivated"
             if u.active and not u.has_password:
                 state = "active (no password)"
+            if u.record_only:
+                state = "demo staff (cannot sign in)"
             last = format_datetime(u.last_sign_in_at) if u.last_sign_in_at else "—"
             item = QTreeWidgetItem([u.username, u.display_name, Role(u.role).label, state, last])
             item.setData(0, Qt.ItemDataRole.UserRole, u.username)
             item.setData(2, Qt.ItemDataRole.UserRole, u.role)
+            item.setData(3, Qt.ItemDataRole.UserRole, u.record_only)
             if not u.active:
                 for col in range(5):
                     item.setForeground(col, self.palette().placeholderText())
@@ -257,6 +260,8 @@ class UsersDialog(QDialog):
             self.role_box.setCurrentIndex(max(self.role_box.findData(role), 0))
         for button in (self.role_button, self.reset_button, self.deactivate_button):
             button.setEnabled(name is not None)
+        if name and self.tree.selectedItems()[0].data(3, Qt.ItemDataRole.UserRole):
+            self.reset_button.setEnabled(False)  # demo staff never sign in
         self.role_box.setEnabled(name is not None)
 
     def _run(self, action) -> bool:
