@@ -23,6 +23,7 @@ from ..domain.enums import (
 from ..domain.validation import ValidationError
 from ..errors import Cancelled, CrmError
 from ..formats.tabular import FORMATS
+from ..services.demo import DEFAULT_PROSPECTS as DEMO_PROSPECTS
 from . import admin_commands as admin
 from . import commands
 from . import export_commands as exporting
@@ -194,7 +195,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command(top, "init", commands.cmd_init, "Create the database, or upgrade it, and say where.")
     demo = command(top, "demo", commands.cmd_demo, "Fill the database with made-up demo data.")
-    demo.add_argument("--prospects", type=_whole, required=True, metavar="N")
+    demo.add_argument(
+        "--prospects",
+        type=_whole,
+        default=DEMO_PROSPECTS,
+        metavar="N",
+        help=f"how many (default: {DEMO_PROSPECTS}, as File > Load demo data adds)",
+    )
     demo.add_argument("--seed", type=_whole, metavar="S", help="the same seed makes the same data")
 
     actions = command_group("prospect", "Add, edit, delete, list and show prospects.")

@@ -27,6 +27,7 @@ from ..persistence import open_database
 from ..services import backups, sar, users
 from ..services import prospects as prospect_service
 from ..services.context import Context
+from ..services.demo import DEFAULT_PROSPECTS as DEMO_PROSPECTS
 from ..services.demo import generate_demo
 from . import messages, sar_pdf, workers
 from .actions import Actions
@@ -49,7 +50,6 @@ from .unsubscribe_import import UnsubscribeImport
 from .users_dialog import ChangePasswordDialog, UsersDialog
 from .workers import BackgroundTask, run_with_progress
 
-DEMO_PROSPECTS = 200
 DB_FILTERS = "CRM databases (*.db *.sqlite *.sqlite3);;All files (*)"
 STATUS_MS = 8000
 

@@ -46,7 +46,18 @@ def test_demo_refuses_a_count_out_of_range(crm, db_path, count):
 
 def test_demo_needs_a_whole_number(crm):
     assert_error(crm("demo", "--prospects=lots"), 2, "'lots' is not a whole number")
-    assert_error(crm("demo"), 2, "--prospects")
+
+
+def test_demo_without_a_count_adds_as_many_as_the_gui(crm):
+    from crm_desktop.services.demo import DEFAULT_PROSPECTS
+    from crm_desktop.ui.main_window import DEMO_PROSPECTS
+
+    assert DEMO_PROSPECTS == DEFAULT_PROSPECTS == 200
+    result = crm("demo", "--json")
+    assert result.code == 0, result
+    assert result.json()["prospects"] == DEFAULT_PROSPECTS
+    assert len(crm("prospect", "list", "--json").json()) == DEFAULT_PROSPECTS
+    assert "default: 200" in crm("demo", "--help").out
 
 
 def test_demo_shows_progress_on_a_terminal(crm, monkeypatch):
