@@ -33,6 +33,7 @@ from . import request_commands as request_cli
 from . import retention_commands as retention_cli
 from . import rights_commands as rights_cli
 from . import sar_commands as sar_cli
+from . import settings_commands as settings_cli
 from .commands import EXIT_ERROR, EXIT_USAGE, CliError
 from .output import err, one_line
 
@@ -250,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_parsers(top, command, command_group)
     request_cli.add_parsers(top, command, command_group)
     sar_cli.add_parsers(top, command, command_group)
+    settings_cli.add_parsers(top, command, command_group)
     history_cli.add_parsers(top, command, command_group)
     rights_cli.add_parsers(top, command)
     retention_cli.add_parsers(top, command, command_group)
@@ -461,6 +463,11 @@ def _add_export_commands(
         "--out", metavar="FILE", help="the file to write (required unless --preview)"
     )
     export.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace FILE if it exists (recorded); without it an existing file is refused",
+    )
+    export.add_argument(
         "--format",
         choices=FORMATS,
         help="default: xlsx for a FILE ending in .xlsx, else csv; mailchimp is for email",
@@ -486,11 +493,13 @@ def _add_export_commands(
     export.add_argument(
         "--preview",
         action="store_true",
-        help="write nothing; list the people who would be left out, and why",
+        help="write nothing; list the people who would be included, and who would be "
+        "left out and why",
     )
     export.epilog = (
         "Who is included is decided afresh when the file is written. The file is complete "
-        "or absent: Ctrl-C leaves no file (a previous one stays) and records nothing."
+        "or absent: Ctrl-C leaves no file (a previous one stays) and records nothing. An "
+        "existing file is never replaced unless --overwrite is given."
     )
 
     exports = command(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..domain.eligibility import Exclusion
 from ..domain.enums import Channel
+from ..formats.atomic import FileExistsRefused
 from ..services import email_sync, exports, interests, suppression
 from ..services.context import Context
 from ..services.exports import Candidate, ExportFilters, ExportRecord, ExportRequest
@@ -116,6 +117,7 @@ def record_dict(record: ExportRecord) -> dict:
         "excluded_by_reason": _ordered(record.exclusions),
         "file": record.file_name,
         "sha256": record.sha256,
+        "replaced_file": record.replaced_file,
     }
 
 
@@ -180,10 +182,22 @@ def cmd_export(args: argparse.Namespace) -> int:
         with option_errors(EXPORT_OPTIONS):
             if args.preview:
                 return _preview(ctx, request, args)
-            with progress_on_tty("Exporting") as progress, cancel_on_interrupt() as cancelled:
-                record = exports.run_export(
-                    ctx, request, args.out, progress=progress, should_cancel=cancelled
-                )
+            try:
+                with progress_on_tty("Exporting") as progress, cancel_on_interrupt() as cancelled:
+                    record = exports.run_export(
+                        ctx,
+                        request,
+                        args.out,
+                        overwrite=args.overwrite,
+                        progress=progress,
+                        should_cancel=cancelled,
+                    )
+            except FileExistsRefused as exc:
+                raise CliError(
+                    f"--out: {display(str(exc.path))} already exists; it was left untouched. "
+                    "Choose another file, or add --overwrite to replace it (the export record "
+                    "will say it did)."
+                ) from None
     if args.json:
         print_json(record_dict(record))
         return 0
@@ -200,6 +214,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"Nobody of {total:,} may be contacted by {channel}: "
             f"wrote a file with only the header row to {where}."
         )
+    if record.replaced_file:
+        out("It replaced the file that was there (--overwrite); the record says so.")
     if record.excluded:
         out(f"Left out {record.excluded:,}, by reason (a person can have more than one):")
         _print_reasons(record.exclusions)
@@ -253,6 +269,7 @@ def cmd_exports(args: argparse.Namespace) -> int:
 def cmd_exports_show(args: argparse.Namespace) -> int:
     with opened(args) as ctx:
         record = exports.get_export(ctx, args.export_id)
+        filters = exports.describe_filters(ctx, record.filters)
         members = exports.export_members(ctx, record.id) if args.members else None
     if args.json:
         data = record_dict(record)
@@ -261,7 +278,7 @@ def cmd_exports_show(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     out(f"Export #{record.id}")
-    filters = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in record.filters.items())
+    filters = "\n".join(f"{name}: {value}" for name, value in filters)
     print_block(
         [
             ("When", local_time(record.created_at)),
@@ -273,6 +290,7 @@ def cmd_exports_show(args: argparse.Namespace) -> int:
             ("Filters", filters or "none"),
             ("Format", record.format),
             ("File", record.file_name),
+            ("Replaced", "yes, a file that was there" if record.replaced_file else "no"),
             ("SHA-256", record.sha256),
             ("Included", f"{record.included:,}"),
             ("Excluded", f"{record.excluded:,}"),

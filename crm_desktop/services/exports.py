@@ -8,6 +8,7 @@ reason, the file's SHA-256 and the people in it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -38,7 +39,7 @@ from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text, parse_choice
 from ..errors import Cancelled, ConflictError, NotFoundError
-from ..formats.atomic import atomic_output, sha256_of
+from ..formats.atomic import atomic_output, publish_new, sha256_of
 from ..formats.tabular import FORMATS, write_table_to
 from . import audit, suppression
 from .context import Context
@@ -117,6 +118,7 @@ class ExportRecord(_Jsonable):
     exclusions: dict
     file_name: str
     sha256: str
+    replaced_file: bool = False  # the export replaced a file that was there
 
 
 def _check(request: ExportRequest) -> tuple[Channel, str, str | None]:
@@ -321,25 +323,34 @@ def run_export(
     request: ExportRequest,
     out: str | Path,
     *,
+    overwrite: bool = False,
     progress: Progress | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> ExportRecord:
     """Write the campaign file (complete or not at all) and record the export.
 
+    An existing file at ``out`` is refused before anything is read or
+    written (:class:`~crm_desktop.formats.atomic.FileExistsRefused`), so the
+    SHA-256 of an earlier export keeps matching its file. With
+    ``overwrite=True`` it is replaced, atomically, and the record and its
+    audit entry say so.
+
     The list is decided on one consistent snapshot and written to a temporary
     file; the record is then committed only if nobody in the list had their
-    permissions changed (or an address suppressed) meanwhile, and only then
-    is the file renamed into place. An export that includes nobody still
+    permissions changed (or an address suppressed) meanwhile. A new file is
+    put in place just before that commit (and taken away if it fails); a
+    file being replaced is replaced just after it. An export that includes nobody still
     writes a file with the header row. A cancel or any failure leaves no new
     file (a previous file of that name stays) and records nothing.
     """
     ctx.require(Action.EXPORT)
+    ctx.db.check_writable()  # its record could not be saved: refuse before any file is written
     channel, campaign, purpose = _check(request)
     path = Path(out)
     counts = {e.value: 0 for e in Exclusion}
     members: dict[int, int] = {}  # prospect id -> version when decided
     excluded = 0
-    with atomic_output(path) as tmp:
+    with atomic_output(path, replace=overwrite) as tmp:
         with ctx.db.read() as session:
             last_suppression = session.scalar(select(func.max(Suppression.id))) or 0
 
@@ -356,40 +367,57 @@ def run_export(
 
             write_table_to(tmp, request.format, columns_for(request, channel), rows())
         digest = sha256_of(tmp)
-        with ctx.db.transaction() as session:
-            _check_unchanged(session, members, last_suppression)
-            run = ExportRun(
-                created_by=ctx.user,
-                created_at=utcnow(),
-                channel=channel.value,
-                campaign=campaign,
-                purpose=purpose,
-                personalised=request.personalised,
-                format=request.format,
-                filters=json.dumps(request.filters.describe(), default=str, sort_keys=True),
-                included=len(members),
-                excluded=excluded,
-                exclusions=json.dumps({k: v for k, v in counts.items() if v}, sort_keys=True),
-                file_name=str(path.resolve()),
-                sha256=digest,
-            )
-            session.add(run)
-            session.flush()
-            ids = sorted(members)
-            for start in range(0, len(ids), 5_000):
-                session.execute(
-                    insert(ExportMember),
-                    [
-                        {"export_id": run.id, "prospect_id": pid}
-                        for pid in ids[start : start + 5_000]
-                    ],
+        replaced = overwrite and path.exists()
+        published = False  # the new file is in place (not replacing one) before commit
+        try:
+            with ctx.db.transaction() as session:
+                _check_unchanged(session, members, last_suppression)
+                run = ExportRun(
+                    created_by=ctx.user,
+                    created_at=utcnow(),
+                    channel=channel.value,
+                    campaign=campaign,
+                    purpose=purpose,
+                    personalised=request.personalised,
+                    format=request.format,
+                    filters=json.dumps(request.filters.describe(), default=str, sort_keys=True),
+                    included=len(members),
+                    excluded=excluded,
+                    exclusions=json.dumps({k: v for k, v in counts.items() if v}, sort_keys=True),
+                    file_name=str(path.resolve()),
+                    sha256=digest,
+                    replaced_file=replaced,
                 )
-            record = _record(run)
-            audit.record(session, ctx.user, "export.created", "export", run.id, {
-                "campaign": run.campaign, "channel": run.channel, "format": run.format,
-                "included": run.included, "excluded": run.excluded, "file": run.file_name,
-                "sha256": run.sha256,
-            })  # fmt: skip
+                session.add(run)
+                session.flush()
+                ids = sorted(members)
+                for start in range(0, len(ids), 5_000):
+                    session.execute(
+                        insert(ExportMember),
+                        [
+                            {"export_id": run.id, "prospect_id": pid}
+                            for pid in ids[start : start + 5_000]
+                        ],
+                    )
+                record = _record(run)
+                details = {
+                    "campaign": run.campaign, "channel": run.channel, "format": run.format,
+                    "included": run.included, "excluded": run.excluded, "file": run.file_name,
+                    "sha256": run.sha256,
+                }  # fmt: skip
+                if replaced:
+                    details["replaced_file"] = True
+                audit.record(session, ctx.user, "export.created", "export", run.id, details)
+                if not overwrite:
+                    # The file's name is taken now, before the record is
+                    # committed: a file that appeared meanwhile is refused and
+                    # nothing is recorded; a failed commit takes the file away.
+                    publish_new(tmp, path)
+                    published = True
+        except BaseException:
+            if published:
+                path.unlink(missing_ok=True)
+            raise
     return record
 
 
@@ -450,6 +478,7 @@ def _record(run: ExportRun) -> ExportRecord:
         exclusions=json.loads(run.exclusions),
         file_name=run.file_name,
         sha256=run.sha256,
+        replaced_file=run.replaced_file,
     )
 
 
@@ -470,6 +499,41 @@ def get_export(ctx: Context, export_id: int) -> ExportRecord:
         if run is None:
             raise NotFoundError(f"No export with id {export_id}.")
         return _record(run)
+
+
+FILTER_LABELS = {
+    "interest_id": "Interest",
+    "role": "Job role",
+    "stage": "Stage",
+    "school_phase": "School phase/type",
+    "region": "Region",
+    "owner": "Owner",
+    "last_contact_from": "Last contacted on or after",
+    "last_contact_to": "Last contacted on or before",
+}
+
+
+def describe_filters(ctx: Context, filters: dict) -> list[tuple[str, str]]:
+    """A record's filters as (label, value) for people: names, not ids.
+
+    An interest is named as it is called now ("#2 (deleted)" if it is gone);
+    stages and school phases by their labels; anything unknown as stored.
+    """
+    described = []
+    names: dict[int, str] | None = None
+    for key, value in filters.items():
+        text = str(value)
+        if key == "interest_id":
+            if names is None:
+                with ctx.db.read() as session:
+                    names = dict(session.execute(select(Interest.id, Interest.name)).all())
+            text = names.get(value, f"#{value} (deleted)")
+        elif key in ("stage", "school_phase"):
+            enum = Stage if key == "stage" else SchoolPhase
+            with contextlib.suppress(ValueError):  # unknown: written by a newer version
+                text = enum(text).label
+        described.append((FILTER_LABELS.get(key, key.replace("_", " ")), text))
+    return described
 
 
 def export_members(ctx: Context, export_id: int) -> list[int]:

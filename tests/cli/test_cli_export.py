@@ -299,6 +299,7 @@ def test_filters_narrow_the_list(crm, add, tmp_path):
     out = tmp_path / "f.csv"
 
     def emails(*options: str) -> list[str]:
+        out.unlink(missing_ok=True)
         result = crm("export", "--channel=email", f"--out={out}", *options, "--json")
         assert result.code == 0, result
         assert result.json()["included"] == len(_rows(out, "csv"))
@@ -357,6 +358,44 @@ def test_export_into_a_missing_folder(crm, population, tmp_path):
     assert crm("exports", "--json").json() == []
 
 
+def test_an_existing_file_is_refused_and_left_untouched(crm, population, tmp_path):
+    out = tmp_path / "list.csv"
+    out.write_bytes(b"last week's list\n")
+    before = out.stat().st_mtime_ns
+    result = crm("export", "--channel=email", f"--out={out}")
+    assert_error(result, 1, "already exists; it was left untouched")
+    assert "--overwrite" in result.err
+    assert out.read_bytes() == b"last week's list\n"
+    assert out.stat().st_mtime_ns == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "crm.db") == ["list.csv"]
+    assert crm("exports", "--json").json() == []
+
+
+def test_overwrite_replaces_the_file_and_the_record_says_so(crm, population, ctx, tmp_path):
+    from crm_desktop.services import audit
+
+    out = tmp_path / "list.csv"
+    out.write_bytes(b"last week's list\n")
+    result = crm("export", "--channel=email", f"--out={out}", "--overwrite", "--json")
+    assert result.code == 0, result
+    record = result.json()
+    assert record["replaced_file"] is True
+    assert record["sha256"] == _sha256(out)
+    assert _emails(out, "csv") == sorted(population["in"])
+    assert crm("exports", "--json").json() == [record]
+    assert "Replaced:     yes, a file that was there" in crm("exports", "show", "1").out
+    entry = next(e for e in audit.entries(ctx) if e.action == "export.created")
+    assert entry.values["replaced_file"] is True and entry.values["sha256"] == record["sha256"]
+
+    # A new file with --overwrite replaces nothing, and says so.
+    fresh = tmp_path / "fresh.csv"
+    human = crm("export", "--channel=email", f"--out={fresh}", "--overwrite")
+    assert human.code == 0, human
+    assert "replaced" not in human.out
+    assert crm("exports", "--json").json()[0]["replaced_file"] is False
+    assert "Replaced:     no" in crm("exports", "show", "2").out
+
+
 def test_export_shows_progress_only_on_a_terminal(crm, population, tmp_path, monkeypatch):
     monkeypatch.setattr("sys.stderr.isatty", lambda: True)
     result = crm("export", "--channel=email", f"--out={tmp_path / 'x.csv'}")
@@ -397,7 +436,7 @@ def test_ctrl_c_leaves_no_file_or_the_previous_one_and_records_nothing(
     if previous is not None:
         out.write_bytes(previous)
     _interrupt_at_row(monkeypatch, 2, how)
-    result = crm("export", "--channel=email", f"--out={out}")
+    result = crm("export", "--channel=email", f"--out={out}", "--overwrite")
     assert result.code == 130, result
     assert result.out == ""
     if how == "signal":
@@ -410,7 +449,7 @@ def test_ctrl_c_leaves_no_file_or_the_previous_one_and_records_nothing(
     # The handler was put back: the next export runs normally.
     monkeypatch.undo()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    assert crm("export", "--channel=email", f"--out={out}").code == 0
+    assert crm("export", "--channel=email", f"--out={out}", "--overwrite").code == 0
     assert _emails(out, "csv") == sorted(population["in"])
 
 
@@ -454,6 +493,23 @@ def test_exports_show_with_members(crm, population, tmp_path):
     assert "members" not in crm("exports", "show", "1", "--json").json()
     assert_error(crm("exports", "show", "9"), 1, "No export with id 9")
     assert_error(crm("exports", "show", "x"), 2, "'x' is not a whole number")
+
+
+def test_exports_show_names_the_interest_and_labels_the_filters(crm, add, tmp_path):
+    add("Ann", "Mis", email="ann@a.sch.uk", interest="MIS integration")
+    add("Ben", "Send", email="ben@b.sch.uk", interest="SEND support")
+    crm("basis", "2", "--legitimate-interest", LI)
+    out = tmp_path / "send.csv"
+    result = crm(
+        "export", "--channel=email", f"--out={out}", "--interest=send support", "--stage=lead"
+    )
+    assert result.code == 0, result
+    shown = crm("exports", "show", "1").out.splitlines()
+    start = next(i for i, line in enumerate(shown) if line.startswith("Filters:"))
+    assert shown[start].split(None, 1)[1] == "Interest: SEND support"
+    assert shown[start + 1].strip() == "Stage: Lead"
+    assert "interest id" not in "\n".join(shown)
+    assert isinstance(crm("exports", "show", "1", "--json").json()["filters"]["interest_id"], int)
 
 
 def test_default_campaign_name():

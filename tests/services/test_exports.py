@@ -1,4 +1,5 @@
 import csv
+import hashlib
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import pytest
 
 from crm_desktop.domain.validation import ContactInput, ProspectInput, ValidationError
 from crm_desktop.errors import Cancelled, ConflictError
+from crm_desktop.formats.atomic import FileExistsRefused
 from crm_desktop.services import correspondence as C
 from crm_desktop.services import exports as E
 from crm_desktop.services import marketing as M
@@ -149,7 +151,9 @@ def test_cancel_writes_nothing_and_records_nothing(ctx, tmp_path):
     out = tmp_path / "out" / "x.csv"
     out.write_text("previous")
     with pytest.raises(Cancelled):
-        E.run_export(ctx, E.ExportRequest("email", "x"), out, should_cancel=lambda: True)
+        E.run_export(
+            ctx, E.ExportRequest("email", "x"), out, overwrite=True, should_cancel=lambda: True
+        )
     assert out.read_text() == "previous" and os.listdir(out.parent) == ["x.csv"]
     assert E.list_exports(ctx) == []
 
@@ -169,6 +173,57 @@ def test_change_during_export_aborts_it(ctx, tmp_path, monkeypatch):
         E.run_export(ctx, E.ExportRequest("email", "x"), out)
     assert os.listdir(out.parent) == []
     assert E.list_exports(ctx) == []
+
+
+def test_an_existing_file_is_refused_before_anyone_is_read(ctx, tmp_path, monkeypatch):
+    add(ctx, 1)
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "x.csv"
+    out.write_text("last week's list\n")
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the list was evaluated for a file that is refused")
+
+    monkeypatch.setattr(E, "_evaluate", must_not_run)
+    with pytest.raises(FileExistsRefused, match="already exists"):
+        E.run_export(ctx, E.ExportRequest("email", "x"), out)
+    assert out.read_text() == "last week's list\n" and os.listdir(out.parent) == ["x.csv"]
+    assert E.list_exports(ctx) == []
+
+
+def test_a_file_appearing_during_the_export_is_kept_and_nothing_recorded(
+    ctx, tmp_path, monkeypatch
+):
+    add(ctx, 1)
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "x.csv"
+    real = E.write_table_to
+
+    def someone_saves_there(*args, **kw):
+        real(*args, **kw)
+        out.write_text("someone else's file\n")  # another program, at that moment
+
+    monkeypatch.setattr(E, "write_table_to", someone_saves_there)
+    with pytest.raises(FileExistsRefused):
+        E.run_export(ctx, E.ExportRequest("email", "x"), out)
+    assert out.read_text() == "someone else's file\n"
+    assert os.listdir(out.parent) == ["x.csv"]
+    assert E.list_exports(ctx) == []
+
+
+def test_overwrite_replaces_and_records_the_new_files_hash(ctx, tmp_path):
+    add(ctx, 1)
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "x.csv"
+    out.write_text("last week's list\n")
+    record = E.run_export(ctx, E.ExportRequest("email", "x"), out, overwrite=True)
+    assert record.replaced_file is True
+    assert record.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert read_csv(out)[1][1:] == ["P1", "Test", "p1@oak.sch.uk"]
+    assert E.get_export(ctx, record.id).replaced_file is True
+    assert os.listdir(out.parent) == ["x.csv"]
+    fresh = E.run_export(ctx, E.ExportRequest("email", "x"), out.parent / "new.csv")
+    assert fresh.replaced_file is False
 
 
 def test_bad_request_is_refused_with_field_messages(ctx, tmp_path):
@@ -195,7 +250,7 @@ KILL_SCRIPT = textwrap.dedent(
         real(path, fmt, header, ticking(), on_row=on_row)
     E.write_table_to = slow_rows
     ctx = Context(open_database(sys.argv[1]), "alice")
-    E.run_export(ctx, E.ExportRequest("email", "Kill"), sys.argv[2])
+    E.run_export(ctx, E.ExportRequest("email", "Kill"), sys.argv[2], overwrite=True)
     """
 )
 
