@@ -127,6 +127,10 @@ def _person_dict(c: Candidate) -> dict:
     return data
 
 
+def _is_address(column: str) -> bool:
+    return column.startswith(("Email", "Mobile", "Phone"))
+
+
 def _preview(ctx: Context, request: ExportRequest, args: argparse.Namespace) -> int:
     with progress_on_tty("Checking") as progress, cancel_on_interrupt() as cancelled:
         preview = exports.preview_export(ctx, request, progress=progress, should_cancel=cancelled)
@@ -152,8 +156,19 @@ def _preview(ctx: Context, request: ExportRequest, args: argparse.Namespace) -> 
         f"Preview for {channel} (nothing written): {len(preview.included):,} of "
         f"{preview.total:,} people would be included, {len(preview.excluded):,} left out."
     )
+    if preview.included:
+        out()
+        out(f"People included, as the {request.format} file would list them:")
+        columns = exports.columns_for(request, Channel.parse(preview.channel))
+        # Ids and addresses are never cut short: they are what is being checked.
+        exact = {i for i, c in enumerate(columns) if c == "Prospect ID" or _is_address(c)}
+        table = Table(columns, [80 if i in exact else 30 for i in range(len(columns))], exact)
+        for start in range(0, len(preview.included), 500):
+            batch = preview.included[start : start + 500]
+            table.print_rows([exports.file_row(request, c) for c in batch])
     if not preview.excluded:
         return 0
+    out()
     out("Left out, by reason (a person can have more than one):")
     _print_reasons(preview.counts)
     out()

@@ -318,6 +318,17 @@ def _row(request: ExportRequest, channel: Channel, c: Candidate, campaign: str) 
     return row
 
 
+def file_row(request: ExportRequest, candidate: Candidate) -> list[str]:
+    """The cells ``candidate`` would have in the file ``request`` writes, as text.
+
+    Under :func:`columns_for`; for showing an included person in a preview
+    exactly as the file will hold them (the writer's own formula guard aside).
+    """
+    channel = Channel.parse(request.channel)
+    campaign = " ".join(request.campaign.split())
+    return ["" if v is None else str(v) for v in _row(request, channel, candidate, campaign)]
+
+
 def run_export(
     ctx: Context,
     request: ExportRequest,

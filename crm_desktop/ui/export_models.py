@@ -19,9 +19,10 @@ from ..domain.eligibility import Exclusion
 from ..domain.enums import Channel
 from ..domain.validation import format_phone
 from ..errors import NotFoundError
+from ..services import exports
 from ..services import prospects as prospect_service
 from ..services.context import Context
-from ..services.exports import Candidate, ExportRecord
+from ..services.exports import Candidate, ExportRecord, ExportRequest
 from .table_model import ReadOnlyTableModel
 
 # The invisible root: the parent of every row (a shared default argument).
@@ -198,6 +199,79 @@ class CandidatesModel(ReadOnlyTableModel):
         if col == self.REASONS:
             return "; ".join(exclusion_label(r) for r in c.reasons)
         return ""
+
+
+class IncludedModel(ReadOnlyTableModel):
+    """People a preview includes, in the columns (and cells) of the file.
+
+    The header comes from ``services.exports.columns_for`` and each row from
+    ``file_row``, so the list reads as the file will. Rows are turned into
+    text a batch of :attr:`BATCH` at a time as the view scrolls.
+    """
+
+    BATCH = 500
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._request: ExportRequest | None = None
+        self._columns: tuple[str, ...] = ()
+        self._people: list[Candidate] = []
+        self._rows: list[list[str]] = []
+
+    @property
+    def COLUMNS(self) -> tuple[str, ...]:  # noqa: N802 (the base class reads it)
+        return self._columns
+
+    def set_people(self, request: ExportRequest, people: Iterable[Candidate]) -> None:
+        """Show ``people`` as ``request``'s file would hold them."""
+        self.beginResetModel()
+        self._request = request
+        self._columns = tuple(exports.columns_for(request, Channel.parse(request.channel)))
+        self._people = list(people)
+        self._rows = []
+        self._load(self.BATCH)
+        self.endResetModel()
+
+    def total(self) -> int:
+        """People included, whether fetched into rows yet or not."""
+        return len(self._people)
+
+    def candidate_at(self, row: int) -> Candidate:
+        return self._people[row]
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return not parent.isValid() and len(self._rows) < len(self._people)
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if parent.isValid():
+            return
+        start = len(self._rows)
+        count = min(self.BATCH, len(self._people) - start)
+        if count <= 0:
+            return
+        self.beginInsertRows(_ROOT, start, start + count - 1)  # last is inclusive
+        self._load(count)
+        self.endInsertRows()
+
+    def _load(self, count: int) -> None:
+        assert self._request is not None or not self._people
+        start = len(self._rows)
+        self._rows.extend(
+            exports.file_row(self._request, c) for c in self._people[start : start + count]
+        )
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
+        if not self._valid(index) or index.column() >= len(self._columns):
+            return None
+        if role in (_DISPLAY, _TOOLTIP):
+            text = self._rows[index.row()][index.column()]
+            return text if role == _DISPLAY else (text or None)
+        if role == ProspectIdRole:
+            return self._people[index.row()].prospect_id
+        return None
 
 
 class ReasonCountsModel(ReadOnlyTableModel):

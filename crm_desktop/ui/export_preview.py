@@ -1,7 +1,9 @@
 """Step 3 of the export wizard: the preview of who is included and who is left out.
 
 The page shows what ``services.exports.preview_export`` says, computed on a
-worker thread each time the page is entered (Back cancels it). It decides
+worker thread each time the page is entered (Back cancels it): two lists,
+the people included (in the columns of the file, so marketing can check
+the list before writing it) and the people left out, with why. It decides
 nothing: ``run_export`` checks everyone again when the file is written.
 """
 
@@ -16,23 +18,27 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
     QWizard,
     QWizardPage,
 )
 
+from ..domain.enums import Channel
 from ..services import exports
 from ..services.context import Context
-from ..services.exports import ExportPreview
+from ..services.exports import ExportPreview, ExportRequest
 from .export_models import (
     CandidatesModel,
+    IncludedModel,
     ReasonCountsModel,
     ReasonRole,
     channel_noun,
     exclusion_label,
 )
 from .export_pages import error_label
+from .table_model import with_empty_state
 from .workers import BackgroundTask, run_with_progress
 
 
@@ -103,13 +109,35 @@ class PreviewPage(QWizardPage):
         self.people_stack.addWidget(self.excluded_table)
         self.people_stack.addWidget(self.nobody_label)
 
-        self.details = QWidget(self)
-        details = QVBoxLayout(self.details)
-        details.setContentsMargins(0, 0, 0, 0)
-        details.addWidget(self.reasons_label)
-        details.addWidget(self.reasons_table)
-        details.addLayout(people_row)
-        details.addWidget(self.people_stack, 1)
+        self.left_out = QWidget(self)
+        left_out = QVBoxLayout(self.left_out)
+        left_out.addWidget(self.reasons_label)
+        left_out.addWidget(self.reasons_table)
+        left_out.addLayout(people_row)
+        left_out.addWidget(self.people_stack, 1)
+
+        self.included_label = QLabel(self)
+        self.included_label.setWordWrap(True)
+        self.included_model = IncludedModel(self)
+        self.included_table = QTableView(self)
+        self.included_table.setObjectName("includedTable")
+        self.included_table.setModel(self.included_model)
+        self._setup_table(self.included_table, None)
+        self.included_table.horizontalHeader().setStretchLastSection(True)
+        self.included_label.setBuddy(self.included_table)
+        self.included_stack, self.nobody_included_label = with_empty_state(
+            self.included_table, self
+        )
+        self.included = QWidget(self)
+        included = QVBoxLayout(self.included)
+        included.addWidget(self.included_label)
+        included.addWidget(self.included_stack, 1)
+
+        # Two lists, one a tab away: who is in the file, and who is not and why.
+        self.details = QTabWidget(self)
+        self.details.setObjectName("previewLists")
+        self.details.addTab(self.included, "Included")
+        self.details.addTab(self.left_out, "Left out")
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary_label)
@@ -153,11 +181,19 @@ class PreviewPage(QWizardPage):
         """The preview running now, if any."""
         return self._task
 
+    def _request(self) -> ExportRequest:
+        """What to preview: the wizard's request, in a format this channel has."""
+        wizard = self.wizard()
+        fmt = wizard.output_page.format()
+        if fmt == "mailchimp" and wizard.channel() is not Channel.EMAIL:
+            fmt = "csv"
+        return wizard.request(format=fmt)
+
     @Slot()
     def start(self) -> None:
         """Compute the preview off the GUI thread (cancelling any earlier run)."""
         self.cancel()
-        request = self.wizard().request(format="csv")
+        request = self._request()
         ctx = self._ctx
         self._run += 1
         run = self._run
@@ -173,7 +209,7 @@ class PreviewPage(QWizardPage):
             self.wizard(), "Preview", "Checking who may be contacted on this channel…", work
         )
         self._task = task
-        task.succeeded.connect(lambda result: self._done(run, result))
+        task.succeeded.connect(lambda result: self._done(run, result, request))
         task.failed.connect(lambda text: self._stopped(run, f"The preview failed: {text}"))
         task.cancelled.connect(
             lambda: self._stopped(run, "Preview cancelled. Nothing was written.")
@@ -225,7 +261,7 @@ class PreviewPage(QWizardPage):
         self.retry_button.show()
         self.retry_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _done(self, run: int, preview: ExportPreview) -> None:
+    def _done(self, run: int, preview: ExportPreview, request: ExportRequest) -> None:
         if run != self._run:
             return
         self._preview = preview
@@ -259,9 +295,36 @@ class PreviewPage(QWizardPage):
         self.excluded_model.set_candidates(preview.excluded, preview.channel)
         self._fit_people_columns()
         self._update_people()
+        self._show_included(preview, request)
+        self.details.setTabText(self.details.indexOf(self.included), f"&Included ({included:,})")
+        self.details.setTabText(self.details.indexOf(self.left_out), f"&Left out ({excluded:,})")
+        # Who is left out, and why, matters most: it opens first when anyone is.
+        self.details.setCurrentWidget(self.left_out if excluded else self.included)
         self.details.setVisible(preview.total > 0)
         self.reasons_label.setVisible(excluded > 0)
         self.reasons_table.setVisible(excluded > 0)
+
+    def _show_included(self, preview: ExportPreview, request: ExportRequest) -> None:
+        self.included_model.set_people(request, preview.included)
+        n = len(preview.included)
+        if not n:
+            self.nobody_included_label.setText(
+                "Nobody who matches the filters may be contacted on this channel."
+            )
+            self.included_stack.setCurrentWidget(self.nobody_included_label)
+            return
+        what = "a Mailchimp" if request.format == "mailchimp" else "the"
+        self.included_label.setText(
+            f"{'The person' if n == 1 else f'The {n:,} people'} the file would hold, in "
+            f"{what} file's columns (Export checks everyone again when it writes it):"
+        )
+        table = self.included_table
+        header = table.horizontalHeader()
+        x = self.fontMetrics().horizontalAdvance("x")
+        for col in range(self.included_model.columnCount()):
+            table.resizeColumnToContents(col)
+            header.resizeSection(col, min(header.sectionSize(col), x * 32))
+        self.included_stack.setCurrentWidget(self.included_table)
 
     def _fit_reasons_table(self) -> None:
         table = self.reasons_table

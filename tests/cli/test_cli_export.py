@@ -290,6 +290,20 @@ def test_preview_writes_nothing_and_lists_who_is_left_out(crm, population, tmp_p
     assert real["excluded_by_reason"] == preview["excluded_by_reason"]
 
 
+def test_preview_lists_who_is_included_in_the_files_columns(crm, population, tmp_path):
+    result = crm("export", "--channel=email", "--preview")
+    assert result.code == 0, result
+    lines = result.out.splitlines()
+    start = lines.index("People included, as the csv file would list them:")
+    assert lines[start + 1].split() == ["Prospect", "ID", "First", "name", "Last", "name", "Email"]
+    rows = [line.split() for line in lines[start + 2 : lines.index("", start)]]
+    assert sorted(row[3] for row in rows) == sorted(population["in"])
+    out = tmp_path / "list.csv"
+    assert crm("export", "--channel=email", f"--out={out}").code == 0
+    # Row for row what the file holds (names here have no spaces).
+    assert rows == read_table(out, "csv")[1:]
+
+
 def test_filters_narrow_the_list(crm, add, tmp_path):
     add("Ann", "Mis", email="ann@a.sch.uk", interest="MIS integration", role="Headteacher")
     add("Ben", "Send", email="ben@b.sch.uk", interest="SEND support", role="SENCo")

@@ -7,6 +7,7 @@ openpyxl.
 
 from __future__ import annotations
 
+import csv
 import threading
 
 import pytest
@@ -25,7 +26,12 @@ from crm_desktop.domain.eligibility import Exclusion
 from crm_desktop.services import exports, marketing
 from crm_desktop.services.exports import ExportFilters, ExportRequest
 from crm_desktop.ui import export_wizard
-from crm_desktop.ui.export_models import CandidatesModel, ProspectIdRole, ReasonsRole
+from crm_desktop.ui.export_models import (
+    CandidatesModel,
+    IncludedModel,
+    ProspectIdRole,
+    ReasonsRole,
+)
 from crm_desktop.ui.export_wizard import ExportWizard, default_file_name
 from crm_desktop.ui.main_window import EXPORTS_TAB
 
@@ -493,3 +499,80 @@ def test_escape_closes_and_escape_during_a_preview_cancels_it_first(
     wizard = open_wizard(qtbot, window)
     qtbot.keyClick(wizard, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not wizard.isVisible())
+
+
+def included_rows(wizard: ExportWizard) -> list[list[str]]:
+    """The Included list as shown: header first, every row fetched."""
+    model = wizard.preview_page.included_model
+    while model.canFetchMore(model.index(-1, -1)):
+        model.fetchMore(model.index(-1, -1))
+    header = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    body = [
+        [model.index(r, c).data() for c in range(model.columnCount())]
+        for r in range(model.rowCount())
+    ]
+    return [header, *body]
+
+
+def test_preview_lists_who_is_included_as_the_file_will(
+    qtbot, make_window, ctx, people, out_dir, prompter
+):
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    qtbot.keyClicks(wizard.channel_page.campaign_edit, "Spring newsletter")
+    press(qtbot)
+    press(qtbot)
+    wait_for_preview(qtbot, wizard)
+    page = wizard.preview_page
+    tabs = page.details
+    assert tabs.tabText(tabs.indexOf(page.included)) == "&Included (3)"
+    assert tabs.tabText(tabs.indexOf(page.left_out)) == "&Left out (4)"
+    bar = tabs.tabBar()
+    qtbot.mouseClick(bar, LEFT, pos=bar.tabRect(tabs.indexOf(page.included)).center())
+    assert tabs.currentWidget() is page.included
+    assert page.included_table.isVisible()
+    shown = included_rows(wizard)
+    assert shown[0] == ["Prospect ID", "First name", "Last name", "Email"]
+    assert {row[3] for row in shown[1:]} == EMAIL_OK
+
+    press(qtbot)  # Next
+    target = out_dir / "spring.csv"
+    wizard.output_page.set_path(target)
+    export_and_wait(qtbot, wizard, click=True)
+    with open(target, encoding="utf-8-sig", newline="") as fh:
+        written = list(csv.reader(fh))
+    assert written == shown  # the preview listed exactly what the file holds
+
+
+def test_the_included_list_is_paged(qtbot, make_window, ctx, monkeypatch):
+    for n in range(12):
+        pid = add(ctx, f"P{n:02}", "Paged", f"p{n}@oakfield.sch.uk")
+        marketing.set_lawful_basis(ctx, pid, "legitimate-interest", note="School staff")
+    monkeypatch.setattr(IncludedModel, "BATCH", 5)
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    qtbot.keyClicks(wizard.channel_page.campaign_edit, "Paged")
+    wizard.next()
+    wizard.next()
+    wait_for_preview(qtbot, wizard)
+    page = wizard.preview_page
+    assert page.details.currentWidget() is page.included  # nobody left out
+    model = page.included_model
+    assert (model.total(), model.rowCount()) == (12, 5)
+    page.included_table.scrollToBottom()  # the view fetches the next batch
+    qtbot.waitUntil(lambda: model.rowCount() > 5)
+    assert model.rowCount() in (10, 12)
+    while model.canFetchMore(model.index(-1, -1)):
+        model.fetchMore(model.index(-1, -1))
+    assert [model.index(r, 1).data() for r in range(12)] == [f"P{n:02}" for n in range(12)]
+
+
+def test_included_model(qtmodeltester, people, ctx):
+    request = ExportRequest("email", "Spring")
+    preview = exports.preview_export(ctx, request)
+    model = IncludedModel()
+    model.BATCH = 2
+    model.set_people(request, preview.included)
+    assert model.rowCount() == 2 and model.canFetchMore(model.index(-1, -1))
+    qtmodeltester.check(model)  # fetches the rest, checking each insert
+    assert model.rowCount() == 3 == model.total()
