@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenuBar, QWidget
 
 from ..domain.roles import Action
+from .appearance import Scheme
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,21 @@ class Actions:
                 action.setMenuRole(QAction.MenuRole.AboutRole)
             self._by_name[spec.name] = action
             setattr(self, spec.name, action)
+        # View > Appearance: one of System, Light, Dark (checkable, exclusive).
+        self.appearance_group = QActionGroup(parent)
+        self.appearance_group.setExclusive(True)
+        self.appearance: dict[Scheme, QAction] = {}
+        for scheme in Scheme:
+            action = QAction(scheme.label, self.appearance_group)
+            action.setObjectName(f"action_appearance_{scheme.value}")
+            action.setCheckable(True)
+            action.setData(scheme.value)
+            action.setStatusTip(
+                "Follow the desktop's light or dark setting"
+                if scheme is Scheme.SYSTEM
+                else f"Always use {scheme.value} colours"
+            )
+            self.appearance[scheme] = action
 
     def __iter__(self):
         return iter(self._by_name.values())
@@ -280,6 +296,10 @@ class Actions:
             if spec.separator_before:
                 menu.addSeparator()
             menu.addAction(self._by_name[spec.name])
+        menus["view"].addSeparator()
+        appearance = menus["view"].addMenu("&Appearance")
+        appearance.setObjectName("menu_appearance")
+        appearance.addActions(list(self.appearance.values()))
 
 
 def _tooltip(spec: ActionSpec) -> str:

@@ -13,14 +13,14 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from .. import APP_ID, APP_NAME, ORG_NAME, __version__
 from ..errors import CrmError
 from ..persistence import open_database
-from . import messages
+from . import appearance, messages
 from .main_window import MainWindow
 
 RESOURCES = "crm_desktop.resources"
@@ -39,8 +39,12 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(list(argv))
 
 
-def configure_application(app: QApplication) -> None:
-    """Names (for QSettings), icon and style sheet; safe to call more than once."""
+def configure_application(app: QApplication, settings: QSettings | None = None) -> None:
+    """Names (for QSettings), icon, colour scheme and style sheet; safe to call more than once.
+
+    The scheme (View > Appearance) comes from ``settings`` (default: the
+    application's QSettings); in System mode the app follows the desktop.
+    """
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
@@ -48,9 +52,9 @@ def configure_application(app: QApplication) -> None:
     icon = resource_path("icons/app.svg")
     if icon:
         app.setWindowIcon(QIcon(icon))
-    style = load_style_sheet()
-    if style:
-        app.setStyleSheet(style)
+    chosen = appearance.saved_scheme(settings if settings is not None else QSettings())
+    appearance.apply_scheme(app, chosen)
+    appearance.follow_system(app)
 
 
 def resource_path(name: str) -> str | None:
@@ -60,8 +64,8 @@ def resource_path(name: str) -> str | None:
 
 
 def load_style_sheet() -> str:
-    item = resources.files(RESOURCES).joinpath("style.qss")
-    return item.read_text(encoding="utf-8") if item.is_file() else ""
+    """The style sheet with the current palette's colours filled in."""
+    return appearance.style_sheet()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,6 +35,7 @@ from ..services import assessments as assessment_service
 from ..services.assessments import AssessmentView
 from ..services.context import Context
 from . import messages
+from .appearance import colours
 from .consent_dialog import raw_text
 from .marketing_text import with_labels
 from .prospect_model import format_date, format_datetime
@@ -300,7 +301,7 @@ class AssessmentsDialog(QDialog):
         index = self.table.selectionModel().currentIndex()
         if not index.isValid():
             self.detail.setHtml(
-                "<p style='color:#5f6b7a'>No assessments yet. Use <b>New assessment…</b> "
+                f"<p style='color:{colours().muted}'>No assessments yet. Use <b>New assessment…</b> "
                 "to write the first.</p>"
             )
             return
@@ -310,7 +311,7 @@ class AssessmentsDialog(QDialog):
         )
         parts = [
             f"<h3 style='margin-top:0'>{escape(a.name)}</h3>",
-            f"<p style='color:#5f6b7a'>Written by {escape(a.created_by)} on "
+            f"<p style='color:{colours().muted}'>Written by {escape(a.created_by)} on "
             f"{escape(format_datetime(a.created_at))} · {people} on it</p>",
         ]
         for title, text in (

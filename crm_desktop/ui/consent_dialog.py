@@ -123,10 +123,7 @@ class ConsentDialog(QDialog):
         self.opt_in_notice.setObjectName("optInNotice")
         self.opt_in_notice.setWordWrap(True)
         self.opt_in_notice.setTextFormat(Qt.TextFormat.PlainText)
-        self.opt_in_notice.setStyleSheet(
-            "QLabel { color: #5c3b00; background: #fff4e0; border: 1px solid #f0d29a;"
-            " border-radius: 3px; padding: 6px 8px; }"
-        )
+        self.opt_in_notice.setProperty("notice", True)  # a warning box, from the style sheet
         form.addRow(self.opt_in_notice)
         self._notice_row = form.rowCount() - 1
 

@@ -33,6 +33,7 @@ from ..services import exports
 from ..services import interests as interest_service
 from ..services.context import Context
 from ..services.exports import ExportRecord
+from .appearance import colours
 from .export_models import (
     ExportsModel,
     MembersModel,
@@ -276,7 +277,7 @@ class ExportsView(QWidget):
         self.people_button.setEnabled(record is not None and record.included > 0)
         if record is None:
             self.detail.setHtml(
-                "<p style='color:#5f6b7a'>Select an export to see its details.</p>"
+                f"<p style='color:{colours().muted}'>Select an export to see its details.</p>"
                 if self.model.rowCount()
                 else ""
             )
@@ -286,7 +287,7 @@ class ExportsView(QWidget):
     def _html(self, r: ExportRecord) -> str:
         def row(label: str, value: str) -> str:
             return (
-                f"<tr><td style='color:#5f6b7a; padding-right:12px'>{escape(label)}</td>"
+                f"<tr><td style='color:{colours().muted}; padding-right:12px'>{escape(label)}</td>"
                 f"<td>{value}</td></tr>"
             )
 
@@ -299,7 +300,10 @@ class ExportsView(QWidget):
             else "Nobody was left out."
         )
         if len(reasons) > 1:
-            why += "<span style='color:#5f6b7a'>Someone can be left out for several reasons.</span>"
+            why += (
+                f"<span style='color:{colours().muted}'>"
+                "Someone can be left out for several reasons.</span>"
+            )
         rows = [
             row("Exported", f"{escape(format_when(r.created_at))} by {escape(r.created_by)}"),
             row("Channel", escape(channel_label(r.channel))),

@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QColor, QFont, QKeySequence
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -39,6 +39,7 @@ from ..errors import CrmError
 from ..services import correspondence
 from ..services.context import Context
 from ..services.views import FollowUpView
+from .appearance import due_soon_color, overdue_color
 from .table_model import ReadOnlyTableModel, with_empty_state
 
 # The invisible root: the parent of every row (a shared default argument).
@@ -49,9 +50,6 @@ ProspectIdRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3  # "overdue" | "today" | "upcoming"
 
 SCOPE_KEY = "followups/scope"  # "mine" | "everyone"
-
-OVERDUE_COLOR = QColor("#b3261e")
-TODAY_COLOR = QColor("#a15c00")
 
 STATUS_LABELS = {"overdue": "Overdue", "today": "Due today", "upcoming": "Upcoming"}
 
@@ -143,9 +141,9 @@ class FollowUpsModel(ReadOnlyTableModel):
             return self._display(r, col) or None
         if role == Qt.ItemDataRole.ForegroundRole:
             if r.status == "overdue":
-                return OVERDUE_COLOR
+                return overdue_color()
             if r.status == "today":
-                return TODAY_COLOR
+                return due_soon_color()
             return None
         if role == Qt.ItemDataRole.FontRole:
             return self._bold if r.status == "overdue" else None
@@ -357,8 +355,8 @@ class FollowUpsView(QWidget):
     def _update_counts(self) -> None:
         c = self.model.counts()
         parts = [
-            (c["overdue"], "overdue", OVERDUE_COLOR),
-            (c["today"], "due today", TODAY_COLOR),
+            (c["overdue"], "overdue", overdue_color()),
+            (c["today"], "due today", due_soon_color()),
             (c["upcoming"], "upcoming", None),
         ]
         html = []

@@ -29,7 +29,6 @@ from ..errors import CrmError
 from ..services import interests
 from ..services.context import Context
 
-ERROR_COLOR = "#b3261e"
 InterestIdRole = Qt.ItemDataRole.UserRole + 1
 ProspectCountRole = Qt.ItemDataRole.UserRole + 2
 
@@ -135,7 +134,7 @@ class InterestsDialog(QDialog):
         add_row.addWidget(self.add_button)
 
         self.error_label = QLabel()
-        self.error_label.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.error_label.setProperty("formError", True)  # coloured by the style sheet
         self.error_label.setWordWrap(True)
         self.error_label.setTextFormat(Qt.TextFormat.PlainText)
         self.error_label.hide()

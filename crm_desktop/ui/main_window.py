@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QTabWidget
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMainWindow, QMenu, QTabWidget
 
 from .. import APP_NAME, __version__
 from ..domain.roles import Action
@@ -29,7 +29,7 @@ from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.demo import DEFAULT_PROSPECTS as DEMO_PROSPECTS
 from ..services.demo import generate_demo
-from . import messages, sar_pdf, workers
+from . import appearance, messages, sar_pdf, workers
 from .actions import Actions
 from .assessments_dialog import AssessmentsDialog
 from .export_wizard import ExportWizard
@@ -172,6 +172,10 @@ class MainWindow(QMainWindow):
         a.li_assessments.triggered.connect(self.show_assessments)
         a.find.triggered.connect(self.find)
         a.about.triggered.connect(self.show_about)
+        a.appearance[appearance.current_scheme()].setChecked(True)
+        for scheme, action in a.appearance.items():
+            action.triggered.connect(lambda _checked=False, s=scheme: self.set_appearance(s))
+        appearance.notifier().changed.connect(self._palette_changed)
 
         self.tabs.currentChanged.connect(self._tab_changed)
         self.prospects.selectionChanged.connect(self._update_actions)
@@ -247,6 +251,17 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{title} — {person} ({role.lower()})")
         self._user_label.setText(f"{person} · {role}")
         self._user_label.setToolTip(f"Signed in as {self.ctx.user} ({role.lower()})")
+
+    def set_appearance(self, scheme: appearance.Scheme) -> None:
+        """View > Appearance: System, Light or Dark, remembered for next time."""
+        self.commands.appearance[scheme].setChecked(True)
+        self._settings.setValue(appearance.SCHEME_KEY, scheme.value)
+        appearance.apply_scheme(QApplication.instance(), scheme)
+
+    def _palette_changed(self) -> None:
+        """Panes that wrote colours into their HTML draw again in the new ones."""
+        self.prospects.refresh_rows()
+        self._refresh_visible_view()
 
     def _schools_changed(self) -> None:
         self.prospects.reload_filters()

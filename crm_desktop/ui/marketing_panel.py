@@ -47,6 +47,7 @@ from ..services.marketing import ConsentEventView, MarketingView
 from ..services.views import ProspectView
 from . import marketing_text as words
 from . import messages
+from .appearance import colours, notifier
 from .basis_dialog import BasisDialog
 from .consent_dialog import ConsentDialog
 from .flow_layout import FlowLayout
@@ -54,22 +55,24 @@ from .opt_out_dialog import OptOutDialog
 from .prospect_model import format_date
 
 MAX_EVENTS = 200  # ledger entries drawn; the rest are counted
-_OK = "#2e7d32"
-_STOP = "#b3261e"  # must not: opted out, suppressed, erased, restricted
-_NOT_YET = "#8a5300"  # could be fixed: no basis, no consent, no address
-_MUTED = "#5f6b7a"
+# Colours come from the palette (appearance.colours): "error" for must-not
+# reasons (opted out, suppressed, erased, restricted), "warning" for ones that
+# could be fixed (no basis, no consent, no address).
 _HARD = {Exclusion.ERASED, Exclusion.RESTRICTED, Exclusion.OPTED_OUT, Exclusion.SUPPRESSED}
 
-_STYLE = f"""
+
+def _style() -> str:
+    c = colours()
+    return f"""
 QLabel#marketingHeading {{ font-size: 11pt; font-weight: 600; }}
 QLabel#channelName {{ font-weight: 600; }}
 QLabel#suppressedBanner {{
-    color: {_STOP}; background: #fdecea; border: 1px solid #f5c2c0;
+    color: {c.error}; background: {c.error_background}; border: 1px solid {c.error};
     border-radius: 3px; padding: 4px 8px; font-weight: 600;
 }}
 QLabel#basisText {{ font-weight: 600; }}
-QLabel.muted, QLabel#hint {{ color: {_MUTED}; }}
-QFrame#channelLine {{ color: #e4e7ec; }}
+QLabel.muted, QLabel#hint {{ color: {c.muted}; }}
+QFrame#channelLine {{ color: {c.line}; }}
 """
 
 
@@ -94,12 +97,16 @@ class _ChannelRow:
         self.status.setToolTip(words.evidence_tooltip(status))
         self.reasons = words.exclusion_labels(status.exclusions)
         if not status.exclusions:
-            self.eligibility.setText(f"<span style='color:{_OK}'><b>✓ OK</b> to market now</span>")
+            ok = colours().ok
+            self.eligibility.setText(f"<span style='color:{ok}'><b>✓ OK</b> to market now</span>")
             return
         pills = []
         for value, text in zip(status.exclusions, self.reasons, strict=True):
             hard = value in {e.value for e in _HARD}
-            colour, back = (_STOP, "#fdecea") if hard else (_NOT_YET, "#fff4e0")
+            c = colours()
+            colour, back = (
+                (c.error, c.error_background) if hard else (c.warning, c.warning_background)
+            )
             words_kept_together = escape(text).replace(" ", "&nbsp;")
             pills.append(
                 f"<span style='color:{colour}; background-color:{back}'>"
@@ -129,7 +136,8 @@ class MarketingPanel(QWidget):
         self._history: list[ConsentEventView] = []
         self._exports: list[ExportRecord] = []
         self.setObjectName("marketingPanel")
-        self.setStyleSheet(_STYLE)
+        self.setStyleSheet(_style())
+        notifier().changed.connect(self._restyle)
 
         self.opt_out_action = QAction("Opt out…", self)
         self.opt_out_action.setObjectName("action_opt_out")
@@ -461,7 +469,7 @@ class MarketingPanel(QWidget):
         )
         if not events:
             self.history.setText(
-                f"<span style='color:{_MUTED}'>Nothing recorded yet: no consent, opt-out "
+                f"<span style='color:{colours().muted}'>Nothing recorded yet: no consent, opt-out "
                 "or basis.</span>"
             )
             return
@@ -469,7 +477,7 @@ class MarketingPanel(QWidget):
         parts = [words.event_html(e, names, channels) for e, channels in groups[:MAX_EVENTS]]
         if len(groups) > MAX_EVENTS:
             parts.append(
-                f"<p style='color:{_MUTED}'>… and {len(groups) - MAX_EVENTS:,} earlier entries.</p>"
+                f"<p style='color:{colours().muted}'>… and {len(groups) - MAX_EVENTS:,} earlier entries.</p>"
             )
         self.history.setText("".join(parts))
 
@@ -480,17 +488,21 @@ class MarketingPanel(QWidget):
         )
         if not records:
             self.exports.setText(
-                f"<span style='color:{_MUTED}'>Not included in any exported campaign "
+                f"<span style='color:{colours().muted}'>Not included in any exported campaign "
                 "list yet.</span>"
             )
             return
         rows = [
             f"<b>{escape(r.campaign)}</b> · {escape(words.channel_label(r.channel))}"
-            f" <span style='color:{_MUTED}'>— {escape(_export_date(r))} by "
+            f" <span style='color:{colours().muted}'>— {escape(_export_date(r))} by "
             f"{escape(r.created_by)}</span>"
             for r in records
         ]
         self.exports.setText("<br>".join(rows))
+
+    def _restyle(self) -> None:
+        """The palette changed (View > Appearance or the desktop): use its colours."""
+        self.setStyleSheet(_style())
 
     def apply_role(self) -> None:
         """Consent and basis controls only for roles that may change them."""

@@ -15,6 +15,7 @@ from html import escape
 from ..domain.eligibility import ALL, Exclusion
 from ..domain.enums import Channel, ConsentMethod, LawfulBasis, OptOutSource, SubscriberType
 from ..services.marketing import ChannelStatus, ConsentEventView, MarketingView
+from .appearance import colours
 from .prospect_model import format_date, format_datetime
 
 # Messages from the validators that read as the end of a sentence starting
@@ -275,7 +276,7 @@ def event_html(
     if channels:
         title += f" · {escape(channels_text(channels))}"
     meta = f"{escape(format_datetime(event.recorded_at))} by {escape(event.recorded_by)}"
-    lines = [f"<b>{title}</b> <span style='color:#5f6b7a'>— {meta}</span>"]
+    lines = [f"<b>{title}</b> <span style='color:{colours().muted}'>— {meta}</span>"]
     lines.extend(escape(part) for part in event_details(event, assessments))
     return "<p style='margin-bottom:6px'>" + "<br>".join(lines) + "</p>"
 

@@ -39,27 +39,27 @@ from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.views import ContactView, ProspectView
 from . import marketing_text, messages
+from .appearance import colours
 from .marketing_panel import MarketingPanel
 from .prospect_model import format_date, format_datetime, stage_label
 
-_MUTED = "#5f6b7a"
-_OVERDUE = "#b3261e"
-_DONE = "#2e7d32"
 
-_CARD = "#f4f6f8"
-_STYLE = f"""
+def _style() -> str:
+    """The pane's CSS in the current palette's colours (see :mod:`.appearance`)."""
+    c = colours()
+    return f"""
 h2 {{ margin: 0; font-size: 15pt; font-weight: 600; }}
-.sub {{ color: {_MUTED}; margin-top: 2px; margin-bottom: 8px; }}
-td.k {{ color: {_MUTED}; padding: 3px 12px 3px 0; white-space: nowrap; }}
+.sub {{ color: {c.muted}; margin-top: 2px; margin-bottom: 8px; }}
+td.k {{ color: {c.muted}; padding: 3px 12px 3px 0; white-space: nowrap; }}
 td.v {{ padding: 3px 0; }}
 h3 {{ margin-top: 18px; margin-bottom: 8px; font-size: 12pt; font-weight: 600; }}
 table.entry {{ margin-bottom: 8px; }}
 .kind {{ font-weight: 600; }}
-.meta {{ color: {_MUTED}; }}
+.meta {{ color: {c.muted}; }}
 .subject {{ font-weight: 600; }}
-.overdue {{ color: {_OVERDUE}; font-weight: 600; }}
-.done {{ color: {_DONE}; }}
-.empty {{ color: {_MUTED}; }}
+.overdue {{ color: {c.error}; font-weight: 600; }}
+.done {{ color: {c.ok}; }}
+.empty {{ color: {c.muted}; }}
 """
 
 
@@ -127,7 +127,7 @@ class ProspectDetail(QWidget):
         self._browser.setOpenLinks(False)
         self._browser.anchorClicked.connect(self._link_clicked)
         self._browser.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-        self._browser.document().setDefaultStyleSheet(_STYLE)
+        self._browser.document().setDefaultStyleSheet(_style())
         self._browser.document().setDocumentMargin(12)
         self.marketing = MarketingPanel(ctx, page)
         self.marketing.marketingChanged.connect(self._marketing_changed)
@@ -208,6 +208,7 @@ class ProspectDetail(QWidget):
         if self._prospect is None:
             return
         scroll = self._browser.verticalScrollBar().value()
+        self._browser.document().setDefaultStyleSheet(_style())  # the palette may have changed
         self._browser.setHtml(self._html(self._prospect, self._contacts))
         self._browser.verticalScrollBar().setValue(scroll)
 
@@ -277,9 +278,10 @@ class ProspectDetail(QWidget):
             )
         else:
             return ""
+        c = colours()
         return (
-            "<table width='100%' cellpadding='6' bgcolor='#fdecea'><tr><td>"
-            f"<span style='color:#8a1c12'>{text}</span></td></tr></table>"
+            f"<table width='100%' cellpadding='6' bgcolor='{c.error_background}'><tr><td>"
+            f"<span style='color:{c.text}'>{text}</span></td></tr></table>"
         )
 
     def _rows(self, p: ProspectView) -> Iterable[str]:
@@ -324,7 +326,8 @@ class ProspectDetail(QWidget):
     def _entry(c: ContactView, today: date, can_close: bool = False) -> str:
         meta = f"{escape(format_datetime(c.occurred_at))} · logged by {escape(c.logged_by)}"
         lines = [
-            f"<table class='entry' width='100%' cellspacing='0' cellpadding='8' bgcolor='{_CARD}'>"
+            f"<table class='entry' width='100%' cellspacing='0' cellpadding='8' "
+            f"bgcolor='{colours().card}'>"
             f"<tr><td><span class='kind'>{escape(_label(ContactKind, c.kind))}</span>"
             f" &nbsp;<span class='meta'>{meta}</span>"
         ]

@@ -26,13 +26,14 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 
 from ..domain.enums import Stage
 from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.prospects import ProspectQuery
 from ..services.views import ProspectRow
+from .appearance import overdue_color
 
 ProspectIdRole = Qt.ItemDataRole.UserRole + 1
 """The prospect's id (int) for any cell of its row."""
@@ -54,7 +55,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 NAME, SCHOOL, ROLE, STAGE, OWNER, LAST_CONTACT, NEXT_FOLLOW_UP = range(len(COLUMNS))
 
-_OVERDUE = QBrush(QColor("#b3261e"))
 _BOLD = QFont()
 _BOLD.setBold(True)
 
@@ -210,7 +210,7 @@ class ProspectTableModel(QAbstractTableModel):
             return self._tooltip(row, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == NEXT_FOLLOW_UP:
             due = row.next_follow_up
-            return _OVERDUE if due is not None and due < self._today else None
+            return QBrush(overdue_color()) if due is not None and due < self._today else None
         if role == Qt.ItemDataRole.FontRole and column == NEXT_FOLLOW_UP:
             due = row.next_follow_up
             return _BOLD if due is not None and due <= self._today else None

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -45,6 +45,14 @@ from ..services import requests as request_service
 from ..services.context import Context
 from ..services.requests import RequestView
 from . import messages
+from .appearance import (
+    colours,
+    due_soon_background,
+    due_soon_color,
+    notifier,
+    overdue_background,
+    overdue_color,
+)
 from .followups_view import format_due
 from .request_dialogs import CloseDialog, ExtendDialog, RequestDialog
 from .table_model import ReadOnlyTableModel, with_empty_state
@@ -54,11 +62,6 @@ _ROOT = QModelIndex()
 RequestIdRole = Qt.ItemDataRole.UserRole + 1
 UrgencyRole = Qt.ItemDataRole.UserRole + 2  # an Urgency value
 
-OVERDUE_COLOR = QColor("#b3261e")
-DUE_SOON_COLOR = QColor("#a15c00")
-OVERDUE_BACKGROUND = QColor("#fdecea")
-DUE_SOON_BACKGROUND = QColor("#fff4e0")
-_MUTED = "#5f6b7a"
 
 # Re-read the overdue count this often, so a window left open overnight
 # notices requests that became overdue at midnight.
@@ -121,13 +124,13 @@ class RequestsModel(ReadOnlyTableModel):
             return self._display(r, index.column()) or None
         if role == Qt.ItemDataRole.ForegroundRole:
             return {
-                Urgency.OVERDUE.value: OVERDUE_COLOR,
-                Urgency.DUE_SOON.value: DUE_SOON_COLOR,
+                Urgency.OVERDUE.value: overdue_color(),
+                Urgency.DUE_SOON.value: due_soon_color(),
             }.get(r.urgency)
         if role == Qt.ItemDataRole.BackgroundRole:
             return {
-                Urgency.OVERDUE.value: OVERDUE_BACKGROUND,
-                Urgency.DUE_SOON.value: DUE_SOON_BACKGROUND,
+                Urgency.OVERDUE.value: overdue_background(),
+                Urgency.DUE_SOON.value: due_soon_background(),
             }.get(r.urgency)
         if role == Qt.ItemDataRole.FontRole:
             return self._bold if r.urgency == Urgency.OVERDUE.value else None
@@ -179,12 +182,16 @@ class OverdueBadge(QPushButton):
         self.setFlat(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Data-subject requests past their deadline: show them")
-        self.setStyleSheet(f"color: {OVERDUE_COLOR.name()}; font-weight: 600; padding: 0 6px;")
+        self._restyle()
+        notifier().changed.connect(self._restyle)
         self.setVisible(False)
         self._timer = QTimer(self)
         self._timer.setInterval(BADGE_REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+
+    def _restyle(self) -> None:
+        self.setStyleSheet(f"color: {overdue_color().name()}; font-weight: 600; padding: 0 6px;")
 
     @Slot()
     def refresh(self) -> None:
@@ -421,8 +428,8 @@ class RequestsView(QWidget):
         open_count = self.model.rowCount() - c[Urgency.CLOSED.value]
         parts = []
         for n, words, color in (
-            (c[Urgency.OVERDUE.value], "overdue", OVERDUE_COLOR),
-            (c[Urgency.DUE_SOON.value], f"due within {DUE_SOON_DAYS} days", DUE_SOON_COLOR),
+            (c[Urgency.OVERDUE.value], "overdue", overdue_color()),
+            (c[Urgency.DUE_SOON.value], f"due within {DUE_SOON_DAYS} days", due_soon_color()),
         ):
             text = f"{n} {words}"
             parts.append(f'<b style="color:{color.name()}">{text}</b>' if n else text)
@@ -466,7 +473,7 @@ class RequestsView(QWidget):
     def _html(self, r: RequestView) -> str:
         def row(key: str, value: str) -> str:
             return (
-                f"<tr><td style='color:{_MUTED}; padding-right:12px'>{escape(key)}</td>"
+                f"<tr><td style='color:{colours().muted}; padding-right:12px'>{escape(key)}</td>"
                 f"<td>{value}</td></tr>"
             )
 
@@ -475,7 +482,7 @@ class RequestsView(QWidget):
 
         when = format_due(r.due_on)
         if r.urgency in (Urgency.OVERDUE.value, Urgency.DUE_SOON.value):
-            color = OVERDUE_COLOR if r.urgency == Urgency.OVERDUE.value else DUE_SOON_COLOR
+            color = overdue_color() if r.urgency == Urgency.OVERDUE.value else due_soon_color()
             when += f" <b style='color:{color.name()}'>{escape(deadline_text(r))}</b>"
         elif r.days_left is not None:
             when += f" ({escape(deadline_text(r))})"

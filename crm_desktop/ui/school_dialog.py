@@ -27,8 +27,6 @@ from ..services import schools
 from ..services.context import Context
 from ..services.views import SchoolView
 
-ERROR_COLOR = "#b3261e"
-
 # Validator messages that read as the end of a sentence starting with the
 # field's label: "is required" -> "Name is required".
 _PREDICATES = ("is ", "are ", "cannot ", "must ", "contains ", "has ", "needs ")
@@ -203,7 +201,7 @@ class SchoolDialog(QDialog):
 
     @staticmethod
     def _style_error(label: QLabel) -> None:
-        label.setStyleSheet(f"color: {ERROR_COLOR};")
+        label.setProperty("fieldError", True)  # coloured by the style sheet
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.PlainText)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

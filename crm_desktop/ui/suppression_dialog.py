@@ -34,6 +34,7 @@ from ..services import suppression
 from ..services.context import Context
 from ..services.suppression import BulkResult, SuppressionEntry
 from . import messages
+from .appearance import colours
 from .consent_dialog import raw_text
 from .marketing_text import channel_label
 from .prospect_model import format_date
@@ -219,8 +220,9 @@ class SuppressionDialog(QDialog):
             messages.show_error(self, exc, "Could not check the address")
             return None
         self.answer.setText(entries_text(entries))
+        c = colours()
         self.answer.setStyleSheet(
-            "color: #b3261e; font-weight: 600;" if entries else "color: #2e7d32;"
+            f"color: {c.error}; font-weight: 600;" if entries else f"color: {c.ok};"
         )
         self.answer.show()
         return entries

@@ -13,10 +13,9 @@ from crm_desktop.errors import DatabaseError
 from crm_desktop.services import Context, correspondence
 from crm_desktop.services.correspondence import list_followups, log_contact
 from crm_desktop.services.prospects import create_prospect, delete_prospect, get_prospect
+from crm_desktop.ui.appearance import due_soon_color, overdue_color
 from crm_desktop.ui.followups_view import (
-    OVERDUE_COLOR,
     SCOPE_KEY,
-    TODAY_COLOR,
     ContactIdRole,
     FollowUpsModel,
     FollowUpsView,
@@ -120,8 +119,8 @@ def test_statuses_order_and_highlighting(qtbot, make_view, ctx, three):
     assert column(view, M.DUE)[0] == f"{due:%a} {due.day} {due:%b %Y}"
 
     colors = column(view, M.PROSPECT, Qt.ItemDataRole.ForegroundRole)
-    assert colors[0] == OVERDUE_COLOR
-    assert colors[1] == TODAY_COLOR
+    assert colors[0] == overdue_color()
+    assert colors[1] == due_soon_color()
     assert colors[2] is None
     fonts = column(view, M.PROSPECT, Qt.ItemDataRole.FontRole)
     assert fonts[0] is not None and fonts[0].bold()

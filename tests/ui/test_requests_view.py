@@ -12,11 +12,10 @@ from PySide6.QtWidgets import QDialogButtonBox
 from crm_desktop.domain.roles import Role
 from crm_desktop.services import Context, audit
 from crm_desktop.services import requests as R
+from crm_desktop.ui.appearance import due_soon_color, overdue_color
 from crm_desktop.ui.main_window import PROSPECTS_TAB, REQUESTS_TAB
 from crm_desktop.ui.request_dialogs import CloseDialog, ExtendDialog, RequestDialog
 from crm_desktop.ui.requests_view import (
-    DUE_SOON_COLOR,
-    OVERDUE_COLOR,
     RequestIdRole,
     RequestsModel,
     RequestsView,
@@ -152,8 +151,8 @@ def test_overdue_rows_red_due_soon_amber_and_the_status_bar_count(
     assert column(view, M.ID, RequestIdRole) == [late.id, soon.id, fine.id]  # by due date
     assert column(view, M.ID, UrgencyRole) == ["overdue", "due-soon", "ok"]
     colours = column(view, M.REQUESTER, Qt.ItemDataRole.ForegroundRole)
-    assert colours[:2] == [OVERDUE_COLOR, DUE_SOON_COLOR] and colours[2] is None
-    assert all(view.model.index(0, c).data(Qt.ItemDataRole.ForegroundRole) == OVERDUE_COLOR
+    assert colours[:2] == [overdue_color(), due_soon_color()] and colours[2] is None
+    assert all(view.model.index(0, c).data(Qt.ItemDataRole.ForegroundRole) == overdue_color()
                for c in range(view.model.columnCount()))  # fmt: skip
     font = view.model.index(0, M.DUE).data(Qt.ItemDataRole.FontRole)
     assert isinstance(font, QFont) and font.bold()
