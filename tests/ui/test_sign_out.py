@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from crm_desktop.domain.models import AuditEntry
 from crm_desktop.domain.roles import Role
-from crm_desktop.persistence import open_database
 from crm_desktop.services import users
 from crm_desktop.ui.main_window import EXPORTS_TAB, PROSPECTS_TAB, REQUESTS_TAB
 from crm_desktop.ui.prospect_dialog import ProspectDialog
@@ -18,9 +17,8 @@ OWNER_PASSWORD = "correct horse battery"
 BOB_PASSWORD = "bobs long password"
 
 
-def team_db(path):
-    """A database, and its owner's user name: the owner (admin), bob (sales), jane (manager)."""
-    db = open_database(path)
+def team_db(db):
+    """``db`` and its owner's user name: the owner (admin), bob (sales), jane (manager)."""
     owner = users.single_user_context(db)
     users.change_password(owner, OWNER_PASSWORD)
     users.add_user(owner, "bob", "sales", BOB_PASSWORD, display_name="Bob Jones")
@@ -37,14 +35,13 @@ def audit_actions(db) -> list[tuple[str, str]]:
         return [(e.actor, e.action) for e in session.scalars(select(AuditEntry))]
 
 
-def test_title_and_status_bar_name_the_signed_in_user_and_role(make_window, tmp_path):
-    db, owner = team_db(tmp_path / "team.db")
+def test_title_and_status_bar_name_the_signed_in_user_and_role(make_window, db):
+    db, owner = team_db(db)
     window = make_window(users.sign_in(db, "jane", "janes long password"))
-    assert window.windowTitle() == "team.db — CRM Desktop — Jane Smith (manager)"
+    assert window.windowTitle() == "crm.db — CRM Desktop — Jane Smith (manager)"
     label = user_label(window)
     assert label.isVisible() and label.text() == "Jane Smith · Manager"
     assert "jane" in label.toolTip()
-    db.dispose()
 
 
 def test_single_user_mode_shows_the_owner_and_greys_out_sign_out(make_window, db):
@@ -73,10 +70,8 @@ def test_adding_a_user_turns_sign_out_on(qtbot, make_window, db):
     assert window.commands.sign_out.isEnabled()
 
 
-def test_sign_out_then_sign_in_as_someone_else_applies_their_role(
-    qtbot, make_window, tmp_path, prompter
-):
-    db, owner = team_db(tmp_path / "team.db")
+def test_sign_out_then_sign_in_as_someone_else_applies_their_role(qtbot, make_window, db, prompter):
+    db, owner = team_db(db)
     admin = users.sign_in(db, owner, OWNER_PASSWORD)
     window = make_window(admin)
     assert window.tabs.isTabVisible(EXPORTS_TAB) and window.tabs.isTabVisible(REQUESTS_TAB)
@@ -105,11 +100,11 @@ def test_sign_out_then_sign_in_as_someone_else_applies_their_role(
     assert seen == {
         "tabs visible": False,
         "dialog visible": False,
-        "title": "team.db — CRM Desktop — signed out",
+        "title": "crm.db — CRM Desktop — signed out",
         "menus enabled": False,
     }
     assert (window.ctx.user, window.ctx.role) == ("bob", Role.SALES)
-    assert window.windowTitle() == "team.db — CRM Desktop — Bob Jones (sales)"
+    assert window.windowTitle() == "crm.db — CRM Desktop — Bob Jones (sales)"
     assert user_label(window).text() == "Bob Jones · Sales"
     assert window.tabs.isVisible() and window.tabs.currentIndex() == PROSPECTS_TAB
     assert window.prospects.search.text() == ""  # the previous user's search is gone
@@ -121,13 +116,10 @@ def test_sign_out_then_sign_in_as_someone_else_applies_their_role(
     assert window.menuBar().isEnabled()
     assert (owner, "sign-out") in audit_actions(db)
     assert audit_actions(db)[-1] == ("bob", "sign-in")
-    db.dispose()
 
 
-def test_cancelling_the_sign_in_after_sign_out_closes_the_window(
-    qtbot, make_window, tmp_path, prompter
-):
-    db, owner = team_db(tmp_path / "team.db")
+def test_cancelling_the_sign_in_after_sign_out_closes_the_window(qtbot, make_window, db, prompter):
+    db, owner = team_db(db)
     window = make_window(users.sign_in(db, "jane", "janes long password"))
     prompter.sign_ins.append(None)  # the next person cancels
     assert window.sign_out() is False
@@ -135,13 +127,12 @@ def test_cancelling_the_sign_in_after_sign_out_closes_the_window(
     assert not window.tabs.isVisible()
     assert window.windowTitle().endswith("signed out")
     assert ("jane", "sign-out") in audit_actions(db)
-    db.dispose()
 
 
 def test_sign_out_is_reachable_with_the_keyboard_from_the_file_menu(
-    qtbot, make_window, tmp_path, prompter
+    qtbot, make_window, db, prompter
 ):
-    db, owner = team_db(tmp_path / "team.db")
+    db, owner = team_db(db)
     window = make_window(users.sign_in(db, "jane", "janes long password"))
     prompter.sign_ins.append(users.sign_in(db, "bob", BOB_PASSWORD))
     file_menu = window.menuBar().findChild(QMenu, "menu_file")
@@ -150,4 +141,3 @@ def test_sign_out_is_reachable_with_the_keyboard_from_the_file_menu(
     QTest.keyClick(file_menu, Qt.Key.Key_S)  # "&Sign out…"
     qtbot.waitUntil(lambda: window.ctx.user == "bob")
     assert window.windowTitle().endswith("Bob Jones (sales)")
-    db.dispose()
