@@ -39,15 +39,34 @@ def cmd_sar(args: argparse.Namespace) -> int:
     write = _pdf_writer() if fmt == "pdf" else sar.write_json
     with opened(args) as ctx:
         person = prospects.find_prospect(ctx, args.ref)
-        written = write(ctx, person.id, path)
+        written = write(ctx, person.id, path, request_id=args.request)
     if args.json:
-        print_json({"prospect_id": person.id, "format": fmt, "file": str(written)})
+        print_json(
+            {
+                "prospect_id": person.id,
+                "format": fmt,
+                "file": str(written),
+                "request_id": args.request,
+            }
+        )
     else:
+        on_request = f" and on request #{args.request}" if args.request else ""
         out(
             f"Wrote the subject access pack for {display(person.full_name)} (#{person.id}) "
-            f"to {written} ({fmt.upper()}); its creation is recorded in the audit trail."
+            f"to {written} ({fmt.upper()}); its creation is recorded in the audit trail"
+            f"{on_request}."
         )
     return 0
+
+
+def request_id_type(text: str) -> int:
+    try:
+        value = int(text.strip().lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a request id") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a request id")
+    return value
 
 
 def add_parsers(top, command, command_group) -> None:
@@ -61,9 +80,16 @@ def add_parsers(top, command, command_group) -> None:
         help="FILE.json (machine-readable, for portability) or FILE.pdf (readable); "
         "never replaces an existing file",
     )
+    p.add_argument(
+        "--request",
+        type=request_id_type,
+        metavar="ID",
+        help="the access request this answers (the pack is recorded on it)",
+    )
     p.epilog = (
         "The pack holds every field we keep on the person, where it came from, the lawful "
         "basis, consent and its history, correspondence, the campaign lists they were in, "
         "the suppression list, recipients, retention and their rights. Making one is "
-        "recorded in the audit trail."
+        "recorded in the audit trail. An admin must first set the data controller's "
+        "details (crm settings set)."
     )

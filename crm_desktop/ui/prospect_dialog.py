@@ -104,6 +104,16 @@ class ProspectDialog(QDialog):
         self.last_name = self._line("last_name", "&Last name", "Required")
         self.email = self._line("email", "&Email", "name@school.sch.uk")
         self.phone = self._line("phone", "&Phone", "e.g. 01632 960123")
+        # Said as soon as a suppressed address is typed, before saving.
+        self.suppression_note = QLabel(self)
+        self.suppression_note.setObjectName("suppressionNote")
+        self.suppression_note.setProperty("notice", True)
+        self.suppression_note.setWordWrap(True)
+        self.suppression_note.setTextFormat(Qt.TextFormat.PlainText)
+        self._form.addRow("", self.suppression_note)
+        self._form.setRowVisible(self.suppression_note, False)
+        self.email.editingFinished.connect(self.check_suppression)
+        self.phone.editingFinished.connect(self.check_suppression)
         self.school = self._school_combo()
         self._add("school", "Sc&hool", self.school)
         roles = sorted(set(JOB_ROLES) | set(prospect_service.list_roles(ctx)), key=str.lower)
@@ -277,6 +287,27 @@ class ProspectDialog(QDialog):
     def errors(self) -> dict[str, str]:
         """The field messages on show (field name -> text)."""
         return self._errors.shown()
+
+    def check_suppression(self) -> list[str]:
+        """Warn under the phone field if a new email or phone is on the suppression list.
+
+        The record is still saved (a suppressed address is no reason to lose
+        the contact), but as opted out of those channels; the form says so
+        before saving, and the status bar after.
+        """
+        email, phone = self.email.text(), self.phone.text()
+        if self._prospect is not None:  # an address they already had is opted out already
+            if email.strip().lower() == (self._prospect.email or "").lower():
+                email = ""
+            if phone.strip() == self._prospect.phone_display:
+                phone = ""
+        try:
+            warnings = prospect_service.check_suppressed(self._ctx, email, phone)
+        except CrmError:  # e.g. the database went away: saving will say so
+            warnings = []
+        self.suppression_note.setText("\n".join(warnings))
+        self._form.setRowVisible(self.suppression_note, bool(warnings))
+        return warnings
 
     # -------------------------------------------------------------- saving
 

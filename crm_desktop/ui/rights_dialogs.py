@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -34,10 +35,17 @@ class RestrictDialog(QDialog):
     changed = Signal(int)
 
     def __init__(
-        self, ctx: Context, prospect: ProspectView, *, lifting: bool, parent: QWidget | None = None
+        self,
+        ctx: Context,
+        prospect: ProspectView,
+        *,
+        lifting: bool,
+        parent: QWidget | None = None,
+        request_id: int | None = None,
     ):
         super().__init__(parent)
         self._ctx, self._prospect, self._lifting = ctx, prospect, lifting
+        self._request_id = request_id
         self.setWindowTitle("Lift the restriction" if lifting else "Restrict processing")
         self.setMinimumWidth(460)
         intro = QLabel(
@@ -53,6 +61,9 @@ class RestrictDialog(QDialog):
         self.reason.setPlaceholderText(
             "Why (e.g. the person contests the accuracy of their data; request #12)"
         )
+        if request_id is not None and not lifting:
+            self.reason.setPlainText(f"Restriction request #{request_id}")
+            self.reason.moveCursor(QTextCursor.MoveOperation.End)
         self.reason.setTabChangesFocus(True)
         self.reason.setMaximumHeight(90)
         self.error = QLabel()
@@ -76,9 +87,16 @@ class RestrictDialog(QDialog):
         self.reason.setFocus()
 
     def accept(self) -> None:
-        action = rights.unrestrict if self._lifting else rights.restrict
         try:
-            action(self._ctx, self._prospect.id, self.reason.toPlainText())
+            if self._lifting:
+                rights.unrestrict(self._ctx, self._prospect.id, self.reason.toPlainText())
+            else:
+                rights.restrict(
+                    self._ctx,
+                    self._prospect.id,
+                    self.reason.toPlainText(),
+                    request_id=self._request_id,
+                )
         except ValidationError as exc:
             self.error.setText("The reason " + exc.errors.get("reason", str(exc)) + ".")
             self.error.show()
@@ -92,7 +110,10 @@ class RestrictDialog(QDialog):
 
 
 class EraseDialog(QDialog):
-    """Erase a person for good: type their full name to confirm.
+    """Erase a person for good: type their full name, exactly as shown, to confirm.
+
+    The typed name must match case and spaces too: "jane smith" is not a
+    confirmation that "Jane Smith" is the person on screen.
 
     Signals:
 
@@ -103,9 +124,17 @@ class EraseDialog(QDialog):
 
     erased = Signal(int)
 
-    def __init__(self, ctx: Context, prospect: ProspectView, parent: QWidget | None = None):
+    def __init__(
+        self,
+        ctx: Context,
+        prospect: ProspectView,
+        parent: QWidget | None = None,
+        *,
+        request_id: int | None = None,
+    ):
         super().__init__(parent)
         self._ctx, self._prospect = ctx, prospect
+        self._request_id = request_id
         self.task: BackgroundTask | None = None
         self.setWindowTitle("Erase a person")
         self.setMinimumWidth(480)
@@ -128,13 +157,19 @@ class EraseDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(warning)
-        layout.addWidget(QLabel("Type their full name to confirm:", buddy=self.confirm))
+        layout.addWidget(
+            QLabel("Type their full name exactly as shown to confirm:", buddy=self.confirm)
+        )
         layout.addWidget(self.confirm)
+        if request_id is not None:
+            linked = QLabel(f"The erasure is recorded on request #{request_id}.")
+            linked.setObjectName("eraseRequestNote")
+            layout.addWidget(linked)
         layout.addWidget(self.buttons)
         self.confirm.setFocus()
 
     def _matches(self) -> bool:
-        return self.confirm.text().strip().casefold() == self._prospect.full_name.casefold()
+        return self.confirm.text() == self._prospect.full_name
 
     def _update(self) -> None:
         self.erase_button.setEnabled(self._matches())
@@ -143,13 +178,14 @@ class EraseDialog(QDialog):
         if not self._matches() or self.task is not None:
             return
         ctx, pid, typed = self._ctx, self._prospect.id, self.confirm.text()
+        request_id = self._request_id
         self.buttons.setEnabled(False)
         # Erasure rewrites the database files (VACUUM): off the GUI thread.
         self.task = run_with_progress(
             self,
             "Erase a person",
             "Erasing and cleaning the database files…",
-            lambda progress, should_cancel: _erase(ctx, pid, typed, should_cancel),
+            lambda progress, should_cancel: _erase(ctx, pid, typed, should_cancel, request_id),
         )
         self.task.cancelled.connect(self._cancelled)
         self.task.succeeded.connect(lambda _view: self._done())
@@ -169,10 +205,12 @@ class EraseDialog(QDialog):
         messages.show_error(self, text, "Not erased")
 
 
-def _erase(ctx: Context, prospect_id: int, typed: str, should_cancel) -> ProspectView:
+def _erase(
+    ctx: Context, prospect_id: int, typed: str, should_cancel, request_id: int | None
+) -> ProspectView:
     if should_cancel():  # cancelled before it began; once begun it runs to the end
         raise Cancelled("Not erased.")
-    return rights.erase(ctx, prospect_id, confirm=typed)
+    return rights.erase(ctx, prospect_id, confirm=typed, request_id=request_id)
 
 
 def _escape(text: str) -> str:

@@ -40,8 +40,15 @@ def sar_entries(db_path):
         db.dispose()
 
 
+CONTROLLER = (
+    "--controller-name", "Acme Learning Ltd", "--controller-address", "1 Park Row\\nLeeds",
+    "--controller-email", "privacy@acme-learning.co.uk", "--dpo-name", "Priya Shah",
+)  # fmt: skip
+
+
 @pytest.fixture
 def jane(crm, add):
+    assert crm("settings", "set", *CONTROLLER).code == 0
     person = add("Jane", "Smith", email="jane@oak.sch.uk", school="Oak Primary", role="SENCo")
     assert crm("log", "jane@oak.sch.uk", "--kind", "call", "--summary", "Intro call").code == 0
     return person
@@ -51,9 +58,12 @@ def test_json_pack(crm, jane, tmp_path, db_path):
     out = tmp_path / "jane.json"
     result = crm("sar", "jane@oak.sch.uk", "--out", str(out), "--json")
     assert result.code == 0, result
-    assert result.json() == {"prospect_id": jane["id"], "format": "json", "file": str(out)}
+    assert result.json() == {
+        "prospect_id": jane["id"], "format": "json", "file": str(out), "request_id": None
+    }  # fmt: skip
     pack = json.loads(out.read_bytes().decode("utf-8"))
-    assert pack["format_version"] == 1
+    assert pack["format_version"] == 2
+    assert pack["controller"]["address"] == "1 Park Row\nLeeds"
     assert pack["subject"]["email"] == "jane@oak.sch.uk"
     assert pack["school"]["name"] == "Oak Primary"
     assert [c["summary"] for c in pack["correspondence"]] == ["Intro call"]
@@ -131,3 +141,53 @@ def test_help_lists_sar_with_the_requests(run_crm):
     assert result.code == 0
     section = result.out.split("Data-subject requests:")[1]
     assert re.search(r"^\s+sar\s+Write a person's subject access pack", section, re.M)
+
+
+# --------------------------------------------- issue 10 items 12-14 from the command line
+
+
+def test_no_pack_until_the_controller_is_set(crm, add, tmp_path):
+    add("Jane", "Smith", email="jane@oak.sch.uk")
+    out = tmp_path / "jane.json"
+    result = crm("sar", "jane@oak.sch.uk", "--out", str(out))
+    assert_error(result, 1, "not set yet: Company name, Company address, Contact email, Data")
+    assert 'crm settings set --controller-name "…"' in result.err
+    assert not out.exists()
+    shown = crm("settings", "show")
+    assert shown.code == 0 and "Company name:            (not set)" in shown.out
+    assert crm("settings", "set", *CONTROLLER).code == 0
+    shown = crm("settings", "show", "--json").json()
+    assert shown["missing"] == [] and shown["controller"]["name"] == "Acme Learning Ltd"
+    assert crm("sar", "jane@oak.sch.uk", "--out", str(out)).code == 0
+
+
+def test_settings_are_for_admins_and_refuse_bad_input(crm, run_crm, db_path):
+    assert_error(crm("settings", "set"), 2, "nothing to set")
+    assert_error(crm("settings", "set", "--controller-email", "not-an-address"), 1, "not a valid")
+    assert crm("settings", "show", "--json").json()["controller"]["email"] is None
+    result = crm("settings", "set", "--my-name", "Sam Taylor")
+    assert result.code == 0 and "Your name:               Sam Taylor" in result.out
+
+
+def test_pack_erasure_and_restriction_are_recorded_on_the_request(crm, jane, tmp_path):
+    access = crm("request", "add", "jane@oak.sch.uk", "--kind", "access", "--json").json()
+    out = tmp_path / "jane.json"
+    result = crm("sar", "jane@oak.sch.uk", "--out", str(out), "--request", str(access["id"]))
+    assert result.code == 0 and f"on request #{access['id']}" in result.out
+    erasure = crm("request", "add", "jane@oak.sch.uk", "--kind", "erasure", "--json").json()
+    erased = crm("erase", "jane@oak.sch.uk", "--yes", "--request", str(erasure["id"]))
+    assert erased.code == 0, erased
+    assert f"Erased Jane Smith (prospect #{jane['id']})" in erased.out
+    assert f"Recorded on request #{erasure['id']}." in erased.out
+    kept = crm("request", "show", str(erasure["id"]), "--json").json()
+    assert (kept["requester_name"], kept["requester_email"]) == ("Jane Smith", "jane@oak.sch.uk")
+    # Re-adding the erased address warns that it is suppressed (issue 10 item 13).
+    again = crm("prospect", "add", "--first-name", "Jane", "--last-name", "Again",
+                "--email", "jane@oak.sch.uk")  # fmt: skip
+    assert again.code == 0 and again.out.startswith("Added prospect")
+    assert again.err == (
+        "crm: warning: jane@oak.sch.uk is on the suppression list for Email and Online "
+        "audiences: saved, and recorded as opted out of those channels.\n"
+    )
+    perms = crm("permissions", "jane@oak.sch.uk", "--json").json()
+    assert {c["channel"] for c in perms["channels"] if c["opted_out"]} == {"email", "online"}

@@ -31,7 +31,7 @@ def test_restrict_needs_a_reason_then_the_pane_shows_a_banner(qtbot, ctx, add_pr
     assert prospects.get_prospect(ctx, pid).restricted_at is None
 
 
-def test_erase_only_after_typing_the_name(qtbot, ctx, add_prospect):
+def test_erase_only_after_typing_the_name_exactly_as_shown(qtbot, ctx, add_prospect):
     pid = add_prospect("Ada", "Lovelace")
     dialog = EraseDialog(ctx, prospects.get_prospect(ctx, pid))
     qtbot.addWidget(dialog)
@@ -40,7 +40,15 @@ def test_erase_only_after_typing_the_name(qtbot, ctx, add_prospect):
     assert not dialog.erase_button.isEnabled()
     qtbot.keyClick(dialog.confirm, Qt.Key.Key_Return)
     assert dialog.task is None  # Enter does nothing until the name matches
-    qtbot.keyClicks(dialog.confirm, " LOVELACE")
+    # A near miss in case or spacing is not a confirmation (issue 10 item 12).
+    for near_miss in (" LOVELACE", " lovelace", "  Lovelace", " Lovelace "):
+        dialog.confirm.clear()
+        qtbot.keyClicks(dialog.confirm, "Ada" + near_miss)
+        assert not dialog.erase_button.isEnabled(), near_miss
+        qtbot.keyClick(dialog.confirm, Qt.Key.Key_Return)
+        assert dialog.task is None
+    dialog.confirm.clear()
+    qtbot.keyClicks(dialog.confirm, "Ada Lovelace")
     assert dialog.erase_button.isEnabled()
     with qtbot.waitSignal(dialog.erased, timeout=TIMEOUT):
         qtbot.keyClick(dialog.confirm, Qt.Key.Key_Return)

@@ -18,7 +18,7 @@ from crm_desktop.domain.roles import Role
 from crm_desktop.domain.validation import ContactInput, ProspectInput, ValidationError
 from crm_desktop.errors import Cancelled, CrmError
 from crm_desktop.services import assessments as A
-from crm_desktop.services import audit, sar
+from crm_desktop.services import audit, sar, settings
 from crm_desktop.services import correspondence as C
 from crm_desktop.services import exports as E
 from crm_desktop.services import marketing as M
@@ -46,6 +46,15 @@ def pdf_pages(data: bytes) -> int:
 def assert_pdf(data: bytes, pages: int | None = None) -> None:
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     assert pdf_pages(data) == pages if pages is not None else pdf_pages(data) >= 1
+
+
+@pytest.fixture(autouse=True)
+def controller(ctx):
+    """No pack is made until an admin has set the controller's details."""
+    settings.set_controller(
+        ctx, name="Acme Learning Ltd", address="1 Park Row\nLeeds LS1 5AB",
+        email="privacy@acme-learning.co.uk", dpo_name="Priya Shah",
+    )  # fmt: skip
 
 
 @pytest.fixture
