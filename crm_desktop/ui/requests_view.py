@@ -54,6 +54,7 @@ from .appearance import (
     overdue_color,
 )
 from .followups_view import format_due
+from .request_actions import RequestActions
 from .request_dialogs import CloseDialog, ExtendDialog, RequestDialog
 from .table_model import ReadOnlyTableModel, with_empty_state
 
@@ -205,15 +206,23 @@ class OverdueBadge(QPushButton):
         self.setVisible(self.count > 0)
 
 
-class RequestsView(QWidget):
+class RequestsView(RequestActions, QWidget):
     """Open requests (or all, with "Show closed") with a detail pane and actions.
+
+    Besides verifying, editing, extending and closing, the selected request
+    is answered from here (``RequestActions``): Make access pack, Restrict
+    and Erase act on its prospect and are recorded on the request.
 
     Signals:
         requestsChanged(): a request was recorded or changed here (the
             window's overdue count may have changed).
+        prospectChanged(int): a prospect was restricted or erased from here.
+        statusMessage(str): something for the window's status bar.
     """
 
     requestsChanged = Signal()
+    prospectChanged = Signal(int)
+    statusMessage = Signal(str)
 
     def __init__(self, ctx: Context, parent: QWidget | None = None):
         super().__init__(parent)
@@ -261,7 +270,10 @@ class RequestsView(QWidget):
         self.edit_button = self._button("&Edit…", "editRequest", self.edit_selected)
         self.extend_button = self._button("E&xtend…", "extendRequest", self.extend_selected)
         self.close_button = self._button("C&lose request…", "closeRequest", self.close_selected)
+        self.build_answer_buttons()
         buttons = QHBoxLayout()
+        for button in self.answer_buttons():
+            buttons.addWidget(button)
         buttons.addStretch(1)
         for button in (
             self.verify_button,
@@ -438,6 +450,10 @@ class RequestsView(QWidget):
 
     def _update_empty_state(self) -> None:
         self.detail_box.setVisible(self.model.rowCount() > 0)
+        if self.model.rowCount() and 0 in self.splitter.sizes():
+            # A pane hidden while the register was empty comes back with no
+            # height (and its buttons unreachable): give it its share again.
+            self.splitter.setSizes([3000, 2000])
         if self.model.rowCount():
             self.stack.setCurrentWidget(self.table)
             return
@@ -468,7 +484,8 @@ class RequestsView(QWidget):
         self.extend_button.setEnabled(can_extend)
         self.extend_button.setToolTip(tip)
         self.close_button.setEnabled(is_open)
-        self.detail.setHtml(self._html(r) if r is not None else "")
+        self.update_answer_buttons(r)
+        self.detail.setHtml(self._html(r) + self.actions_html(r) if r is not None else "")
 
     def _html(self, r: RequestView) -> str:
         def row(key: str, value: str) -> str:
