@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     n = args.prospects
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
-        ctx = Context(open_database(path), "bench")
+        ctx = Context(open_database(path, create=True), "bench")
 
         load = timed(lambda: generate_demo(ctx, n, seed=1))
         floor_db = sqlite3.connect(Path(tmp) / "floor.db")

@@ -34,6 +34,32 @@ class NotACrmDatabaseError(DatabaseError):
     pass
 
 
+class DatabaseMissingError(DatabaseError):
+    """There is no database where one was named; nothing was created.
+
+    ``location`` is the path or (password-free) URL, as a person would type it.
+    """
+
+    def __init__(self, message: str, location: str):
+        super().__init__(message)
+        self.location = location
+
+
+class ReadOnlyDatabaseError(DatabaseError):
+    """The database was opened read-only: nothing may be changed or recorded."""
+
+
+class PasswordRequiredError(DatabaseError):
+    """The database server wants a password that was not given (or was refused).
+
+    ``refused`` is true when a password was given and the server said no.
+    """
+
+    def __init__(self, message: str, *, refused: bool = False):
+        super().__init__(message)
+        self.refused = refused
+
+
 class Cancelled(CrmError):
     """A long operation was cancelled by the user; nothing was saved."""
 

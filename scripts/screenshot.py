@@ -125,7 +125,7 @@ def _extras(window: MainWindow, ctx: Context, tmp: Path, out: Path, app: QApplic
     window.prospects.apply_query()
     _save(window, out / "no-matches.png", app)
 
-    empty = Context(open_database(tmp / "empty.db"), user=ctx.user)
+    empty = Context(open_database(tmp / "empty.db", create=True), user=ctx.user)
     empty_window = _window(empty, tmp, app)
     _save(empty_window, out / "empty.png", app)
     empty_window.close()
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     messages.set_prompter(_NoQuestions())
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        ctx = Context(open_database(tmp / "demo.db"), user="sam.taylor")
+        ctx = Context(open_database(tmp / "demo.db", create=True), user="sam.taylor")
         generate_demo(ctx, args.prospects, seed=args.seed)
         window = _window(ctx, tmp, app)
         window.prospects.select_prospect(_busiest_prospect(window))

@@ -70,9 +70,9 @@ def db_path(tmp_path) -> Path:
 def db(backend, tmp_path):
     if backend == "postgresql":
         _reset_postgres(POSTGRES_URL)
-        database = open_database(POSTGRES_URL)
+        database = open_database(POSTGRES_URL, create=True)
     else:
-        database = open_database(tmp_path / "crm.db")
+        database = open_database(tmp_path / "crm.db", create=True)
     yield database
     database.dispose()
 

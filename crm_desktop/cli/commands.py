@@ -19,7 +19,15 @@ from sqlalchemy.exc import ArgumentError
 
 from ..domain.enums import ContactKind, DataSource, Stage
 from ..domain.validation import ContactInput, ProspectInput
-from ..persistence import Database, open_database
+from ..errors import PasswordRequiredError
+from ..persistence import (
+    Database,
+    mask_secrets,
+    open_database,
+    resolve_database_url,
+    safe_url,
+    sqlite_file,
+)
 from ..services import correspondence, prospects, users
 from ..services.context import Context
 from ..services.views import ContactView, FollowUpView, ProspectRow, ProspectView
@@ -53,20 +61,43 @@ class CliError(Exception):
         self.code = code
 
 
-def _open(spec: str | None, *, migrate: bool = True) -> Database:
-    try:
-        return open_database(spec, migrate=migrate)
-    except ArgumentError as exc:
-        # A URL SQLAlchemy cannot parse or has no dialect for; persistence
-        # passes these through, so they would otherwise be a traceback.
-        raise CliError(f"Cannot open the database: {exc}.") from None
+PASSWORD_TRIES = 3
+
+
+def _open(spec: str | None, *, migrate: bool = True, create: bool = False) -> Database:
+    """Open the database; a missing one is refused (see open_database) unless ``create``.
+
+    A server that asks for a password gets it from a prompt on a terminal
+    (libpq has already tried ``PGPASSFILE``/``~/.pgpass``), so nobody has to
+    put it on the command line.
+    """
+    password = None
+    for attempt in range(PASSWORD_TRIES + 1):
+        try:
+            return open_database(spec, migrate=migrate, create=create, password=password)
+        except PasswordRequiredError as exc:
+            if not sys.stdin.isatty():
+                raise CliError(
+                    f"{exc} Put it in ~/.pgpass (or the file PGPASSFILE names), or run "
+                    "crm in a terminal to be asked for it."
+                ) from None
+            if attempt == PASSWORD_TRIES:
+                raise
+            if exc.refused:
+                err(f"crm: {exc}")
+            password = getpass.getpass(f"Password for {safe_url(resolve_database_url(spec))}: ")
+        except ArgumentError as exc:
+            # A URL SQLAlchemy cannot parse or has no dialect for; persistence
+            # passes these through, so they would otherwise be a traceback.
+            raise CliError(f"Cannot open the database: {mask_secrets(str(exc))}.") from None
+    raise AssertionError("unreachable")
 
 
 @contextmanager
-def opened(args: argparse.Namespace) -> Iterator[Context]:
+def opened(args: argparse.Namespace, *, create: bool = False) -> Iterator[Context]:
     """The database named by --db (else CRM_DATABASE_URL, else the default),
     as its single user, or as whoever signs in with --user/CRM_USER."""
-    db = _open(args.db)
+    db = _open(args.db, create=create)
     try:
         yield _signed_in(db, getattr(args, "user", None) or os.environ.get("CRM_USER"))
     finally:
@@ -97,11 +128,9 @@ def _signed_in(db: Database, name: str | None) -> Context:
 
 def cmd_init(args: argparse.Namespace) -> int:
     # Opening without migrating first tells a new (empty) file from an old one.
-    probe = _open(args.db, migrate=False)
-    path = probe.path
+    path = sqlite_file(args.db)
     created = path is not None and (not path.exists() or path.stat().st_size == 0)
-    probe.dispose()
-    with opened(args) as ctx:
+    with opened(args, create=True) as ctx:
         where = ctx.db.display_name
     if args.json:
         print_json({"database": where, "path": str(path) if path else None, "created": created})

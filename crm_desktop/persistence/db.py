@@ -12,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shlex
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import platformdirs
 from alembic import command
@@ -31,7 +33,15 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from .. import APP_ID
-from ..errors import DatabaseError, NotACrmDatabaseError, SchemaTooNewError
+from ..errors import (
+    DatabaseError,
+    DatabaseMissingError,
+    NotACrmDatabaseError,
+    PasswordRequiredError,
+    ReadOnlyDatabaseError,
+    SchemaTooNewError,
+)
+from .urls import mask_secrets, safe_url, url_without_password, with_password
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 10_000
@@ -50,6 +60,32 @@ def resolve_database_url(spec: str | os.PathLike | None = None) -> str:
     if "://" in text:
         return text
     return "sqlite:///" + str(Path(text).expanduser().resolve())
+
+
+def names_default_location(spec: str | os.PathLike | None) -> bool:
+    """True when ``spec`` leaves the choice to the app (no path, no CRM_DATABASE_URL).
+
+    The default file is the only database opened without being named, so it
+    is the only one created on first use without asking: it cannot be a typo.
+    """
+    return (spec is None or str(spec) == "") and not os.environ.get("CRM_DATABASE_URL")
+
+
+def sqlite_file(spec: str | os.PathLike | None) -> Path | None:
+    """The local file ``spec`` names, or None for a server or in-memory database."""
+    try:
+        parsed = make_url(resolve_database_url(spec))
+    except ArgumentError:
+        return None
+    return _sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
+
+
+def missing_database(location: str) -> DatabaseMissingError:
+    """The one-line refusal for a database that is not there (nothing is created)."""
+    return DatabaseMissingError(
+        f"No database at {location}. Create one with: crm init --db {shlex.quote(location)}",
+        location,
+    )
 
 
 def _set_sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -89,9 +125,27 @@ def _begin(conn) -> None:
 
 
 def friendly_db_error(exc: BaseException, where: str = "") -> DatabaseError:
-    """Turn a driver error about the environment into a message a person can act on."""
+    """Turn a driver error about the environment into a message a person can act on.
+
+    ``where`` may be a URL: it is shown with its password masked, and any
+    password the driver's own text quotes is masked too.
+    """
+    error = _friendly_db_error(exc, safe_url(where) if "://" in where else where)
+    message = mask_secrets(str(error), where) if where else mask_secrets(str(error))
+    if message != str(error):
+        error.args = (message, *error.args[1:])
+    return error
+
+
+def _friendly_db_error(exc: BaseException, where: str) -> DatabaseError:
     text = str(getattr(exc, "orig", exc)).lower()
     place = f" ({where})" if where else ""
+    if "password authentication failed" in text:
+        return PasswordRequiredError(
+            f"The database server refused the password{place}.", refused=True
+        )
+    if "no password supplied" in text or "password is required" in text:
+        return PasswordRequiredError(f"The database server asks for a password{place}.")
     if "locked" in text or "busy" in text:
         return DatabaseError(
             "The database is busy: another program is writing to it. "
@@ -116,10 +170,13 @@ def friendly_db_error(exc: BaseException, where: str = "") -> DatabaseError:
 class Database:
     """An opened, migrated database. Thread-safe: share one per process."""
 
-    def __init__(self, url: str, engine: Engine):
+    def __init__(self, url: str, engine: Engine, *, read_only: bool = False):
         self.url = url
         self.engine = engine
         self.write_engine = engine.execution_options(crm_write=True)
+        #: Opened read-only (a file or folder we may not write, or ``mode=ro``):
+        #: reading works, every write is refused before it starts.
+        self.read_only = read_only
 
     @property
     def is_sqlite(self) -> bool:
@@ -138,9 +195,19 @@ class Database:
 
     @property
     def display_name(self) -> str:
+        """The file, or the URL with its password masked: safe to show anywhere."""
         if self.path:
             return str(self.path)
-        return make_url(self.url).render_as_string(hide_password=True)
+        return safe_url(self.url)
+
+    def check_writable(self) -> None:
+        """Refuse, before any work is done, to change a database opened read-only."""
+        if self.read_only:
+            raise ReadOnlyDatabaseError(
+                f"The database is read-only ({self.display_name}): nothing was saved, and "
+                "nothing can be changed. Open a copy you can write to, or ask for write "
+                "permission."
+            )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -154,6 +221,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One user action: commits at the end, rolls back everything on error."""
+        self.check_writable()
         try:
             with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
                 yield session
@@ -215,23 +283,62 @@ def head_revision() -> str:
     return _script().get_current_head()
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, *, create: bool) -> tuple[Engine, bool]:
+    """The engine for ``url`` and whether it is read-only."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         path = _sqlite_path(parsed)
+        mode = parsed.query.get("mode")
+        read_only = False
         if path is not None:
-            _check_sqlite_file(path, create=parsed.query.get("mode") not in ("ro", "rw"))
+            _check_sqlite_file(path, create=create and mode not in ("ro", "rw"))
+            read_only = mode == "ro" or not _sqlite_writable(path)
         in_memory = not db or db == ":memory:"
+        options: dict = {}
+        if in_memory:
+            options["poolclass"] = StaticPool
+        elif read_only:
+            options["creator"] = _read_only_connector(path)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-            **({"poolclass": StaticPool} if in_memory else {}),
+            **options,
         )
         event.listen(engine, "connect", _set_sqlite_pragmas)
         event.listen(engine, "begin", _begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+        return engine, read_only
+    return create_engine(url, pool_pre_ping=True), False
+
+
+def _sqlite_writable(path: Path) -> bool:
+    """Can we change this file? Writing also needs its folder (for the WAL file)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _read_only_connector(path: Path):
+    """Connections that only read ``path``, even in a folder we may not write.
+
+    ``mode=ro`` reads a database in WAL mode only if its ``-wal`` and
+    ``-shm`` files exist or can be made; in a read-only folder where they
+    cannot, ``immutable=1`` reads the file as it is (nobody can be writing
+    to it there).
+    """
+    base = "file:" + quote(str(path)) + "?mode=ro"
+    timeout = BUSY_TIMEOUT_MS / 1000
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(base, uri=True, check_same_thread=False, timeout=timeout)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+        return sqlite3.connect(
+            base + "&immutable=1", uri=True, check_same_thread=False, timeout=timeout
+        )
+
+    return connect
 
 
 def _sqlite_path(parsed) -> Path | None:
@@ -244,7 +351,12 @@ def _sqlite_path(parsed) -> Path | None:
     return Path(db)
 
 
-def _check_sqlite_file(path: Path, *, create: bool = True) -> None:
+def _check_sqlite_file(path: Path, *, create: bool) -> None:
+    """Refuse what is not a database file; create the file only if ``create``.
+
+    Without ``create`` an empty or absent file is refused with the one-line
+    "No database at ..." before anything (file or folder) is made.
+    """
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder, not a database file.")
     if path.exists():
@@ -254,8 +366,10 @@ def _check_sqlite_file(path: Path, *, create: bool = True) -> None:
             with path.open("rb") as fh:
                 if fh.read(16) != _SQLITE_MAGIC:
                     raise NotACrmDatabaseError(f"{path} is not a CRM Desktop database.")
+        elif not create:
+            raise missing_database(str(path))
     elif not create:
-        raise DatabaseError(f"There is no database file at {path}.")
+        raise missing_database(str(path))
     else:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -271,7 +385,7 @@ def _check_sqlite_file(path: Path, *, create: bool = True) -> None:
             raise DatabaseError(f"Cannot create the database file {path}: {exc.strerror}.") from exc
 
 
-def _migrate(db: Database) -> None:
+def _migrate(db: Database, *, create: bool) -> None:
     head = head_revision()
     known = _known_revisions()
     with db.engine.connect() as conn:
@@ -287,8 +401,18 @@ def _migrate(db: Database) -> None:
         raise NotACrmDatabaseError(
             f"{db.display_name} holds tables but is not a CRM Desktop database."
         )
+    if current is None and not create:
+        # An empty file or server database: as good as none (nothing is made).
+        raise missing_database(str(db.path) if db.path else url_without_password(db.url))
     if current == head:
         return
+    if db.read_only:
+        raise ReadOnlyDatabaseError(
+            f"This database ({db.display_name}) was written by an older version of "
+            "CRM Desktop and must be upgraded before this version can use it, but it is "
+            "read-only. Open it once with write permission (a backup copy is kept), "
+            "or use the older version."
+        )
     if current is not None and db.path is not None:
         from .backup import backup_sqlite_file
 
@@ -298,21 +422,56 @@ def _migrate(db: Database) -> None:
         command.upgrade(_alembic_config(conn), "head")
 
 
-def open_database(spec: str | os.PathLike | None = None, *, migrate: bool = True) -> Database:
-    """Open (creating if needed) and migrate the database named by ``spec``."""
+def open_database(
+    spec: str | os.PathLike | None = None,
+    *,
+    migrate: bool = True,
+    create: bool = False,
+    password: str | None = None,
+) -> Database:
+    """Open and migrate the database named by ``spec``.
+
+    A database that is not there (no file, an empty file, an empty server
+    database) is created only with ``create`` (``crm init``, File > New, or
+    after the user agreed) or when ``spec`` names nothing, so the default
+    file is made on first start; otherwise :class:`DatabaseMissingError`
+    says "No database at ..." and nothing, not even a folder, is created.
+
+    ``password`` is for a server that asks for one (after
+    :class:`PasswordRequiredError`); without it libpq still reads
+    ``PGPASSFILE`` or ``~/.pgpass``. A file we may not write opens
+    read-only (:attr:`Database.read_only`).
+    """
+    create = create or names_default_location(spec)
     url = resolve_database_url(spec)
     try:
         make_url(url)
     except ArgumentError:
-        raise DatabaseError(f"'{url}' is not a database path or URL.") from None
+        raise DatabaseError(f"'{safe_url(url)}' is not a database path or URL.") from None
+    if password is not None:
+        url = with_password(url, password)
+    engine = None
     try:
-        engine = _make_engine(url)
-        db = Database(url, engine)
+        engine, read_only = _make_engine(url, create=create)
+        db = Database(url, engine, read_only=read_only)
         if migrate:
-            _migrate(db)
+            _migrate(db, create=create)
     except (OperationalError, DBAPIError) as exc:
+        _dispose(engine)
         raise friendly_db_error(exc, url) from exc
-    except (ModuleNotFoundError, NoSuchModuleError) as exc:
+    except (ModuleNotFoundError, NoSuchModuleError) as exc:  # before ArgumentError, its base
         scheme = url.split(":", 1)[0]
         raise DatabaseError(f"No database driver for '{scheme}' URLs is installed.") from exc
+    except ArgumentError as exc:
+        raise DatabaseError(
+            f"Cannot open the database {safe_url(url)}: {mask_secrets(str(exc), url)}"
+        ) from None
+    except DatabaseError:
+        _dispose(engine)
+        raise
     return db
+
+
+def _dispose(engine: Engine | None) -> None:
+    if engine is not None:
+        engine.dispose()

@@ -17,6 +17,7 @@ def back_up(ctx: Context, out: str | Path | None = None, progress=None, should_c
     ``should_cancel()`` true stops the copy and leaves no file behind.
     """
     ctx.require(Action.BACKUP)
+    ctx.db.check_writable()  # the backup could not be recorded: make no file
 
     def step(done: int, total: int) -> None:
         if should_cancel and should_cancel():

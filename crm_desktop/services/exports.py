@@ -355,6 +355,7 @@ def run_export(
     file (a previous file of that name stays) and records nothing.
     """
     ctx.require(Action.EXPORT)
+    ctx.db.check_writable()  # its record could not be saved: refuse before any file is written
     channel, campaign, purpose = _check(request)
     path = Path(out)
     counts = {e.value: 0 for e in Exclusion}

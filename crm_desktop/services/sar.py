@@ -613,6 +613,7 @@ def write_pack(
     permission check, refusal of an existing file and audit entry.
     """
     ctx.require(Action.DATA_SUBJECT_REQUESTS)
+    ctx.db.check_writable()  # the disclosure could not be recorded: write no file
     if fmt not in FORMATS:
         raise ValueError(f"unknown pack format {fmt!r}")
     dest = Path(path)

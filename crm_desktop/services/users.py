@@ -83,6 +83,9 @@ def check_password(password: str, username: str) -> None:
 
 def ensure_owner(db: Database) -> None:
     """Make the owner (an admin without a password) if the database has no users."""
+    with db.read() as session:  # usually there are: no write (a read-only file opens too)
+        if session.scalar(select(func.count()).select_from(User)):
+            return
     with db.transaction() as session:
         if session.scalar(select(func.count()).select_from(User)):
             return
@@ -97,6 +100,23 @@ def ensure_owner(db: Database) -> None:
         session.flush()
         audit.record(session, name, "user.created", "user", name, {"role": "admin"},
                      reason="owner of a new database")  # fmt: skip
+
+
+def _sign_in_read_only(db: Database, key: str, password: str) -> Context:
+    """Check the password of a database opened read-only, where nothing can be recorded.
+
+    The attempt counters and the audit entry cannot be written; a read-only
+    copy gives nothing more than the file itself would.
+    """
+    with db.read() as session:
+        user = session.scalars(select(User).where(User.username == key)).first()
+        if user is None or not user.active or user.password_hash is None:
+            raise SignInError(BAD_SIGN_IN)
+        try:
+            HASHER.verify(user.password_hash, password or "")
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            raise SignInError(BAD_SIGN_IN) from None
+        return Context(db, user=user.username, role=Role(user.role))
 
 
 def sign_in_required(db: Database) -> bool:
@@ -125,6 +145,8 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
     ensure_owner(db)
     now = now or utcnow()
     key = (username or "").strip().lower()
+    if db.read_only:
+        return _sign_in_read_only(db, key, password)
     with db.transaction() as session:
         user = session.scalars(select(User).where(User.username == key)).first()
         if user is None or not user.active or user.password_hash is None or user.record_only:

@@ -172,6 +172,30 @@ SELECTION_ACTIONS = (
     "erase_prospect",
 )
 
+# The actions that change the database (or record something in it, as an
+# export or an access pack does): all disabled while it is open read-only.
+# The suppression list and the assessments stay open for looking things up;
+# the services refuse their changes.
+EDITING_ACTIONS = (
+    "load_demo",
+    "manage_interests",
+    "manage_users",
+    "change_password",
+    "back_up",
+    "retention_review",
+    "new_prospect",
+    "edit_prospect",
+    "delete_prospect",
+    "log_contact",
+    "subject_access_pack",
+    "new_request",
+    "restrict_prospect",
+    "unrestrict_prospect",
+    "erase_prospect",
+    "export_campaign",
+    "import_unsubscribes",
+)
+
 
 # What a role must be allowed to see an action at all (others need only to
 # be signed in). The services refuse anyway; this keeps the GUI honest.
@@ -272,6 +296,9 @@ class Actions:
 
     def get(self, name: str) -> QAction:
         return self._by_name[name]
+
+    def editing_actions(self) -> list[QAction]:
+        return [self._by_name[name] for name in EDITING_ACTIONS]
 
     def selection_actions(self) -> list[QAction]:
         return [self._by_name[name] for name in SELECTION_ACTIONS]

@@ -1,7 +1,10 @@
 """Start the desktop app: ``crm-desktop [--db PATH|URL]`` or ``python main.py``.
 
 The database is ``--db``, else ``CRM_DATABASE_URL``, else the default file
-in the user's data folder. A database that cannot be opened (a newer
+in the user's data folder (created on first start; any other database
+that is not there is created only if the user says so). On Linux, missing
+X11 libraries are named with the command that installs them, instead of
+Qt's abort. A database that cannot be opened (a newer
 version's, not a CRM database, unreadable) is explained in a message box,
 never a traceback.
 """
@@ -19,9 +22,9 @@ from PySide6.QtWidgets import QApplication
 
 from .. import APP_ID, APP_NAME, ORG_NAME, __version__
 from ..errors import CrmError
-from ..persistence import open_database
-from . import appearance, messages
+from . import appearance, messages, platform_check
 from .main_window import MainWindow
+from .opening import open_or_ask
 
 RESOURCES = "crm_desktop.resources"
 
@@ -72,12 +75,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the app; returns the exit code."""
     argv = list(sys.argv if argv is None else argv)
     args, qt_args = parse_args(argv[1:])
+    if QApplication.instance() is None:
+        problem = platform_check.check_platform(qt_args)
+        if problem:  # instead of Qt's abort, the packages to install
+            print(problem, file=sys.stderr)
+            return 1
     app = QApplication.instance() or QApplication([argv[0] if argv else APP_ID, *qt_args])
     configure_application(app)
     try:
-        database = open_database(args.db)
+        # A named database that is not there is a question, not a new empty file.
+        database = open_or_ask(None, args.db, offer_create=True)
     except CrmError as exc:
         messages.show_error(None, exc, f"{APP_NAME} cannot open the database")
+        return 1
+    if database is None:  # not created, or no password given
         return 1
     try:
         ctx = messages.acting_context(None, database)

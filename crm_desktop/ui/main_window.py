@@ -17,13 +17,21 @@ import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMainWindow, QMenu, QTabWidget
+from PySide6.QtGui import QActionGroup, QCloseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import APP_NAME, __version__
 from ..domain.roles import Action
 from ..errors import CrmError
-from ..persistence import open_database
 from ..services import backups, sar, users
 from ..services import prospects as prospect_service
 from ..services.context import Context
@@ -38,8 +46,10 @@ from .followups_view import FollowUpsView
 from .history_view import HistoryDialog
 from .interests_dialog import InterestsDialog
 from .log_contact_dialog import LogContactDialog
+from .opening import open_or_ask
 from .prospect_dialog import ProspectDialog
 from .prospects_page import ProspectsPage
+from .read_only import EditingLock, ReadOnlyBanner
 from .request_dialogs import RequestDialog
 from .requests_view import OverdueBadge, RequestsView
 from .retention_view import RetentionDialog
@@ -111,7 +121,22 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.exports, "Exports")
         self.tabs.addTab(self.requests, "Requests")
         self.apply_role()
-        self.setCentralWidget(self.tabs)
+        self.read_only_banner = ReadOnlyBanner(self)
+        central = QWidget(self)
+        central.setObjectName("mainCentral")
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.read_only_banner)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        # Disabling the group keeps its actions off whatever the selection says.
+        self._editing = QActionGroup(self)
+        self._editing.setExclusionPolicy(QActionGroup.ExclusionPolicy.None_)
+        for action in self.commands.editing_actions():
+            self._editing.addAction(action)
+        self._editing_lock = EditingLock(self)
+
 
         self._db_label = QLabel(self)
         self._db_label.setObjectName("databaseLabel")
@@ -129,6 +154,7 @@ class MainWindow(QMainWindow):
 
         self._connect()
         self._show_database_name()
+        self._apply_read_only()
         self._update_sign_out()
         self._restore_settings()
         self._update_actions()
@@ -413,7 +439,7 @@ class MainWindow(QMainWindow):
                 "Could not create the database",
             )
             return False
-        if not self.switch_database(target):
+        if not self.switch_database(target, create=True):
             return False
         self.offer_demo_data()
         return True
@@ -422,12 +448,17 @@ class MainWindow(QMainWindow):
         path = messages.open_file(self, "Open database", DB_FILTERS)
         return bool(path) and self.switch_database(path)
 
-    def switch_database(self, spec: str | Path) -> bool:
-        """Open ``spec`` and show it everywhere; the current one stays on error."""
+    def switch_database(self, spec: str | Path, *, create: bool = False) -> bool:
+        """Open ``spec`` and show it everywhere; the current one stays on error.
+
+        A database that is not there is refused unless ``create`` (File > New).
+        """
         try:
-            database = open_database(spec)
+            database = open_or_ask(self, spec, create=create)
         except CrmError as exc:
             messages.show_error(self, exc, "Could not open the database")
+            return False
+        if database is None:  # no password given: stay where we were
             return False
         try:
             acting = messages.acting_context(self, database)
@@ -445,11 +476,36 @@ class MainWindow(QMainWindow):
         if previous is not database:
             previous.dispose()
         self._show_database_name()
+        self._apply_read_only()
         self._update_sign_out()
         self.refresh_all()
         self.databaseChanged.emit(database.display_name)
         self._status(f"Opened {database.display_name}.")
         return True
+
+    def _apply_read_only(self) -> None:
+        """A read-only database: say so above the tabs and switch every editing action off."""
+        read_only = self.ctx.db.read_only
+        self.read_only_banner.show_for(read_only, self.ctx.db.display_name)
+        self._editing.setEnabled(not read_only)
+        self._editing_lock.set_items(self._editing_controls())
+        self._editing_lock.set_locked(read_only)
+
+    def _editing_controls(self) -> list:
+        """The tabs' own buttons and actions that change the database."""
+        marketing = self.prospects.detail.marketing
+        names = {
+            self.followups: ("mark_done_action", "mark_done_button"),
+            self.schools: ("add_action", "edit_action", "delete_action",
+                           "add_button", "edit_button", "delete_button"),
+            self.requests: ("new_button", "verify_button", "start_button", "edit_button",
+                            "extend_button", "close_button", "pack_button", "restrict_button",
+                            "erase_button"),
+            marketing: ("opt_out_action", "object_button", "consent_button", "basis_button",
+                        "subscriber", "personalisation"),
+        }  # fmt: skip
+        found = [getattr(view, name, None) for view, attrs in names.items() for name in attrs]
+        return [item for item in found if item is not None]
 
     def apply_role(self) -> None:
         """Hide what the signed-in user's role may not do (the services refuse it too)."""
@@ -604,8 +660,8 @@ class MainWindow(QMainWindow):
 
     def daily_backup(self) -> BackgroundTask | None:
         """On the first start of a day, copy the local database (7 daily, 4 weekly kept)."""
-        if self.ctx.db.path is None:
-            return None
+        if self.ctx.db.path is None or self.ctx.db.read_only:
+            return None  # nothing changes in a read-only database
         ctx = self.ctx
         task = run_with_progress(
             self, "Daily backup", "Making today's backup…",

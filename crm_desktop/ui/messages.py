@@ -56,6 +56,13 @@ class Prompter:
         dialog = SignInDialog(db, parent)
         return dialog.ctx if dialog.exec() == SignInDialog.DialogCode.Accepted else None
 
+    def password(self, parent: QWidget | None, title: str, text: str) -> str | None:
+        """Ask for a password (shown as dots); None if cancelled."""
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        value, ok = QInputDialog.getText(parent, title, text, QLineEdit.EchoMode.Password)
+        return value if ok else None
+
     def save_file(self, parent: QWidget | None, title: str, filters: str) -> str | None:
         # No overwrite prompt: callers refuse existing files themselves, so a
         # "Replace?" answer can never destroy someone's data.
@@ -115,6 +122,11 @@ def acting_context(parent: QWidget | None, db):
 
 def save_file(parent: QWidget | None, title: str, filters: str) -> str | None:
     return _prompter.save_file(parent, title, filters)
+
+
+def ask_password(parent: QWidget | None, title: str, text: str) -> str | None:
+    """A password (e.g. for the database server); None if the person cancels."""
+    return _prompter.password(parent, title, text)
 
 
 def field_message(field: str, message: str) -> str:

@@ -8,6 +8,7 @@ import pytest
 from cli_support import Result
 
 from crm_desktop.cli import main
+from crm_desktop.persistence import open_database
 
 
 @pytest.fixture
@@ -24,9 +25,16 @@ def run_crm(capsys):
 
 @pytest.fixture
 def crm(run_crm, db_path: Path):
-    """Run ``crm --db <this test's database> ARGS...``."""
+    """Run ``crm --db <this test's database> ARGS...``.
+
+    The database is created (as ``crm init`` would) before the first command
+    other than ``init``, since ``crm`` refuses a database that is not there;
+    a file the test put there itself is left as it is.
+    """
 
     def run(*args: str) -> Result:
+        if not db_path.exists() and "init" not in args[:1]:
+            open_database(db_path, create=True).dispose()
         return run_crm("--db", str(db_path), *args)
 
     return run

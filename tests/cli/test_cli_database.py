@@ -22,6 +22,7 @@ ADA = ["prospect", "add", "--first-name=Ada", "--last-name=Lovelace", "--email=a
 def test_crm_database_url_is_honoured(run_crm, tmp_path, monkeypatch):
     target = tmp_path / "from-env.db"
     monkeypatch.setenv("CRM_DATABASE_URL", str(target))
+    assert run_crm("init").code == 0
     assert run_crm(*ADA).code == 0
     assert target.exists()
     monkeypatch.delenv("CRM_DATABASE_URL")
@@ -31,7 +32,7 @@ def test_crm_database_url_is_honoured(run_crm, tmp_path, monkeypatch):
     # --db wins over the environment.
     monkeypatch.setenv("CRM_DATABASE_URL", str(target))
     other = tmp_path / "other.db"
-    assert run_crm("--db", str(other), "prospect", "list", "--json").json() == []
+    assert_error(run_crm("--db", str(other), "prospect", "list"), 1, f"No database at {other}")
 
 
 def test_without_db_or_env_the_default_file_is_used(run_crm, tmp_path):
@@ -43,6 +44,7 @@ def test_without_db_or_env_the_default_file_is_used(run_crm, tmp_path):
 
 
 def test_db_is_also_accepted_after_the_command(run_crm, db_path):
+    assert run_crm("init", "--db", str(db_path)).code == 0
     assert run_crm("prospect", *ADA[1:], "--db", str(db_path)).code == 0
     listed = run_crm("prospect", "list", "--json", "--db", str(db_path))
     assert [p["email"] for p in listed.json()] == ["ada@example.com"]
@@ -89,7 +91,7 @@ def test_a_read_only_database_file(run_crm):
     db_path = folder / "crm.db"
     try:
         os.chmod(folder, 0o755)
-        open_database(db_path).dispose()
+        open_database(db_path, create=True).dispose()
         prefix: tuple[str, ...] = ()
         if os.geteuid() == 0:
             if shutil.which("setpriv") is None:
@@ -124,6 +126,7 @@ def test_a_database_opened_read_only_by_uri(run_crm, db_path, tmp_path, monkeypa
     # The persistence layer treats a URI's "file:..." name as a relative path
     # when it checks the file, so keep whatever that creates inside tmp_path.
     monkeypatch.chdir(tmp_path)
+    assert run_crm("--db", str(db_path), "init").code == 0
     assert run_crm("--db", str(db_path), *ADA).code == 0
     read_only = f"sqlite:///file:{db_path}?mode=ro&uri=true"
     listed = run_crm("--db", read_only, "prospect", "list", "--json")
@@ -172,6 +175,7 @@ def _assert_clean_failure(proc: subprocess.CompletedProcess[str], code: int, fra
 
 
 def test_end_to_end_in_a_real_process(db_path):
+    assert _crm_process(db_path, "init").returncode == 0
     added = _crm_process(db_path, *ADA, "--json")
     assert added.returncode == 0, added.stderr
     assert '"email": "ada@example.com"' in added.stdout

@@ -12,6 +12,7 @@ def test_the_same_seed_makes_the_same_prospects(run_crm, tmp_path):
     listings = []
     for name in ("one.db", "two.db"):
         db = str(tmp_path / name)
+        assert run_crm("--db", db, "init").code == 0
         result = run_crm("--db", db, "demo", "--prospects", "50", "--seed", "3")
         assert result.code == 0, result
         assert "Added 50 prospects" in result.out
@@ -22,6 +23,7 @@ def test_the_same_seed_makes_the_same_prospects(run_crm, tmp_path):
     assert listings[0] == listings[1]
     assert len({row["email"] for row in json.loads(listings[0])}) == 50
 
+    assert run_crm("--db", str(tmp_path / "three.db"), "init").code == 0
     other = run_crm("--db", str(tmp_path / "three.db"), "demo", "--prospects=50", "--seed=4")
     assert other.code == 0
     third = run_crm("--db", str(tmp_path / "three.db"), "prospect", "list", "--json")
@@ -38,8 +40,8 @@ def test_demo_json_summary_matches_the_database(crm):
 
 
 @pytest.mark.parametrize("count", ["0", "-5", "2000001"])
-def test_demo_refuses_a_count_out_of_range(crm, db_path, count):
-    result = crm("demo", f"--prospects={count}")
+def test_demo_refuses_a_count_out_of_range(run_crm, db_path, count):
+    result = run_crm("--db", str(db_path), "demo", f"--prospects={count}")
     assert_error(result, 1, "--prospects must be between 1 and 2,000,000")
     assert not db_path.exists()  # refused before touching the database
 

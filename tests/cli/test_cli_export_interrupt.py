@@ -30,7 +30,7 @@ PEOPLE = 20_000
 def big_db(tmp_path_factory) -> Path:
     """20,000 demo prospects, all with legitimate interest and a note."""
     path = tmp_path_factory.mktemp("big") / "crm.db"
-    db = open_database(path)
+    db = open_database(path, create=True)
     try:
         generate_demo(Context(db, user="test"), PEOPLE, seed=7)
         # A seam: one statement instead of 20,000 set_lawful_basis calls (about

@@ -9,7 +9,7 @@ from crm_desktop.services.context import Context
 
 
 def _build(db_path, tmp_path) -> int:
-    db = open_database(db_path)
+    db = open_database(db_path, create=True)
     try:
         return build_full_history(Context(db, user="alice"), tmp_path)
     finally:

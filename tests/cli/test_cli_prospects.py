@@ -141,8 +141,9 @@ def test_email_or_phone_is_needed(crm):
     assert_error(result, 1, "give an email address or a phone number")
 
 
-def test_a_missing_required_option_is_a_usage_error(crm, db_path):
-    result = crm("prospect", "add", "--last-name=Lovelace", "--email=ada@example.com")
+def test_a_missing_required_option_is_a_usage_error(run_crm, db_path):
+    args = ["prospect", "add", "--last-name=Lovelace", "--email=ada@example.com"]
+    result = run_crm("--db", str(db_path), *args)
     assert_error(result, 2, "crm prospect add: error:", "--first-name")
     assert not db_path.exists()
 

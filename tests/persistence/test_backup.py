@@ -98,7 +98,7 @@ def test_check_backup_refuses_junk_foreign_and_newer(tmp_path, db_path):
     con.close()
     with pytest.raises(NotACrmDatabaseError):
         B.check_backup(foreign)
-    open_database(db_path).dispose()
+    open_database(db_path, create=True).dispose()
     newer = tmp_path / "newer.db"
     B.backup_sqlite_file(db_path, newer)
     con = sqlite3.connect(newer)

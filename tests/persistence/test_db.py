@@ -35,7 +35,7 @@ def test_write_transactions_begin_immediate(db, db_path):
 
 
 def test_new_database_file_is_owner_only(db_path):
-    open_database(db_path).dispose()
+    open_database(db_path, create=True).dispose()
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
 
 
@@ -114,13 +114,13 @@ def test_upgrade_from_first_migration_keeps_rows_and_backs_up(tmp_path):
 
 def test_current_database_is_not_backed_up_again(tmp_path):
     path = tmp_path / "crm.db"
-    open_database(path).dispose()
+    open_database(path, create=True).dispose()
     open_database(path).dispose()
     assert list(tmp_path.glob("*.bak")) == []
 
 
 def test_database_from_newer_app_is_refused_untouched(db_path):
-    open_database(db_path).dispose()
+    open_database(db_path, create=True).dispose()
     con = sqlite3.connect(db_path)
     con.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     con.commit()
@@ -164,7 +164,7 @@ def test_url_resolution(tmp_path, monkeypatch):
 
 
 def test_read_only_database_gives_a_clear_message(db_path):
-    open_database(db_path).dispose()
+    open_database(db_path, create=True).dispose()
     ro = open_database(f"sqlite:///file:{db_path}?mode=ro&uri=true")
     ctx = Context(ro, "alice")
     from crm_desktop.domain.validation import ProspectInput
@@ -183,12 +183,12 @@ def test_unusable_urls_are_clear_errors(url):
 def test_sqlite_file_uri_is_understood(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "crm.db"
-    open_database(path).dispose()
+    open_database(path, create=True).dispose()
     db = open_database(f"sqlite:///file:{path}?mode=ro&uri=true")
     assert db.path == path
     assert P.count_prospects(Context(db, "x")) == 0
     assert not (tmp_path / "file:").exists()
-    with pytest.raises(DatabaseError, match="no database file"):
+    with pytest.raises(DatabaseError, match="No database at"):
         open_database(f"sqlite:///file:{tmp_path / 'missing.db'}?mode=ro&uri=true")
 
 

@@ -19,14 +19,14 @@ def snapshot(ctx):
 
 
 def test_same_seed_same_data(tmp_path):
-    a = Context(open_database(tmp_path / "a.db"), "alice")
-    b = Context(open_database(tmp_path / "b.db"), "alice")
+    a = Context(open_database(tmp_path / "a.db", create=True), "alice")
+    b = Context(open_database(tmp_path / "b.db", create=True), "alice")
     today = date(2026, 6, 1)
     ra = generate_demo(a, 120, seed=5, today=today)
     rb = generate_demo(b, 120, seed=5, today=today)
     assert ra == rb and ra.prospects == 120
     assert snapshot(a) == snapshot(b)
-    c = Context(open_database(tmp_path / "c.db"), "alice")
+    c = Context(open_database(tmp_path / "c.db", create=True), "alice")
     generate_demo(c, 120, seed=6, today=today)
     assert snapshot(c) != snapshot(a)
 

@@ -176,7 +176,7 @@ def test_export_contains_exactly_the_eligible(
     if fmt == "mailchimp" and channel != "email":
         fmt = "csv"
     tmp = tmp_path_factory.mktemp("prop")
-    db = open_database(tmp / "crm.db")
+    db = open_database(tmp / "crm.db", create=True)
     ctx = Context(db, "alice")
     model: dict[int, Person] = {}
     for i, (has_email, phone_kind, personal, *profile) in enumerate(people):

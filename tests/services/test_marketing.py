@@ -203,8 +203,8 @@ def test_suppress_many_and_lookup(ctx):
 
 
 def test_hash_key_is_per_database(tmp_path):
-    a = Context(open_database(tmp_path / "a.db"), "x")
-    b = Context(open_database(tmp_path / "b.db"), "x")
+    a = Context(open_database(tmp_path / "a.db", create=True), "x")
+    b = Context(open_database(tmp_path / "b.db", create=True), "x")
     S.suppress(a, "same@x.org")
     S.suppress(b, "same@x.org")
     digests = []

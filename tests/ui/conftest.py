@@ -49,6 +49,8 @@ class ScriptedPrompter(messages.Prompter):
         self.messages: list[tuple[str, str, str]] = []
         self.files: list[str | None] = []
         self.sign_ins: list[object | None] = []  # contexts to return, or None (cancel)
+        self.passwords: list[str | None] = []  # answers to password prompts (None: cancel)
+        self.password_prompts: list[tuple[str, str]] = []
 
     def question(self, parent: QWidget | None, title: str, text: str) -> bool:
         self.questions.append((title, text))
@@ -69,6 +71,12 @@ class ScriptedPrompter(messages.Prompter):
         if not self.sign_ins:
             raise AssertionError(f"unexpected sign-in to {db.display_name}")
         return self.sign_ins.pop(0)
+
+    def password(self, parent: QWidget | None, title: str, text: str) -> str | None:
+        self.password_prompts.append((title, text))
+        if not self.passwords:
+            raise AssertionError(f"unexpected password prompt: {title}: {text}")
+        return self.passwords.pop(0)
 
     def _file(self, title: str) -> str | None:
         if not self.files:

@@ -160,7 +160,7 @@ def test_declining_demo_data_or_a_full_database_adds_nothing(
 
 
 def test_open_and_new_database(qtbot, window, ctx, tmp_path, prompter):
-    other = open_database(tmp_path / "other.db")
+    other = open_database(tmp_path / "other.db", create=True)
     generate_demo(Context(other, user="bob"), 12, seed=3)
     other.dispose()
 
@@ -271,7 +271,7 @@ def test_app_main_explains_a_database_from_a_newer_version(qapp, tmp_path, promp
     from crm_desktop.ui.app import main
 
     path = tmp_path / "future.db"
-    open_database(path).dispose()
+    open_database(path, create=True).dispose()
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = 'from_the_future'")
     assert main(["crm-desktop", "--db", str(path)]) == 1
@@ -287,6 +287,8 @@ def test_app_main_opens_the_database_and_offers_demo_data(qapp, tmp_path, prompt
 
     def answer(parent, title, text):
         prompter.questions.append((title, text))
+        if title == "Create a new database?":  # --db names a file that is not there yet
+            return True
         windows.extend(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
         QTimer.singleShot(0, windows[0].close)  # closing the last window ends app.exec()
         return False
@@ -296,7 +298,10 @@ def test_app_main_opens_the_database_and_offers_demo_data(qapp, tmp_path, prompt
         assert main(["crm-desktop", "--db", str(tmp_path / "first.db")]) == 0
     finally:
         qapp.setStyleSheet("")
-    assert [title for title, _text in prompter.questions] == ["Load demo data?"]
+    assert [title for title, _text in prompter.questions] == [
+        "Create a new database?",
+        "Load demo data?",
+    ]
     assert windows[0].ctx.db.path == (tmp_path / "first.db").resolve()
     assert QApplication.focusWidget() in (None, windows[0].prospects.search)
     assert qapp.applicationName() == "CRM Desktop"

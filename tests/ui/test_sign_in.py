@@ -12,7 +12,7 @@ PASSWORD = "correct horse battery"
 
 
 def two_user_db(path):
-    db = open_database(path)
+    db = open_database(path, create=True)
     owner = users.single_user_context(db)
     users.change_password(owner, PASSWORD)
     users.add_user(owner, "bob", "sales", "bobs long password")
@@ -51,7 +51,7 @@ def test_right_password_gives_the_users_role(qtbot, tmp_path):
 
 
 def test_single_user_database_needs_no_sign_in(tmp_path, prompter):
-    db = open_database(tmp_path / "solo.db")
+    db = open_database(tmp_path / "solo.db", create=True)
     ctx = messages.acting_context(None, db)
     assert ctx.role is Role.ADMIN and prompter.sign_ins == []
     db.dispose()
