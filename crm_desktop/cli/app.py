@@ -87,7 +87,10 @@ COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "Campaign exports and the suppression list",
         ("export", "exports", "suppress", "suppressed", "import-unsubscribes"),
     ),
-    ("Users, backups and the audit trail", ("user", "backup", "restore", "audit", "history")),
+    (
+        "Users, settings, backups and the audit trail",
+        ("user", "settings", "backup", "restore", "audit", "history"),
+    ),
     ("Data-subject requests", ("request", "sar", "restrict", "unrestrict", "erase", "retention")),
 )
 _DB_HELP = "database file or SQLAlchemy URL (default: $CRM_DATABASE_URL, else your data folder)"

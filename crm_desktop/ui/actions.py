@@ -49,6 +49,12 @@ SPECS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("manage_interests", "Manage &interests…", "file", tip="The services we sell"),
     ActionSpec(
+        "settings",
+        "&Settings…",
+        "file",
+        tip="The data controller's details that access packs name, and your own name",
+    ),
+    ActionSpec(
         "manage_users",
         "&Users…",
         "file",
@@ -205,6 +211,7 @@ REQUIRES: dict[str, Action] = {
     "retention_review": Action.RETENTION_REVIEW,
     "manage_users": Action.MANAGE_USERS,
     "manage_interests": Action.MANAGE_SETTINGS,
+    "settings": Action.MANAGE_SETTINGS,
     "new_prospect": Action.EDIT_RECORDS,
     "edit_prospect": Action.EDIT_RECORDS,
     "delete_prospect": Action.EDIT_RECORDS,
@@ -231,6 +238,7 @@ class Actions:
     open_database: QAction
     load_demo: QAction
     manage_interests: QAction
+    settings: QAction
     back_up: QAction
     retention_review: QAction
     manage_users: QAction

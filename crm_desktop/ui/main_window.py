@@ -37,7 +37,7 @@ from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.demo import DEFAULT_PROSPECTS as DEMO_PROSPECTS
 from ..services.demo import generate_demo
-from . import appearance, messages, sar_pdf, workers
+from . import access_pack, appearance, messages, sar_pdf, workers
 from .actions import Actions
 from .assessments_dialog import AssessmentsDialog
 from .export_wizard import ExportWizard
@@ -55,6 +55,7 @@ from .requests_view import OverdueBadge, RequestsView
 from .retention_view import RetentionDialog
 from .rights_dialogs import EraseDialog, RestrictDialog
 from .schools_view import SchoolsView
+from .settings_dialog import SettingsDialog
 from .suppression_dialog import SuppressionDialog
 from .unsubscribe_import import UnsubscribeImport
 from .users_dialog import ChangePasswordDialog, UsersDialog
@@ -174,6 +175,7 @@ class MainWindow(QMainWindow):
         a.change_password.triggered.connect(self.change_password)
         a.sign_out.triggered.connect(self.sign_out)
         a.manage_interests.triggered.connect(self.manage_interests)
+        a.settings.triggered.connect(self.show_settings)
         a.quit.triggered.connect(self.close)
         a.new_prospect.triggered.connect(self.new_prospect)
         a.edit_prospect.triggered.connect(self.edit_prospect)
@@ -191,6 +193,8 @@ class MainWindow(QMainWindow):
         a.show_requests.triggered.connect(lambda: self.tabs.setCurrentIndex(REQUESTS_TAB))
         a.new_request.triggered.connect(self.new_request)
         self.requests.requestsChanged.connect(self.overdue.refresh)
+        self.requests.statusMessage.connect(self._status)
+        self.requests.prospectChanged.connect(self._rights_changed)
         self.overdue.clicked.connect(a.show_requests.trigger)
         a.export_campaign.triggered.connect(self.export_campaign)
         a.import_unsubscribes.triggered.connect(self.import_unsubscribes)
@@ -337,6 +341,12 @@ class MainWindow(QMainWindow):
             return None
         dialog = EraseDialog(self.ctx, prospect, self)
         dialog.erased.connect(self._rights_changed)
+        dialog.erased.connect(
+            lambda pid: self._status(
+                f"Erased {prospect.full_name} (prospect #{pid}): anonymised and their "
+                "addresses suppressed."
+            )
+        )
         return self._open(dialog)
 
     def _rights_changed(self, prospect_id: int) -> None:
@@ -379,7 +389,7 @@ class MainWindow(QMainWindow):
     def subject_access_pack(self) -> BackgroundTask | None:
         """Prospect > Subject access pack: a PDF (or .json) file, written in the background."""
         prospect_id = self.prospects.selected_id()
-        if prospect_id is None:
+        if prospect_id is None or access_pack.controller_missing(self, self.ctx):
             return None
         chosen = messages.save_file(self, "Subject access pack", sar_pdf.FILE_FILTERS)
         if not chosen:
@@ -748,6 +758,12 @@ class MainWindow(QMainWindow):
         self.prospects.refresh_rows()
 
     # --------------------------------------------------------------- other
+
+    def show_settings(self) -> SettingsDialog:
+        """File > Settings (admins): the controller's details and your own name."""
+        dialog = SettingsDialog(self.ctx, self)
+        dialog.settingsSaved.connect(lambda: self._status("Settings saved."))
+        return self._open(dialog)
 
     def manage_interests(self) -> InterestsDialog:
         dialog = InterestsDialog(self.ctx, self)
