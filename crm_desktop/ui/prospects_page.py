@@ -8,7 +8,9 @@ that the model runs in SQL; nothing here filters or sorts rows in Python.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from datetime import date
 
 from PySide6.QtCore import (
     QByteArray,
@@ -27,7 +29,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QSplitter,
+    QStyle,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -44,15 +46,32 @@ from ..services.prospects import ProspectQuery
 from ..services.views import ProspectView
 from .actions import Actions
 from .prospect_detail import ProspectDetail
-from .prospect_model import COLUMNS, ProspectIdRole, ProspectTableModel
+from .prospect_layout import TableFirstSplitter, content_widths, fit_widths
+from .prospect_model import (
+    COLUMNS,
+    LAST_CONTACT,
+    NAME,
+    NEXT_FOLLOW_UP,
+    ROLE,
+    SCHOOL,
+    ProspectIdRole,
+    ProspectTableModel,
+    format_date,
+)
 
 SEARCH_DELAY_MS = 200
 # After a new search or sort, the prospect on show stays selected if it is
 # still listed. Finding its row is one SQL query over the matches; above this
 # many it is only looked for on the first page, so a re-sort stays instant.
 RESELECT_LIMIT = 100_000
-COLUMN_WIDTHS = (150, 175, 120, 100, 90, 100, 110)
-# Table : detail on first start (then the user's own split is remembered).
+# Text columns that share the table's spare width and elide when it is short:
+# (minimum, maximum) content width. The other columns keep their content width.
+ELASTIC_COLUMNS = {NAME: (80, 240), SCHOOL: (70, 300), ROLE: (56, 200)}
+# A date column must fit a long date even before any row has one.
+_LONG_DATE = format_date(date(2026, 9, 30))
+DATE_SAMPLES = {LAST_CONTACT: _LONG_DATE, NEXT_FOLLOW_UP: _LONG_DATE}
+# Table : detail when the window is wide enough; the table takes more if its
+# columns need it (the detail pane yields first), until the user drags the split.
 SPLIT = (64, 36)
 FILTERS = ("school", "role", "interest", "stage", "owner")
 _ANY = {
@@ -84,6 +103,9 @@ class ProspectsPage(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self._select_after_reset: int | None = None
+        self._fitting = False
+        self._hand_sized: dict[int, int] = {}  # columns resized by hand this session
+        self._user_table_width: int | None = None  # the split, once dragged
 
         self.search = QLineEdit(self)
         self.search.setObjectName("search")
@@ -134,17 +156,15 @@ class ProspectsPage(QWidget):
             ctx, [actions.log_contact, actions.edit_prospect, actions.delete_prospect], self
         )
         self.detail.setObjectName("prospectDetail")
-        self.detail.setMinimumWidth(280)
         self.detail.marketingChanged.connect(self.marketingChanged)
         self.detail.followUpsChanged.connect(lambda _pid: self.model.refresh_rows())
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter = TableFirstSplitter(self._table_width_for, self)
         self.splitter.setObjectName("prospectSplitter")
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 5)
-        self.splitter.setStretchFactor(1, 3)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.splitterMoved.connect(self._split_dragged)
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
@@ -182,10 +202,10 @@ class ProspectsPage(QWidget):
         header = t.horizontalHeader()
         header.setSectionsMovable(True)
         header.setHighlightSections(False)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)  # fit_columns fills the width itself
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            header.resizeSection(column, width)
+        header.sectionResized.connect(self._section_resized)
+        t.viewport().installEventFilter(self)
         t.setSortingEnabled(True)
         # A mouse click makes a row current *before* it selects it; keys and
         # setCurrentIndex select first. Following both signals means the
@@ -337,7 +357,63 @@ class ProspectsPage(QWidget):
     def _selection_changed(self, _selected, _deselected) -> None:
         self.selectionChanged.emit()
 
+    # -------------------------------------------------------------- layout
+
+    def fit_columns(self) -> None:
+        """Size the columns to their content, fitted to the table's width."""
+        header = self.table.horizontalHeader()
+        hidden = frozenset(c for c in range(len(COLUMNS)) if header.isSectionHidden(c))
+        widths = fit_widths(
+            self._wanted_widths(),
+            self.table.viewport().width(),
+            ELASTIC_COLUMNS,
+            self._hand_sized,
+            hidden,
+        )
+        self._fitting = True
+        try:
+            for column, width in enumerate(widths):
+                if column not in hidden and header.sectionSize(column) != width:
+                    header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+
+    def _wanted_widths(self) -> list[int]:
+        return content_widths(self.table, samples=DATE_SAMPLES, bold=frozenset({NEXT_FOLLOW_UP}))
+
+    def _table_width_for(self, total: int) -> int:
+        """The table's share of ``total`` splitter pixels (the splitter caps it).
+
+        The table gets :data:`SPLIT` of the width, or more if its columns
+        want more: the detail pane yields first, down to its minimum width,
+        and only then do the text columns elide.
+        """
+        if self._user_table_width is not None:
+            return self._user_table_width
+        header = self.table.horizontalHeader()
+        wanted = self._wanted_widths()
+        for column, (low, high) in ELASTIC_COLUMNS.items():
+            wanted[column] = min(max(wanted[column], low), high)
+        for column, width in self._hand_sized.items():
+            wanted[column] = width
+        scrollbar = self.table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        needed = sum(w for c, w in enumerate(wanted) if not header.isSectionHidden(c))
+        needed += scrollbar + 2 * self.table.frameWidth()
+        return max(total * SPLIT[0] // 100, needed)
+
+    def _split_dragged(self, _pos: int, _index: int) -> None:
+        self._user_table_width = self.splitter.sizes()[0]
+
+    def _section_resized(self, column: int, _old: int, new: int) -> None:
+        if not self._fitting:
+            self._hand_sized[column] = new
+
+    def _relayout(self) -> None:
+        self.splitter.share()
+        self.fit_columns()
+
     def _after_reset(self) -> None:
+        self._relayout()
         explicit, self._select_after_reset = self._select_after_reset, None
         wanted = explicit or self.detail.prospect_id
         row = None
@@ -387,6 +463,9 @@ class ProspectsPage(QWidget):
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+            return False
         if watched is self.search and event.type() == QEvent.Type.KeyPress:
             if event.key() == Qt.Key.Key_Down:
                 self.apply_query()
@@ -400,14 +479,74 @@ class ProspectsPage(QWidget):
     # ------------------------------------------------------------ settings
 
     def save_state(self) -> tuple[QByteArray, QByteArray]:
-        return self.splitter.saveState(), self.table.horizontalHeader().saveState()
+        """The split (if not the one it would get anyway), and the header
+        (order, sort) with the widths set by hand."""
+        table, detail = self.splitter.sizes()
+        chosen = self._user_table_width
+        if chosen is None and table > 0 and table != self.splitter.split_for(table + detail)[0]:
+            chosen = table
+        columns = {
+            "header": bytes(self.table.horizontalHeader().saveState().toBase64()).decode("ascii"),
+            "hand_sized": {str(c): w for c, w in self._hand_sized.items()},
+        }
+        return (
+            QByteArray(json.dumps({"table_width": chosen}).encode("utf-8")),
+            QByteArray(json.dumps(columns).encode("utf-8")),
+        )
 
     def restore_state(self, splitter: object, header: object, width: int) -> None:
-        """Restore saved layout; with none, split ``width`` pixels by :data:`SPLIT`."""
-        if not (isinstance(splitter, QByteArray) and self.splitter.restoreState(splitter)):
-            self.splitter.setSizes([width * part // 100 for part in SPLIT])
+        """Restore the split, the column order and sort, and widths set by hand.
+
+        Without a chosen split the table gets what its columns need of
+        ``width`` (see :meth:`_table_width_for`). Other columns are fitted to
+        the content again: widths saved from a wider window (or the fixed
+        widths of older versions, whose state is read for order and sort
+        only) would push columns off screen.
+        """
+        chosen = _saved_json(splitter).get("table_width")
+        if isinstance(chosen, int) and chosen > 0:
+            self._user_table_width = chosen
+        self.splitter.setSizes(list(self.splitter.split_for(width)))
+        state, hand_sized = _column_state(header)
         h = self.table.horizontalHeader()
-        if isinstance(header, QByteArray) and not header.isEmpty() and h.restoreState(header):
-            section = h.sortIndicatorSection()
-            if 0 <= section < len(COLUMNS):
-                self.model.sort(section, h.sortIndicatorOrder())
+        if state is not None:
+            self._fitting = True
+            try:
+                restored = h.restoreState(state)
+            finally:
+                self._fitting = False
+            h.setStretchLastSection(False)
+            if restored:
+                self._hand_sized = {c: w for c, w in hand_sized.items() if 0 <= c < len(COLUMNS)}
+                section = h.sortIndicatorSection()
+                if 0 <= section < len(COLUMNS):
+                    self.model.sort(section, h.sortIndicatorOrder())
+        self._relayout()
+
+
+def _saved_json(saved: object) -> dict:
+    """What :meth:`ProspectsPage.save_state` wrote; {} for anything else."""
+    if not isinstance(saved, QByteArray) or saved.isEmpty():
+        return {}
+    try:
+        value = json.loads(bytes(saved).decode("utf-8"))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _column_state(saved: object) -> tuple[QByteArray | None, dict[int, int]]:
+    """The header state and hand-set widths in what :meth:`save_state` wrote.
+
+    Older versions stored the bare header state; its order and sort are
+    kept, its widths are not.
+    """
+    if not isinstance(saved, QByteArray) or saved.isEmpty():
+        return None, {}
+    columns = _saved_json(saved)
+    try:
+        state = QByteArray.fromBase64(columns["header"].encode("ascii"))
+        hand_sized = {int(c): int(w) for c, w in columns["hand_sized"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return saved, {}
+    return state, hand_sized
