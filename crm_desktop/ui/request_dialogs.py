@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -44,6 +43,7 @@ from ..services.context import Context
 from ..services.requests import RequestView
 from ..services.views import ProspectView
 from . import messages
+from .date_field import DateField
 from .followups_view import format_due
 from .marketing_text import with_labels
 
@@ -184,12 +184,10 @@ class RequestDialog(_RequestForm):
             self.add_row(text, edit, key)
         self._errors.add("requester", self.name)
 
-        self.received = QDateEdit(self)
+        self.received = DateField(self, value=date.today())
         self.received.setObjectName("requestReceived")
-        self.received.setCalendarPopup(True)
-        self.received.setDisplayFormat("ddd d MMM yyyy")
-        self.received.setMaximumDate(QDate.currentDate())  # never in the future
-        self.received.setDate(QDate.currentDate())
+        self.received.setAccessibleName("Date received")
+        self.received.setMaximumDate(date.today(), "The date received cannot be in the future.")
         self.add_row("&Received", self.received, "received")
         self.due = QLabel(self)
         self.due.setObjectName("requestDue")
@@ -229,8 +227,8 @@ class RequestDialog(_RequestForm):
     def _fill(self, r: RequestView) -> None:
         self.kind.setCurrentIndex(self.kind.findData(r.kind))
         self.kind.setEnabled(False)
-        self.received.setMinimumDate(QDate(r.received_on))
-        self.received.setDate(QDate(r.received_on))
+        self.received.setMaximumDate(None)
+        self.received.setDate(r.received_on)
         self.received.setEnabled(False)
         self.prospect.setText(str(r.prospect_id) if r.prospect_id else "")
         self.name.setText(r.requester_name or "")
@@ -243,7 +241,11 @@ class RequestDialog(_RequestForm):
         if self._request is not None:
             due, note = self._request.due_on, " (extended)" if self._request.extended else ""
         else:
-            due, note = due_date(self.received.date().toPython()), " — one calendar month"
+            received = self.received.date()
+            if received is None:
+                self.due.setText("One calendar month from the date received")
+                return
+            due, note = due_date(received), " — one calendar month"
         self.due.setText(f"{format_due(due)}{note}")
 
     def _look_up(self) -> None:
@@ -286,7 +288,10 @@ class RequestDialog(_RequestForm):
             super().show_errors(errors)
 
     def accept(self) -> None:
-        received: date = self.received.date().toPython()
+        if self._request is None and not self.received.check():
+            self.received.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        received = self.received.date()
         prospect = self.prospect.text().strip() or None
         if self._request is None:
 

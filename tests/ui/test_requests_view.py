@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDialogButtonBox
 
@@ -79,9 +79,9 @@ def test_record_a_request_for_the_selected_prospect_through_the_dialog(
     qtbot.waitUntil(dialog.isVisible)
     assert dialog.prospect.text() == str(pid)
     assert dialog.match.text().startswith("✓ Katherine Johnson, Langley Primary")
-    assert dialog.received.date() == QDate.currentDate()
+    assert dialog.received.date() == date.today()
     dialog.kind.setCurrentIndex(dialog.kind.findData("erasure"))
-    dialog.received.setDate(QDate(TODAY - timedelta(days=3)))
+    dialog.received.setDate(TODAY - timedelta(days=3))
     qtbot.keyClicks(dialog.notes, "Asked on the phone to be forgotten")
     with qtbot.waitSignal(dialog.requestSaved) as saved:
         click_save(qtbot, dialog)
@@ -101,10 +101,11 @@ def test_record_a_request_for_the_selected_prospect_through_the_dialog(
 def test_an_unmatched_requester_and_errors_beside_the_fields(qtbot, view, ctx):
     dialog = view.new_request()
     qtbot.waitUntil(dialog.isVisible)
-    # No future dates: the date field stops at today, and the due date follows it.
-    dialog.received.setDate(QDate(TODAY + timedelta(days=5)))
-    assert dialog.received.date().toPython() == TODAY
-    dialog.received.setDate(QDate(2024, 1, 31))
+    # No future dates: the date field refuses them, and the due date follows it.
+    dialog.received.setDate(TODAY + timedelta(days=5))
+    assert dialog.received.date() is None
+    assert dialog.received.message.text() == "The date received cannot be in the future."
+    dialog.received.setDate(date(2024, 1, 31))
     assert dialog.due.text().startswith("Thu 29 Feb 2024")
 
     click_save(qtbot, dialog)  # no requester at all
@@ -276,3 +277,24 @@ def test_managers_see_the_requests(make_window, ctx):
     assert window.tabs.isTabVisible(REQUESTS_TAB)
     assert window.commands.new_request.isVisible() and window.commands.show_requests.isVisible()
     assert window.overdue.isVisible() and window.overdue.text() == "1 request overdue"
+
+
+def test_the_date_received_is_typed_and_an_impossible_one_refused(qtbot, view, ctx):
+    dialog = view.new_request()
+    qtbot.waitUntil(dialog.isVisible)
+    qtbot.keyClicks(dialog.name, "Sam Parent")
+    field = dialog.received.edit
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, "30 Feb 2024")
+    click_save(qtbot, dialog)
+    assert dialog.isVisible() and R.list_requests(ctx) == []
+    assert dialog.received.message.text() == (
+        "30 Feb 2024 is not a date: February 2024 has 29 days."
+    )
+    field.selectAll()
+    qtbot.keyClicks(field, "31 1 2024")
+    assert dialog.due.text().startswith("Thu 29 Feb 2024")
+    with qtbot.waitSignal(dialog.requestSaved) as saved:
+        click_save(qtbot, dialog)
+    assert saved.args[0].received_on == date(2024, 1, 31)
