@@ -82,12 +82,16 @@ def check_password(password: str, username: str) -> None:
 
 
 def ensure_owner(db: Database) -> None:
-    """Make the owner (an admin without a password) if the database has no users."""
+    """Make the owner (an admin without a password) if the database has no users.
+
+    Record-only users (demo staff) do not count: they cannot use the database.
+    """
+    people = select(func.count()).select_from(User).where(User.record_only.is_(False))
     with db.read() as session:  # usually there are: no write (a read-only file opens too)
-        if session.scalar(select(func.count()).select_from(User)):
+        if session.scalar(people):
             return
     with db.transaction() as session:
-        if session.scalar(select(func.count()).select_from(User)):
+        if session.scalar(people):
             return
         name = os_user().lower()
         try:

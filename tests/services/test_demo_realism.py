@@ -20,7 +20,7 @@ from crm_desktop.domain.uk_places import AUTHORITIES, BY_NAME, DRAMA_PREFIX, SCH
 from crm_desktop.domain.validation import normalise_postcode
 from crm_desktop.domain.workdays import is_working_day
 from crm_desktop.errors import CrmError, SignInError
-from crm_desktop.services import users
+from crm_desktop.services import Context, users
 from crm_desktop.services.context import os_user
 from crm_desktop.services.demo import DEMO_STAFF, generate_demo
 
@@ -162,3 +162,11 @@ def test_demo_staff_never_sign_in_and_keep_single_user_mode(owner):
     assert users.sign_in_required(db)
     with pytest.raises(SignInError):
         users.sign_in(db, "amira.khan", "")
+
+
+def test_demo_staff_do_not_stand_in_for_the_owner_of_a_new_database(db):
+    # Loaded before anyone used the database: its owner is still made on first use.
+    generate_demo(Context(db, user="bob"), 12, seed=3, today=TODAY)
+    assert not users.sign_in_required(db)
+    owner = users.single_user_context(db)
+    assert owner.role.value == "admin" and owner.user not in {n for n, _, _ in DEMO_STAFF}
