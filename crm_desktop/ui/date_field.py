@@ -155,6 +155,8 @@ class DateField(QWidget):
             "Up/Down: a day; Page Up/Down: a month; Alt+Down: calendar."
         )
         self.edit.setClearButtonEnabled(allow_empty)
+        widest = self.edit.fontMetrics().horizontalAdvance("Wed 30 Sep 2026")
+        self.edit.setMinimumWidth(widest + 16 + (24 if allow_empty else 0))
         self.edit.installEventFilter(self)
         self.edit.textEdited.connect(self._typed)
         self.edit.editingFinished.connect(self._finished)

@@ -13,11 +13,10 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -38,6 +37,7 @@ from ..services.context import Context
 from ..services.history import HistoryEvent
 from ..services.views import ProspectView
 from . import messages
+from .date_field import DateField
 from .prospect_model import format_datetime
 from .sar_html import _STYLE, _t, _table
 from .sar_pdf import ensure_gui_application, layout_html, new_writer, paint_pages
@@ -47,7 +47,6 @@ HEADERS = ("When", "Kind", "What", "Details", "By")
 WHEN, KIND, TITLE, DETAIL, ACTOR = range(len(HEADERS))
 EventRole = Qt.ItemDataRole.UserRole + 1
 PDF_FILTERS = "PDF (*.pdf)"
-NO_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "Any"
 
 
 class HistoryModel(QAbstractTableModel):
@@ -195,6 +194,10 @@ class HistoryDialog(QDialog):
         self.print_button.clicked.connect(self.print_pdf)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.addButton(self.print_button, QDialogButtonBox.ButtonRole.ActionRole)
+        # Enter in a date filter applies it; it must not print or close the dialog.
+        for button in buttons.buttons():
+            button.setAutoDefault(False)
+            button.setDefault(False)
         buttons.rejected.connect(self.reject)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
@@ -210,13 +213,9 @@ class HistoryDialog(QDialog):
         super().showEvent(event)
         self.table.resizeRowsToContents()  # now that the details column has its width
 
-    def _date_edit(self, name: str) -> QDateEdit:
-        edit = QDateEdit()
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat("d MMM yyyy")
-        edit.setMinimumDate(NO_DATE)
-        edit.setSpecialValueText("Any")
-        edit.setDate(NO_DATE)
+    def _date_edit(self, name: str) -> DateField:
+        edit = DateField(allow_empty=True, empty_text="Any")
+        edit.setObjectName(f"history{name}Date")
         edit.setAccessibleName(f"{name} date")
         edit.dateChanged.connect(self.reload)
         return edit
@@ -227,14 +226,13 @@ class HistoryDialog(QDialog):
         return [kind for kind, box in self.kind_boxes.items() if box.isChecked()]
 
     @staticmethod
-    def _day(edit: QDateEdit) -> date | None:
-        value = edit.date()
-        return None if value == NO_DATE else value.toPython()
+    def _day(edit: DateField) -> date | None:
+        return edit.date()
 
     def set_range(self, since: date | None, until: date | None) -> None:
         """Set the date filters (None: any)."""
-        self.from_edit.setDate(QDate(since) if since else NO_DATE)
-        self.to_edit.setDate(QDate(until) if until else NO_DATE)
+        self.from_edit.setDate(since)
+        self.to_edit.setDate(until)
 
     def filter_text(self) -> str:
         kinds = self.chosen_kinds()

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from history_support import build_full_history
+from PySide6.QtCore import Qt
 
 from crm_desktop.domain.roles import Role
 from crm_desktop.services import Context
@@ -77,3 +78,23 @@ def test_menu_action_needs_the_audit_right_and_a_selection(make_window, ctx, tmp
     dialog.close()
     sales = make_window(Context(ctx.db, user="s", role=Role.SALES))
     assert not sales.commands.prospect_history.isVisible()
+
+
+def test_the_date_filters_are_typed_and_cleared(qtbot, dialog):
+    dialog.show()
+    all_rows = dialog.model.rowCount()
+    edit = dialog.to_edit.edit
+    assert edit.placeholderText() == "Any"
+    edit.setFocus()
+    yesterday = date.today() - timedelta(days=1)
+    qtbot.keyClicks(edit, f"{yesterday.day} {yesterday:%b %Y}")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert dialog.model.rowCount() == 0
+    edit.selectAll()
+    qtbot.keyClicks(edit, "30 Feb")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert "is not a date" in dialog.to_edit.message.text()
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Delete)  # empty again: any date
+    assert dialog.to_edit.date() is None and dialog.to_edit.is_valid()
+    assert dialog.model.rowCount() == all_rows
