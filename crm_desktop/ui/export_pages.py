@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, Qt, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -34,6 +33,7 @@ from ..services import prospects as prospect_service
 from ..services import schools as school_service
 from ..services.context import Context
 from ..services.exports import ExportFilters
+from .date_field import DateField
 
 MAX_CAMPAIGN = 200
 MAX_PURPOSE = 5_000
@@ -300,13 +300,9 @@ class FiltersPage(QWizardPage):
         layout.addStretch(1)
         self.reload_choices()
 
-    def _date_edit(self, name: str, offset_days: int) -> QDateEdit:
-        edit = QDateEdit(self)
+    def _date_edit(self, name: str, offset_days: int) -> DateField:
+        edit = DateField(self, value=self._today + timedelta(days=offset_days))
         edit.setObjectName(name)
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat("d MMM yyyy")
-        day = self._today + timedelta(days=offset_days)
-        edit.setDate(QDate(day.year, day.month, day.day))
         edit.setEnabled(False)
         return edit
 
@@ -360,18 +356,21 @@ class FiltersPage(QWizardPage):
             school_phase=value("school_phase"),
             region=value("region"),
             owner=value("owner"),
-            last_contact_from=self.since_date.date().toPython()
-            if self.since_check.isChecked()
-            else None,
-            last_contact_to=self.until_date.date().toPython()
-            if self.until_check.isChecked()
-            else None,
+            last_contact_from=self.since_date.date() if self.since_check.isChecked() else None,
+            last_contact_to=self.until_date.date() if self.until_check.isChecked() else None,
         )
 
     def initializePage(self) -> None:
         self.combos["interest"].setFocus(Qt.FocusReason.OtherFocusReason)
 
     def validatePage(self) -> bool:
+        for check, edit in (
+            (self.since_check, self.since_date),
+            (self.until_check, self.until_date),
+        ):
+            if check.isChecked() and not edit.check():
+                edit.setFocus(Qt.FocusReason.OtherFocusReason)
+                return False
         f = self.filters()
         if f.last_contact_from and f.last_contact_to and f.last_contact_from > f.last_contact_to:
             self._errors.show(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import threading
+from datetime import timedelta
 
 import pytest
 from export_support import (
@@ -377,11 +378,16 @@ def test_filters_reach_the_preview_and_bad_dates_are_refused(
 
     tick(qtbot, filters.since_check)
     tick(qtbot, filters.until_check)
-    filters.until_date.setDate(filters.since_date.date().addDays(-1))
+    filters.until_date.setDate(filters.since_date.date() - timedelta(days=1))
     press(qtbot)
     assert wizard.currentId() == wizard.FILTERS_PAGE  # refused, with a message
     assert filters.dates_error.isVisible()
-    assert QApplication.focusWidget() is filters.until_date
+    assert QApplication.focusWidget() is filters.until_date.edit
+    filters.until_date.edit.selectAll()
+    qtbot.keyClicks(filters.until_date.edit, "31 Apr 2026")  # typed, and impossible
+    press(qtbot)
+    assert wizard.currentId() == wizard.FILTERS_PAGE
+    assert filters.until_date.message.text() == "31 Apr 2026 is not a date: April 2026 has 30 days."
     tick(qtbot, filters.since_check)
     assert not filters.dates_error.isVisible()
     tick(qtbot, filters.until_check)
