@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QCompleter,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -37,6 +36,7 @@ from ..services import schools as school_service
 from ..services.context import Context
 from ..services.views import ProspectView, Saved
 from . import messages
+from .date_field import DateField
 
 # Form order: the first field with an error in this order gets the focus.
 FIELDS = (
@@ -136,11 +136,10 @@ class ProspectDialog(QDialog):
         self._add("source", "So&urce", self.source)
         self.source_detail = self._line("source_detail", "Source &detail", "e.g. BETT 2026 stand")
         self.source_date_set = QCheckBox("Source d&ate", self)
-        self.source_date = QDateEdit(self)
-        self.source_date.setCalendarPopup(True)
-        self.source_date.setDisplayFormat("d MMM yyyy")
-        self.source_date.setMaximumDate(QDate.currentDate())
-        self.source_date.setDate(QDate.currentDate())
+        self.source_date = DateField(self, value=date.today())
+        self.source_date.setObjectName("sourceDate")
+        self.source_date.setAccessibleName("Source date")
+        self.source_date.setMaximumDate(date.today(), "The source date cannot be in the future.")
         self.source_date.setEnabled(False)
         self.source_date_set.toggled.connect(self.source_date.setEnabled)
         self.source_date_set.setToolTip("Tick to record when we got this contact")
@@ -248,7 +247,7 @@ class ProspectDialog(QDialog):
         self.source.setCurrentIndex(max(self.source.findData(p.source), 0))
         self.source_detail.setText(p.source_detail or "")
         if p.source_date is not None:
-            self.source_date.setDate(QDate(p.source_date))
+            self.source_date.setDate(p.source_date)
             self.source_date_set.setChecked(True)
 
     # ------------------------------------------------------------- reading
@@ -267,7 +266,7 @@ class ProspectDialog(QDialog):
         ]
         source_date: date | None = None
         if self.source_date_set.isChecked():
-            source_date = self.source_date.date().toPython()
+            source_date = self.source_date.date()
         return ProspectInput(
             first_name=self.first_name.text(),
             last_name=self.last_name.text(),
@@ -314,6 +313,9 @@ class ProspectDialog(QDialog):
     def accept(self) -> None:
         """Save through the service; on an error keep the dialog open."""
         self._clear_errors()
+        if self.source_date_set.isChecked() and not self.source_date.check():
+            self.source_date.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
         data = self.prospect_input()
         try:
             if self._prospect is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
@@ -273,3 +274,26 @@ def test_the_reason_field_is_only_for_edits(qtbot, ctx):
     qtbot.addWidget(dialog)
     dialog.show()
     assert not dialog.reason.isVisible()
+
+
+def test_the_source_date_is_typed_and_a_future_one_refused(qtbot, ctx):
+    dialog = ProspectDialog(ctx)
+    qtbot.addWidget(dialog)
+    with qtbot.waitExposed(dialog):
+        dialog.show()
+    qtbot.keyClicks(dialog.first_name, "Ada")
+    qtbot.keyClicks(dialog.last_name, "Lovelace")
+    qtbot.keyClicks(dialog.email, "ada@example.sch.uk")
+    dialog.source_date_set.setChecked(True)
+    edit = dialog.source_date.edit
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClicks(edit, "1 Jan 2999")
+    dialog.accept()
+    assert dialog.isVisible() and prospects.count_prospects(ctx) == 0
+    assert dialog.source_date.message.text() == "The source date cannot be in the future."
+    edit.selectAll()
+    qtbot.keyClicks(edit, "3/2/2025")
+    with qtbot.waitSignal(dialog.prospectSaved) as saved:
+        dialog.accept()
+    assert saved.args[0].record.source_date == date(2025, 2, 3)
