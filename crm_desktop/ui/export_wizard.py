@@ -19,7 +19,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -68,9 +68,7 @@ MAX_STEM = 80
 
 def default_folder() -> Path:
     """Where a first export is offered: Documents, else the home folder."""
-    docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    path = Path(docs) if docs else Path.home()
-    return path if path.is_dir() else Path.home()
+    return messages.documents_folder()
 
 
 def default_file_name(campaign: str, day: date, suffix: str) -> str:
@@ -188,7 +186,16 @@ class OutputPage(QWizardPage):
     @Slot()
     def choose_file(self) -> None:
         suffix = FORMAT_SUFFIXES[self.format()]
-        path = messages.save_file(self, "Save the campaign list as", FORMAT_FILTERS[suffix])
+        # The dialog opens on the file offered (or typed) here, never the working folder.
+        typed = self.path_edit.text().strip()
+        start = Path(os.path.expanduser(typed)) if typed else None
+        if start is not None and not start.is_absolute():
+            start = self._folder / start
+        if start is None or not start.parent.is_dir():
+            start = unused_path(self._folder, self._default_name())
+        path = messages.save_file(
+            self, "Save the campaign list as", FORMAT_FILTERS[suffix], start=start
+        )
         if path:
             self.set_path(path)
             # Chosen: Enter now exports (rather than opening the chooser again).
@@ -232,11 +239,13 @@ class OutputPage(QWizardPage):
 
     # ----------------------------------------------------------- private
 
-    def _set_default_path(self) -> None:
-        name = default_file_name(
+    def _default_name(self) -> str:
+        return default_file_name(
             self.wizard().campaign(), self._today, FORMAT_SUFFIXES[self.format()]
         )
-        self.path_edit.setText(str(unused_path(self._folder, name)))
+
+    def _set_default_path(self) -> None:
+        self.path_edit.setText(str(unused_path(self._folder, self._default_name())))
 
     @Slot()
     def _path_typed(self) -> None:
@@ -363,6 +372,19 @@ class ResultPage(QWizardPage):
         self.empty_note.setProperty("formError", True)
         self.empty_note.setWordWrap(True)
         self.empty_note.hide()
+        self.open_file_button = QPushButton("&Open file", self)
+        self.open_file_button.setObjectName("openFile")
+        self.open_file_button.clicked.connect(lambda: self._open(folder=False))
+        self.open_folder_button = QPushButton("Open fol&der", self)
+        self.open_folder_button.setObjectName("openFolder")
+        self.open_folder_button.clicked.connect(lambda: self._open(folder=True))
+        for button in (self.open_file_button, self.open_folder_button):
+            button.setAutoDefault(False)  # Enter still closes the wizard
+        self._path: str | None = None
+        open_row = QHBoxLayout()
+        open_row.addWidget(self.open_file_button)
+        open_row.addWidget(self.open_folder_button)
+        open_row.addStretch(1)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -372,6 +394,7 @@ class ResultPage(QWizardPage):
         form.addRow("Reasons:", self.reasons_label)
         form.addRow("File:", self.file_label)
         form.addRow("SHA-256:", self.sha_label)
+        form.addRow("", open_row)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addSpacing(8)
@@ -399,8 +422,15 @@ class ResultPage(QWizardPage):
         record = self.wizard().record
         if record is not None:
             self.show_record(record)
+        # Enter closes; the open buttons are a Tab (or Alt+O, Alt+D) away.
+        self.wizard().button(QWizard.WizardButton.FinishButton).setFocus()
+
+    def _open(self, *, folder: bool) -> None:
+        if self._path:
+            messages.open_location(self, self._path, folder=folder)
 
     def show_record(self, r: ExportRecord) -> None:
+        self._path = r.file_name
         personal = ", personalised" if r.personalised else ""
         self.campaign_label.setText(
             f"{' '.join(r.campaign.split())} ({channel_label(r.channel)}{personal}, "

@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self._signed_out = False
         self._settings = settings if settings is not None else QSettings()
+        messages.set_settings(self._settings)  # file dialogs remember their folders here
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
@@ -137,7 +138,6 @@ class MainWindow(QMainWindow):
         for action in self.commands.editing_actions():
             self._editing.addAction(action)
         self._editing_lock = EditingLock(self)
-
 
         self._db_label = QLabel(self)
         self._db_label.setObjectName("databaseLabel")
@@ -391,7 +391,9 @@ class MainWindow(QMainWindow):
         prospect_id = self.prospects.selected_id()
         if prospect_id is None or access_pack.controller_missing(self, self.ctx):
             return None
-        chosen = messages.save_file(self, "Subject access pack", sar_pdf.FILE_FILTERS)
+        prospect = self.prospects.selected_prospect()
+        name = f"{prospect.full_name} - access pack.pdf" if prospect else "Access pack.pdf"
+        chosen = messages.save_file(self, "Subject access pack", sar_pdf.FILE_FILTERS, name=name)
         if not chosen:
             return None
         target = Path(chosen)
@@ -404,10 +406,20 @@ class MainWindow(QMainWindow):
             return write(ctx, prospect_id, target, progress=progress, should_cancel=should_cancel)
 
         task = run_with_progress(self, "Subject access pack", "Writing the pack…", work)
-        task.succeeded.connect(lambda path: self._status(f"Subject access pack written to {path}."))
+        task.succeeded.connect(self._access_pack_written)
         task.failed.connect(lambda text: messages.show_error(self, text, "Pack not written"))
         task.cancelled.connect(lambda: self._status("Cancelled; no pack was written."))
         return task
+
+    def _access_pack_written(self, path) -> None:
+        """Say where the pack is, and offer to open it or its folder."""
+        self._status(f"Subject access pack written to {path}.")
+        messages.offer_open(
+            self,
+            "Subject access pack written",
+            f"The subject access pack was written to:\n{path}",
+            path,
+        )
 
     def _contact_logged(self, _contact) -> None:
         self.prospects.refresh_rows()

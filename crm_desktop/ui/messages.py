@@ -10,9 +10,12 @@ comes. Widgets call the module functions (``messages.ask(...)``), never
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QFormLayout, QLabel, QMessageBox, QWidget
 
 from ..domain.validation import ValidationError, field_label
@@ -45,9 +48,24 @@ class Prompter:
         }[level]
         show(parent, title, text)
 
-    def open_file(self, parent: QWidget | None, title: str, filters: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(parent, title, "", filters)
+    def open_file(
+        self, parent: QWidget | None, title: str, filters: str, start: str = ""
+    ) -> str | None:
+        """``start``: the folder (or file) the dialog opens at."""
+        path, _ = QFileDialog.getOpenFileName(parent, title, start, filters)
         return path or None
+
+    def offer_open(self, parent: QWidget | None, title: str, text: str, path: str) -> str | None:
+        """Say a file was written and offer to open it: "file", "folder" or None (Close)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Close, parent
+        )
+        open_file = box.addButton("Open &file", QMessageBox.ButtonRole.ActionRole)
+        open_folder = box.addButton("Open f&older", QMessageBox.ButtonRole.ActionRole)
+        box.setDefaultButton(open_file)
+        box.exec()
+        clicked = box.clickedButton()
+        return "file" if clicked is open_file else "folder" if clicked is open_folder else None
 
     def sign_in(self, parent: QWidget | None, db) -> object | None:
         """Ask for a user name and password; the signed-in Context, or None."""
@@ -63,11 +81,14 @@ class Prompter:
         value, ok = QInputDialog.getText(parent, title, text, QLineEdit.EchoMode.Password)
         return value if ok else None
 
-    def save_file(self, parent: QWidget | None, title: str, filters: str) -> str | None:
+    def save_file(
+        self, parent: QWidget | None, title: str, filters: str, start: str = ""
+    ) -> str | None:
+        """``start``: the folder, or the suggested file in it, the dialog opens at."""
         # No overwrite prompt: callers refuse existing files themselves, so a
         # "Replace?" answer can never destroy someone's data.
         path, _ = QFileDialog.getSaveFileName(
-            parent, title, "", filters, options=QFileDialog.Option.DontConfirmOverwrite
+            parent, title, start, filters, options=QFileDialog.Option.DontConfirmOverwrite
         )
         return path or None
 
@@ -104,8 +125,19 @@ def show_error(parent: QWidget | None, error: BaseException | str, title: str = 
     _prompter.message(parent, "error", title or _title_for(error), text)
 
 
-def open_file(parent: QWidget | None, title: str, filters: str) -> str | None:
-    return _prompter.open_file(parent, title, filters)
+def open_file(
+    parent: QWidget | None, title: str, filters: str, *, purpose: str | None = None
+) -> str | None:
+    """Choose a file to read, starting in the folder last used for ``purpose``.
+
+    ``purpose`` (default: the title) names what the file is for; each
+    purpose remembers its own folder. The first time, Documents.
+    """
+    key = purpose or title
+    chosen = _prompter.open_file(parent, title, filters, str(start_folder(key)))
+    if chosen:
+        remember_folder(key, Path(chosen).parent)
+    return chosen
 
 
 def acting_context(parent: QWidget | None, db):
@@ -120,8 +152,103 @@ def acting_context(parent: QWidget | None, db):
     return users.single_user_context(db)
 
 
-def save_file(parent: QWidget | None, title: str, filters: str) -> str | None:
-    return _prompter.save_file(parent, title, filters)
+def save_file(
+    parent: QWidget | None,
+    title: str,
+    filters: str,
+    *,
+    purpose: str | None = None,
+    name: str = "",
+    start: str | Path | None = None,
+) -> str | None:
+    """Choose where to save, offering ``name`` in the folder last used for ``purpose``.
+
+    ``start`` (a full path) overrides both, e.g. the path already typed in a
+    form. Never the process's working folder: the first time, Documents.
+    """
+    key = purpose or title
+    if start:
+        begin = Path(start)
+    else:
+        folder = start_folder(key)
+        begin = folder / safe_file_name(name) if name else folder
+    chosen = _prompter.save_file(parent, title, filters, str(begin))
+    if chosen:
+        remember_folder(key, Path(chosen).parent)
+    return chosen
+
+
+# ------------------------------------------------------- folders and files
+
+FOLDER_KEY = "fileDialogs/{}"
+_settings: QSettings | None = None
+# Characters no file name may hold on Windows, macOS or Linux.
+_NOT_IN_NAMES = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
+
+
+def set_settings(settings: QSettings | None) -> QSettings | None:
+    """Remember folders in ``settings`` (None: the application's); returns the previous."""
+    global _settings
+    previous, _settings = _settings, settings
+    return previous
+
+
+def _store() -> QSettings:
+    return _settings if _settings is not None else QSettings()
+
+
+def documents_folder() -> Path:
+    """The user's Documents folder, else their home folder."""
+    docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    path = Path(docs) if docs else Path.home()
+    return path if path.is_dir() else Path.home()
+
+
+def start_folder(purpose: str) -> Path:
+    """Where a file dialog for ``purpose`` opens: the folder last used, else Documents."""
+    key = FOLDER_KEY.format(_key(purpose))
+    remembered = _store().value(key, "", type=str)
+    if remembered and Path(remembered).is_dir():
+        return Path(remembered)
+    return documents_folder()
+
+
+def remember_folder(purpose: str, folder: str | Path) -> None:
+    _store().setValue(FOLDER_KEY.format(_key(purpose)), str(folder))
+
+
+def _key(purpose: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", purpose.lower()).strip("-") or "files"
+
+
+def safe_file_name(name: str, max_len: int = 120) -> str:
+    """``name`` with what no file name may hold replaced: "A/B: c" -> "A B c"."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    clean = " ".join(_NOT_IN_NAMES.sub(" ", stem).split()).strip(" .")[:max_len].strip(" .")
+    return f"{clean or 'file'}.{suffix}" if suffix else clean or "file"
+
+
+def open_location(parent: QWidget | None, path: str | Path, *, folder: bool = False) -> bool:
+    """Open ``path`` (or, with ``folder``, the folder holding it) in the system's app."""
+    target = Path(path).parent if folder else Path(path)
+    if not target.exists():
+        show_error(parent, f"{target} is no longer there.", "Could not open it")
+        return False
+    if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
+        what = "file manager" if folder else "application for this kind of file"
+        show_error(parent, f"No {what} could open {target}.", "Could not open it")
+        return False
+    return True
+
+
+def offer_open(parent: QWidget | None, title: str, text: str, path: str | Path) -> str | None:
+    """Say a file was written, with Open file and Open folder; returns what was opened."""
+    choice = _prompter.offer_open(parent, title, text, str(path))
+    if choice in ("file", "folder"):
+        open_location(parent, path, folder=choice == "folder")
+    return choice
 
 
 def ask_password(parent: QWidget | None, title: str, text: str) -> str | None:

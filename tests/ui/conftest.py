@@ -48,6 +48,9 @@ class ScriptedPrompter(messages.Prompter):
         self.questions: list[tuple[str, str]] = []
         self.messages: list[tuple[str, str, str]] = []
         self.files: list[str | None] = []
+        self.starts: list[str] = []  # where each file dialog opened
+        self.offers: list[tuple[str, str, str]] = []  # (title, text, path) of "Open file?"
+        self.open_choices: list[str | None] = []  # "file", "folder"; none left: Close
         self.sign_ins: list[object | None] = []  # contexts to return, or None (cancel)
         self.passwords: list[str | None] = []  # answers to password prompts (None: cancel)
         self.password_prompts: list[tuple[str, str]] = []
@@ -61,11 +64,21 @@ class ScriptedPrompter(messages.Prompter):
     def message(self, parent: QWidget | None, level: str, title: str, text: str) -> None:
         self.messages.append((level, title, text))
 
-    def open_file(self, parent: QWidget | None, title: str, filters: str) -> str | None:
+    def open_file(
+        self, parent: QWidget | None, title: str, filters: str, start: str = ""
+    ) -> str | None:
+        self.starts.append(start)
         return self._file(title)
 
-    def save_file(self, parent: QWidget | None, title: str, filters: str) -> str | None:
+    def save_file(
+        self, parent: QWidget | None, title: str, filters: str, start: str = ""
+    ) -> str | None:
+        self.starts.append(start)
         return self._file(title)
+
+    def offer_open(self, parent: QWidget | None, title: str, text: str, path: str) -> str | None:
+        self.offers.append((title, text, path))
+        return self.open_choices.pop(0) if self.open_choices else None
 
     def sign_in(self, parent: QWidget | None, db) -> object | None:
         if not self.sign_ins:
@@ -88,12 +101,17 @@ class ScriptedPrompter(messages.Prompter):
 
 
 @pytest.fixture(autouse=True)
-def prompter() -> ScriptedPrompter:
+def prompter(tmp_path) -> ScriptedPrompter:
     """No test ever shows a real question or message box."""
     scripted = ScriptedPrompter()
     previous = messages.set_prompter(scripted)
+    # File dialogs remember folders in a file of this test's own.
+    folders = messages.set_settings(
+        QSettings(str(tmp_path / "folders.ini"), QSettings.Format.IniFormat)
+    )
     yield scripted
     messages.set_prompter(previous)
+    messages.set_settings(folders)
 
 
 @pytest.fixture
