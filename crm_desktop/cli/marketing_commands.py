@@ -17,7 +17,7 @@ from ..services.context import Context
 from ..services.marketing import ChannelStatus, ConsentEventView, MarketingView
 from ..services.views import ProspectView
 from .commands import EXIT_USAGE, CliError, opened
-from .output import Table, display, label, local_time, out, print_block, print_json
+from .output import Table, day, display, label, local_time, out, print_block, print_json
 from .support import channels_option, option_errors
 
 # The service's field names for the options of `crm consent`.
@@ -73,13 +73,13 @@ def _consent_cell(c: ChannelStatus) -> str:
     if not c.consent:
         return "no"
     how = label(ConsentMethod, c.consent_method)
-    return f"yes, {local_time(c.consent_at)[:10]} ({how})" if how else "yes"
+    return f"yes, {day(c.consent_at)} ({how})" if how else "yes"
 
 
 def _opt_out_cell(c: ChannelStatus) -> str:
     if not c.opted_out:
         return "no"
-    return f"yes, {local_time(c.opted_out_at)[:10]} ({label(OptOutSource, c.opt_out_source)})"
+    return f"yes, {day(c.opted_out_at)} ({label(OptOutSource, c.opt_out_source)})"
 
 
 def print_channels(view: MarketingView) -> None:

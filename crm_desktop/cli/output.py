@@ -16,6 +16,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from ..domain.dates import format_date, format_datetime
+
 
 def out(text: str = "") -> None:
     print(text, file=sys.stdout)
@@ -174,11 +176,13 @@ def label(enum_cls: type[StrEnum], value: str | None) -> str:
 
 
 def local_time(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value else ""
+    """A moment for people to read, as the GUI writes it: "7 Dec 2026 14:30"."""
+    return format_datetime(value)
 
 
 def day(value: date | None) -> str:
-    return value.isoformat() if value else ""
+    """A date for people to read, as the GUI writes it: "7 Dec 2026" (JSON keeps ISO 8601)."""
+    return format_date(value)
 
 
 class Progress:

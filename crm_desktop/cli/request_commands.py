@@ -19,7 +19,7 @@ from ..domain.requests import (
     RequestKind,
     RequestStatus,
 )
-from ..domain.validation import ValidationError, format_phone
+from ..domain.validation import ValidationError, error_sentence, format_phone
 from ..services import requests
 from ..services.requests import UNSET, RequestView
 from .commands import EXIT_USAGE, CliError, opened
@@ -36,7 +36,7 @@ def _option_errors(options: Mapping[str, str]) -> Iterator[None]:
         yield
     except ValidationError as exc:
         parts = [
-            f"{options.get(field) or FIELD_LABELS.get(field, field)}: {message}"
+            error_sentence(options.get(field) or FIELD_LABELS.get(field, field), message)
             for field, message in exc.errors.items()
         ]
         raise CliError("; ".join(parts)) from None

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import date
 
 from ..domain.enums import Channel
-from ..domain.validation import ValidationError, clean_text, parse_date
+from ..domain.validation import ValidationError, clean_text, error_sentence, field_label, parse_date
 from ..services import marketing
 from .commands import CliError
 from .output import Progress
@@ -34,7 +34,10 @@ def option_errors(options: Mapping[str, str]) -> Iterator[None]:
     except ValidationError as exc:
         if not any(field in options for field in exc.errors):
             raise
-        parts = [f"{options.get(field, field)}: {message}" for field, message in exc.errors.items()]
+        parts = [
+            error_sentence(options.get(field, field_label(field)), message)
+            for field, message in exc.errors.items()
+        ]
         raise CliError("; ".join(parts)) from None
 
 

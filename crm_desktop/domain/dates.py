@@ -1,9 +1,39 @@
-"""Calendar arithmetic shared by deadlines, retention and reports."""
+"""Calendar arithmetic shared by deadlines, retention and reports, and the one
+way every screen, report and ``crm`` table writes a date: "7 Dec 2026".
+
+Month and day names are English whatever the locale (Qt sets the C library's
+locale from the environment, which would change ``%b``), so a date reads
+the same in the GUI, the CLI and the access pack.
+"""
 
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def format_date(value: date | datetime | None, *, weekday: bool = False) -> str:
+    """A calendar date as a UK reader takes it in: "7 Dec 2026" ("Mon 7 Dec 2026").
+
+    A datetime is shown as its local calendar day; None is "".
+    """
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone().date()
+    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return f"{WEEKDAYS[value.weekday()]} {text}" if weekday else text
+
+
+def format_datetime(value: datetime | None) -> str:
+    """A moment in local time: "7 Dec 2026 14:30"; None is ""."""
+    if value is None:
+        return ""
+    local = value.astimezone()
+    return f"{format_date(local.date())} {local:%H:%M}"
 
 
 def add_months(day: date, months: int) -> date:

@@ -201,7 +201,7 @@ class RequestData:
 def check_received(received: date, today: date) -> None:
     """A request cannot arrive in the future (its deadline would be too late)."""
     if received > today:
-        raise ValueError(f"cannot be in the future (today is {today.isoformat()})")
+        raise ValueError(f"cannot be in the future (today is {dates.format_date(today)})")
 
 
 def validate_request(data: RequestInput, *, today: date) -> RequestData:
@@ -268,7 +268,7 @@ def clean_requester(
 def check_open(status: RequestStatus, closed_on: date | None = None) -> None:
     """Closed requests are the record of what we did: they never change."""
     if status.closed:
-        when = f" on {closed_on.isoformat()}" if closed_on else ""
+        when = f" on {dates.format_date(closed_on)}" if closed_on else ""
         raise ValidationError(
             {"status": f"the request was {status.label.lower()}{when}; it cannot be changed"}
         )
@@ -298,7 +298,7 @@ def check_extension(
         errors["months"] = f"must be 1 or {MAX_EXTENSION_MONTHS} months"
     elif today > due_date(received):
         errors["months"] = (
-            f"the one-month deadline ({due_date(received).isoformat()}) has passed: an "
+            f"the one-month deadline ({dates.format_date(due_date(received))}) has passed: an "
             "extension must be made, and the requester told, within that month"
         )
     clean_reason = None

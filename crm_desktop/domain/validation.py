@@ -26,12 +26,30 @@ from .models import MAX_EMAIL, MAX_NAME, MAX_SUMMARY, MAX_TEXT
 DEFAULT_REGION = "GB"
 
 
+# Messages that read as the rest of a sentence whose subject is the field:
+# "is required" -> "First name is required".
+PREDICATES = ("is ", "are ", "cannot ", "must ", "contains ", "has ", "needs ", "does ")
+
+
+def error_sentence(subject: str, message: str) -> str:
+    """``subject`` (a field's label or an option) and its message as one phrase.
+
+    ``("First name", "is required")`` -> "First name is required"; a message
+    that is not a predicate keeps a colon: "Email: 'x' is not a valid email
+    address".
+    """
+    text = message.strip()
+    return f"{subject} {text}" if text.startswith(PREDICATES) else f"{subject}: {text}"
+
+
 class ValidationError(ValueError):
     """One or more fields are invalid. ``errors`` maps field -> message."""
 
     def __init__(self, errors: dict[str, str]):
         self.errors = dict(errors)
-        super().__init__("; ".join(f"{_FIELD_LABELS.get(k, k)}: {v}" for k, v in errors.items()))
+        super().__init__(
+            "; ".join(error_sentence(_FIELD_LABELS.get(k, k), v) for k, v in errors.items())
+        )
 
 
 _FIELD_LABELS = {

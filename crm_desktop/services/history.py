@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import PurePath
 
+from ..domain.dates import format_date
 from ..domain.enums import (
     Channel,
     ConsentMethod,
@@ -135,7 +136,7 @@ def _correspondence(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
             title = f"{title}: {c.subject}"
         detail = c.summary or ""
         if c.follow_up_on:
-            detail += f"\nFollow up on {c.follow_up_on.isoformat()}"
+            detail += f"\nFollow up on {format_date(c.follow_up_on)}"
         yield HistoryEvent(_aware(c.occurred_at), "correspondence", title, detail, c.logged_by)
 
 
@@ -215,7 +216,7 @@ def _exports(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
 def _requests(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
     for r in requests.requests_for_prospect(ctx, prospect_id):
         kind = _label(RequestKind, r.kind)
-        lines = [f"Received {r.received_on.isoformat()}, due {r.due_on.isoformat()}"]
+        lines = [f"Received {format_date(r.received_on)}, due {format_date(r.due_on)}"]
         if r.extended_at:
             lines.append(f"Extended by {r.extension_months} months: {r.extension_reason or ''}")
         status = f"Status: {_label(RequestStatus, r.status)}"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
+from ..domain.dates import format_datetime
 from ..domain.eligibility import Exclusion
 from ..domain.enums import Channel
 from ..domain.validation import format_phone
@@ -80,8 +81,7 @@ def format_label(value: str) -> str:
 
 def format_when(when: datetime) -> str:
     """A moment in local time, as a UK reader expects: "3 Mar 2026 14:05"."""
-    local = when.astimezone()
-    return f"{local.day} {local:%b %Y %H:%M}"
+    return format_datetime(when)
 
 
 def ordered_reasons(counts: Mapping[str, int]) -> list[tuple[str, int]]:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain.dates import format_date
 from ..domain.enums import ContactKind
 from ..errors import CrmError
 from ..services import correspondence
@@ -72,7 +73,7 @@ def _kind_label(kind: str) -> str:
 
 def format_due(due: date) -> str:
     """A date a UK reader takes in at a glance: "Tue 3 Mar 2026"."""
-    return f"{due:%a} {due.day} {due:%b %Y}"
+    return format_date(due, weekday=True)
 
 
 def _days_text(due: date, status: str, today: date) -> str:

@@ -18,12 +18,8 @@ from PySide6.QtCore import QSettings, QStandardPaths, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QFormLayout, QLabel, QMessageBox, QWidget
 
-from ..domain.validation import ValidationError, field_label
+from ..domain.validation import PREDICATES, ValidationError, field_label
 from ..errors import CrmError
-
-# Messages from the validators that read as the end of a sentence starting
-# with the field's label ("Email is required").
-_PREDICATES = ("is ", "are ", "cannot ", "must ", "contains ", "has ", "needs ")
 
 
 class Prompter:
@@ -264,7 +260,7 @@ def field_message(field: str, message: str) -> str:
     capitalised instead of prefixed.
     """
     text = message.strip()
-    if text.startswith(_PREDICATES):
+    if text.startswith(PREDICATES):
         text = f"{field_label(field)} {text}"
     elif text:
         text = text[0].upper() + text[1:]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -28,6 +28,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QFont
 
+# format_date/format_datetime: the one date helper, also imported from here by views.
+from ..domain.dates import format_date, format_datetime
 from ..domain.enums import Stage
 from ..services import prospects as prospect_service
 from ..services.context import Context
@@ -68,21 +70,6 @@ def stage_label(value: str | None) -> str:
         return Stage(value).label
     except ValueError:
         return value
-
-
-def format_datetime(value: datetime | None) -> str:
-    """An aware datetime as a short local date and time: "7 Mar 2026 14:30"."""
-    if value is None:
-        return ""
-    local = value.astimezone()
-    return f"{local.day} {local:%b %Y %H:%M}"
-
-
-def format_date(value: date | None) -> str:
-    """A calendar date, short and unambiguous for UK readers: "7 Mar 2026"."""
-    if value is None:
-        return ""
-    return f"{value.day} {value:%b %Y}"
 
 
 class ProspectTableModel(QAbstractTableModel):

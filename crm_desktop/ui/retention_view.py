@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain.dates import format_date
 from ..domain.roles import Action
 from ..domain.validation import ValidationError
 from ..errors import CrmError
@@ -44,11 +45,11 @@ _ROOT = QModelIndex()
 
 
 def _when(value: datetime | None) -> str:
-    return value.astimezone().strftime("%d %b %Y") if value else "Never"
+    return format_date(value) if value else "Never"
 
 
 def _day(value: date) -> str:
-    return value.strftime("%d %b %Y")
+    return format_date(value)
 
 
 class RetentionModel(QAbstractTableModel):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.roles import Role
-from ..domain.validation import ValidationError, field_label
+from ..domain.validation import ValidationError
 from ..errors import CrmError
 from ..services import users
 from ..services.context import Context
@@ -39,7 +39,7 @@ def _password_field(name: str) -> QLineEdit:
 
 def _error_text(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return " ".join(f"{field_label(f)} {m}." for f, m in exc.errors.items())
+        return " ".join(messages.field_message(f, m) for f, m in exc.errors.items())
     return str(exc)
 
 
@@ -171,6 +171,7 @@ class UsersDialog(QDialog):
     def __init__(self, ctx: Context, parent: QWidget | None = None):
         super().__init__(parent)
         self._ctx = ctx
+        self.add_dialog: AddUserDialog | None = None  # the last Add user dialog opened
         self.setWindowTitle("Users")
         self.setMinimumSize(640, 360)
         self.tree = QTreeWidget()
@@ -276,10 +277,33 @@ class UsersDialog(QDialog):
         self.usersChanged.emit()
         return True
 
-    def add_user(self) -> AddUserDialog:
+    def add_user(self) -> AddUserDialog | ChangePasswordDialog | None:
+        """Add user…; an owner without a password is first offered File > Change my password.
+
+        Returns the dialog opened (the password one first, if needed), or None.
+        """
+        try:
+            has_password = users.has_password(self._ctx)
+        except CrmError:
+            has_password = True  # the service refuses with its own reason
+        if not has_password:
+            question = (
+                "Once a second user exists, everyone signs in, you included, so you "
+                "need a password first.\n\nSet your password now? Then add the user."
+            )
+            if not messages.ask(self, "Set your password first", question):
+                return None
+            change = ChangePasswordDialog(self._ctx, self)
+            change.accepted.connect(self._open_add_user)
+            change.open()
+            return change
+        return self._open_add_user()
+
+    def _open_add_user(self) -> AddUserDialog:
         dialog = AddUserDialog(self._ctx, self)
         dialog.accepted.connect(lambda: (self.refresh(), self.usersChanged.emit()))
         dialog.open()
+        self.add_dialog = dialog
         return dialog
 
     def set_role(self) -> bool:

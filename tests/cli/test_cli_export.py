@@ -345,9 +345,9 @@ def test_filters_narrow_the_list(crm, add, tmp_path):
         (
             ["--channel=email", "--last-contact-from=2026-02-01", "--last-contact-to=2026-01-01"],
             1,
-            "--last-contact-to: is before the 'from' date",
+            "--last-contact-to is before the 'from' date",
         ),
-        (["--channel=email", "--campaign= "], 1, "--campaign: is required"),
+        (["--channel=email", "--campaign= "], 1, "--campaign is required"),
     ],
 )
 def test_export_refusals_write_and_record_nothing(

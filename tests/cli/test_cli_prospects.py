@@ -123,7 +123,7 @@ def test_duplicate_email_is_refused_naming_the_existing_prospect(crm, add):
         ("--email", "not-an-email", "Email: 'not-an-email' is not a valid email address"),
         ("--phone", "12", "Phone: '12' is not a possible phone number (too short)"),
         ("--stage", "sold", "Stage: 'sold' is not one of"),
-        ("--source-date", "2999-01-01", "Source date: cannot be in the future"),
+        ("--source-date", "2999-01-01", "Source date cannot be in the future"),
         ("--interest", "Space tourism", "'Space tourism' is not one of our services"),
     ],
 )

@@ -49,7 +49,7 @@ def test_keep_needs_a_reason_and_takes_them_off_the_queue(crm, add):
     ids = _setup(crm, add)
     assert crm("retention", "keep", str(ids["Old"])).code == 2  # --reason is required
     assert_error(
-        crm("retention", "keep", str(ids["Old"]), "--reason", "  "), 1, "Reason: is required"
+        crm("retention", "keep", str(ids["Old"]), "--reason", "  "), 1, "Reason is required"
     )
     kept = crm("retention", "keep", "old.person@example.com", "--reason", "Active customer")
     assert kept.code == 0, kept
