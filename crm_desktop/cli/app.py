@@ -20,7 +20,7 @@ from ..domain.enums import (
     SchoolPhase,
     Stage,
 )
-from ..domain.validation import ValidationError
+from ..domain.validation import DATE_FORMATS, ValidationError
 from ..errors import Cancelled, CrmError
 from ..formats.tabular import FORMATS
 from ..services.demo import DEFAULT_PROSPECTS as DEMO_PROSPECTS
@@ -123,7 +123,7 @@ def _add_prospect_options(p: argparse.ArgumentParser, *, adding: bool) -> None:
         + "; other text is saved as 'other' with the text as its detail",
     )
     p.add_argument("--source-detail", metavar="TEXT")
-    p.add_argument("--source-date", metavar="DATE", help="YYYY-MM-DD or DD/MM/YYYY")
+    p.add_argument("--source-date", metavar="DATE", help=f"when we got the contact: {DATE_FORMATS}")
 
 
 def _grouped_commands(helps: dict[str, str]) -> str:
@@ -241,7 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     log.add_argument(
         "--at", metavar="ISO", help="when it happened, e.g. 2026-03-01T14:30 (default: now)"
     )
-    log.add_argument("--follow-up", metavar="DATE", help="when to follow up (YYYY-MM-DD)")
+    log.add_argument(
+        "--follow-up",
+        metavar="DATE",
+        help=f"when to follow up: {DATE_FORMATS} (a past date is kept, with a warning)",
+    )
 
     followups = command(
         top, "followups", commands.cmd_followups, "List open follow-ups, overdue first."
@@ -491,8 +495,12 @@ def _add_export_commands(
     export.add_argument("--school-phase", metavar="P", help=", ".join(p.value for p in SchoolPhase))
     export.add_argument("--region", metavar="LA", help="only schools in this local authority")
     export.add_argument("--owner", metavar="O", help="only prospects this user owns")
-    export.add_argument("--last-contact-from", metavar="DATE", help="last contacted on or after")
-    export.add_argument("--last-contact-to", metavar="DATE", help="last contacted on or before")
+    export.add_argument(
+        "--last-contact-from", metavar="DATE", help=f"last contacted on or after: {DATE_FORMATS}"
+    )
+    export.add_argument(
+        "--last-contact-to", metavar="DATE", help=f"last contacted on or before: {DATE_FORMATS}"
+    )
     export.add_argument(
         "--preview",
         action="store_true",

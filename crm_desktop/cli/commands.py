@@ -410,6 +410,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     with opened(args) as ctx:
         prospect = prospects.find_prospect(ctx, args.ref)
         contact = correspondence.log_contact(ctx, prospect.id, data)
+    warn(correspondence.follow_up_warnings(contact.follow_up_on))  # stderr, so also with --json
     if args.json:
         print_json(contact.to_dict())
         return 0

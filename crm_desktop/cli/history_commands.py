@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..domain.validation import ValidationError, parse_date
+from ..domain.validation import DATE_FORMATS, ValidationError, parse_date
 from ..services import history, prospects
 from .commands import opened
 from .output import Table, display, local_time, out, print_json
@@ -64,8 +64,8 @@ def add_parsers(top, command, command_group) -> None:
         choices=history.KINDS,
         help="only this kind of event; repeat for more (default: all)",
     )
-    p.add_argument("--since", metavar="DATE", help="from this day (YYYY-MM-DD or DD/MM/YYYY)")
-    p.add_argument("--until", metavar="DATE", help="up to and including this day")
+    p.add_argument("--since", metavar="DATE", help=f"from this day: {DATE_FORMATS}")
+    p.add_argument("--until", metavar="DATE", help=f"up to and including this day: {DATE_FORMATS}")
     p.epilog = (
         "Merges correspondence, consent changes, edits (old -> new values), campaign "
         "exports and data-subject requests. Needs the right to view the audit trail."

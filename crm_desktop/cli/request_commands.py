@@ -19,7 +19,7 @@ from ..domain.requests import (
     RequestKind,
     RequestStatus,
 )
-from ..domain.validation import ValidationError, error_sentence, format_phone
+from ..domain.validation import DATE_FORMATS, ValidationError, error_sentence, format_phone
 from ..services import requests
 from ..services.requests import UNSET, RequestView
 from .commands import EXIT_USAGE, CliError, opened
@@ -276,7 +276,7 @@ def add_parsers(top, command, command_group) -> None:
     )
     add.add_argument("--kind", required=True, metavar="KIND", help=_KINDS)
     add.add_argument(
-        "--received", metavar="DATE", help="when it arrived, YYYY-MM-DD (default: today)"
+        "--received", metavar="DATE", help=f"when it arrived: {DATE_FORMATS} (default: today)"
     )
     add.add_argument("--verified", action="store_true", help="their identity is verified")
     add.add_argument("--name", metavar="NAME", help="the requester's name (if not a prospect)")

@@ -8,6 +8,7 @@ collected, never raised.
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -285,18 +286,39 @@ def parse_choice(enum_cls, value: str | None, *, required: bool = False):
     return enum_cls.parse(text)
 
 
+DATE_FORMATS = "YYYY-MM-DD or DD/MM/YYYY"
+"""The dates typed text is read as (the CLI's help says so for every date option)."""
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
 def parse_date(value: str | date | None) -> date | None:
+    """A date given as text: exactly :data:`DATE_FORMATS`, the day first in the second.
+
+    Nothing else is guessed at (not "11-12-2026", not "next week"), and an
+    impossible date says why ("February 2026 has 28 days").
+    """
     if value is None or isinstance(value, date):
         return value
     text = clean_text(value, max_len=40)
     if text is None:
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"'{_short(text)}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    elif match := _UK_DATE.fullmatch(text):
+        day, month, year = (int(part) for part in match.groups())
+    else:
+        raise ValueError(f"'{_short(text)}' is not a date (use {DATE_FORMATS})")
+    if year < 1:
+        raise ValueError(f"'{text}' is not a date: there is no year {year}")
+    if not 1 <= month <= 12:
+        raise ValueError(f"'{text}' is not a date: there is no month {month}")
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        raise ValueError(
+            f"'{text}' is not a date: {calendar.month_name[month]} {year} has {last} days"
+        )
+    return date(year, month, day)
 
 
 def parse_datetime(value: str | datetime | None) -> datetime | None:
