@@ -34,15 +34,24 @@ def controller_missing(parent: QWidget | None, ctx: Context) -> bool:
 
 
 def start_access_pack(
-    parent: QWidget, ctx: Context, prospect_id: int, *, request_id: int | None = None
+    parent: QWidget,
+    ctx: Context,
+    prospect_id: int,
+    *,
+    name: str = "",
+    request_id: int | None = None,
 ) -> BackgroundTask | None:
     """Ask for a file name, then write the pack (PDF, or JSON for a .json name) off the
     GUI thread. Returns the task (its ``succeeded`` carries the path), or None when
     the controller is not set or the user cancelled the file dialog.
+
+    ``name`` is the person's name, offered as "NAME - access pack.pdf". When the
+    pack is written the user is offered Open file / Open folder.
     """
     if controller_missing(parent, ctx):
         return None
-    chosen = messages.save_file(parent, TITLE, sar_pdf.FILE_FILTERS)
+    suggested = f"{name} - access pack.pdf" if name else "Access pack.pdf"
+    chosen = messages.save_file(parent, TITLE, sar_pdf.FILE_FILTERS, name=suggested)
     if not chosen:
         return None
     target = Path(chosen)
@@ -61,5 +70,15 @@ def start_access_pack(
         )
 
     task = run_with_progress(parent, TITLE, "Writing the pack…", work)
+    task.succeeded.connect(lambda path: _offer_open(parent, path))
     task.failed.connect(lambda text: messages.show_error(parent, text, "Pack not written"))
     return task
+
+
+def _offer_open(parent: QWidget, path: Path) -> None:
+    messages.offer_open(
+        parent,
+        "Subject access pack written",
+        f"The subject access pack was written to:\n{path}",
+        path,
+    )

@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
 from .. import APP_NAME, __version__
 from ..domain.roles import Action
 from ..errors import CrmError
-from ..services import backups, sar, users
+from ..services import backups, users
 from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.demo import DEFAULT_PROSPECTS as DEMO_PROSPECTS
 from ..services.demo import generate_demo
-from . import access_pack, appearance, messages, sar_pdf, workers
+from . import access_pack, appearance, messages, workers
 from .actions import Actions
 from .assessments_dialog import AssessmentsDialog
 from .export_wizard import ExportWizard
@@ -388,38 +388,15 @@ class MainWindow(QMainWindow):
 
     def subject_access_pack(self) -> BackgroundTask | None:
         """Prospect > Subject access pack: a PDF (or .json) file, written in the background."""
-        prospect_id = self.prospects.selected_id()
-        if prospect_id is None or access_pack.controller_missing(self, self.ctx):
-            return None
         prospect = self.prospects.selected_prospect()
-        name = f"{prospect.full_name} - access pack.pdf" if prospect else "Access pack.pdf"
-        chosen = messages.save_file(self, "Subject access pack", sar_pdf.FILE_FILTERS, name=name)
-        if not chosen:
+        if prospect is None:
             return None
-        target = Path(chosen)
-        if sar.format_for(target) is None:
-            target = target.with_name(f"{target.name}.pdf")
-        write = sar.write_json if sar.format_for(target) == "json" else sar_pdf.write_pdf
-        ctx = self.ctx
-
-        def work(progress, should_cancel):
-            return write(ctx, prospect_id, target, progress=progress, should_cancel=should_cancel)
-
-        task = run_with_progress(self, "Subject access pack", "Writing the pack…", work)
-        task.succeeded.connect(self._access_pack_written)
-        task.failed.connect(lambda text: messages.show_error(self, text, "Pack not written"))
+        task = access_pack.start_access_pack(self, self.ctx, prospect.id, name=prospect.full_name)
+        if task is None:
+            return None
+        task.succeeded.connect(lambda path: self._status(f"Subject access pack written to {path}."))
         task.cancelled.connect(lambda: self._status("Cancelled; no pack was written."))
         return task
-
-    def _access_pack_written(self, path) -> None:
-        """Say where the pack is, and offer to open it or its folder."""
-        self._status(f"Subject access pack written to {path}.")
-        messages.offer_open(
-            self,
-            "Subject access pack written",
-            f"The subject access pack was written to:\n{path}",
-            path,
-        )
 
     def _contact_logged(self, _contact) -> None:
         self.prospects.refresh_rows()

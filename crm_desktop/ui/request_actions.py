@@ -138,7 +138,13 @@ class RequestActions:
         r = self.selected_request()
         if r is None or r.prospect_id is None or r.closed:
             return None
-        task = start_access_pack(self, self._ctx, r.prospect_id, request_id=r.id)
+        task = start_access_pack(
+            self,
+            self._ctx,
+            r.prospect_id,
+            name=r.prospect_name or r.requester_name or "",
+            request_id=r.id,
+        )
         if task is None:
             return None
         self.pack_task = task
