@@ -59,7 +59,7 @@ def _reset_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _start_export(db: Path, out: Path) -> subprocess.Popen[str]:
+def _start_export(db: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -71,6 +71,7 @@ def _start_export(db: Path, out: Path) -> subprocess.Popen[str]:
             "--channel=email",
             f"--out={out}",
             "--campaign=Big",
+            *extra,
         ],  # fmt: skip
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -116,7 +117,7 @@ def test_kill_midway_leaves_the_previous_file_intact(run_crm, big_db, tmp_path):
     out = tmp_path / "big.csv"
     previous = b"Prospect ID,First name,Last name,Email\r\n1,Last,Week,lw@example.com\r\n"
     out.write_bytes(previous)
-    proc = _start_export(big_db, out)
+    proc = _start_export(big_db, out, "--overwrite")  # replacing it on purpose
     part = _wait_for_partial_file(proc, out)
     proc.kill()  # no chance to clean up: only the rename could ever replace the file
     proc.communicate(timeout=60)
@@ -127,9 +128,12 @@ def test_kill_midway_leaves_the_previous_file_intact(run_crm, big_db, tmp_path):
     assert _export_records(run_crm, big_db) == before
 
     # The database took no harm: the same export now completes and is recorded.
-    done = run_crm("--db", str(big_db), "export", "--channel=email", f"--out={out}", "--json")
+    done = run_crm(
+        "--db", str(big_db), "export", "--channel=email", f"--out={out}", "--overwrite", "--json"
+    )  # fmt: skip
     assert done.code == 0, done
     record = done.json()
+    assert record["replaced_file"] is True
     assert record["included"] + record["excluded"] == PEOPLE
     assert record["included"] > PEOPLE // 2
     assert out.read_bytes().count(b"\n") == record["included"] + 1
