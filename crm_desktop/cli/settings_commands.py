@@ -61,7 +61,7 @@ def cmd_settings_set(args: argparse.Namespace) -> int:
 def add_parsers(top, command, command_group) -> None:
     """Register ``crm settings show|set`` on ``crm``'s parser (see app.build_parser)."""
     actions = command_group(
-        "settings", "Show or set the data controller's details (used by access packs)."
+        "settings", "The data controller's details, for access packs."
     )
     command(actions, "show", cmd_settings_show, "Show the settings and what is missing.")
     setting = command(

@@ -22,7 +22,10 @@ def _permissions(crm, ref: str) -> dict:
 
 def _emails_exported(crm, tmp_path, channel: str = "email", *options: str) -> set[str]:
     out = tmp_path / f"check-{channel}.csv"
-    result = crm("export", f"--channel={channel}", f"--out={out}", *options, "--json")
+    # Each check writes the same file again: replace it on purpose.
+    result = crm(
+        "export", f"--channel={channel}", f"--out={out}", "--overwrite", *options, "--json"
+    )
     assert result.code == 0, result
     import csv
 

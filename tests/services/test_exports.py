@@ -300,12 +300,17 @@ def test_unsubscribe_sync(ctx, tmp_path):
     view = M.marketing_view(ctx, known)
     email = next(c for c in view.channels if c.channel == "email")
     assert email.opted_out and email.opt_out_source == "email-tool"
-    # A later prospect with the stranger's address is suppressed for email.
+    # A later prospect with the stranger's address is suppressed for email, and
+    # is recorded as opted out as they are added.
     stranger = add(ctx, 9, email="Stranger@X.org")
     assert "suppressed" in [e.value for e in M.exclusions_for(ctx, stranger, "email")]
+    stranger_email = next(
+        c for c in M.marketing_view(ctx, stranger).channels if c.channel == "email"
+    )
+    assert stranger_email.opted_out
     again = import_unsubscribes(ctx, path)
-    # The stranger is a prospect now, so this time they are opted out.
-    assert (again.matched, again.already_opted_out, again.new) == (1, 2, 0)
+    # So this time all three addresses in the file are already opted out.
+    assert (again.matched, again.already_opted_out, again.new) == (0, 3, 0)
 
 
 def test_unsubscribe_sync_of_a_bad_file_changes_nothing(ctx, tmp_path):
