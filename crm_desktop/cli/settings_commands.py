@@ -60,9 +60,7 @@ def cmd_settings_set(args: argparse.Namespace) -> int:
 
 def add_parsers(top, command, command_group) -> None:
     """Register ``crm settings show|set`` on ``crm``'s parser (see app.build_parser)."""
-    actions = command_group(
-        "settings", "The data controller's details, for access packs."
-    )
+    actions = command_group("settings", "The data controller's details, for access packs.")
     command(actions, "show", cmd_settings_show, "Show the settings and what is missing.")
     setting = command(
         actions, "set", cmd_settings_set, "Set the data controller's details (admins)."
