@@ -16,6 +16,7 @@ from ..domain.requests import (
     DUE_SOON_DAYS,
     FIELD_LABELS,
     MAX_EXTENSION_MONTHS,
+    REQUEST_RETENTION_YEARS,
     RequestKind,
     RequestStatus,
 )
@@ -252,6 +253,22 @@ def cmd_request_close(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_request_forget_expired(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        count = requests.forget_expired(ctx)
+    if args.json:
+        print_json({"forgotten": count})
+    else:
+        years = REQUEST_RETENTION_YEARS
+        out(
+            f"Forgot who asked on {count:,} request{'' if count == 1 else 's'} "
+            f"closed more than {years} years ago."
+            if count
+            else f"No closed request is older than {years} years."
+        )
+    return 0
+
+
 # ----------------------------------------------------------------- parser
 
 
@@ -340,3 +357,16 @@ def add_parsers(top, command, command_group) -> None:
     )
     close.add_argument("--notes", metavar="TEXT", help="added to the request's notes")
     close.add_argument("--refused", action="store_true", help="the request was refused")
+
+    forget = command(
+        group,
+        "forget-expired",
+        cmd_request_forget_expired,
+        f"Blank who asked on requests closed over {REQUEST_RETENTION_YEARS} years ago.",
+    )
+    forget.epilog = (
+        "A request keeps the requester's name and contact details for "
+        f"{REQUEST_RETENTION_YEARS} years after it is closed, to answer a complaint about "
+        "how it was handled; then only its kind, dates and outcome stay. The app does "
+        "this by itself when a manager or admin opens it."
+    )

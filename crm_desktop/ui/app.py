@@ -104,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Ask once the window is on screen, so the question has a parent to sit on.
     QTimer.singleShot(0, window.offer_demo_data)
     QTimer.singleShot(0, window.daily_backup)
+    QTimer.singleShot(0, window.forget_expired_requests)
     try:
         return app.exec()
     finally:

@@ -30,10 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from .. import APP_NAME, __version__
+from ..domain.requests import REQUEST_RETENTION_YEARS
 from ..domain.roles import Action
 from ..errors import CrmError
 from ..services import backups, users
 from ..services import prospects as prospect_service
+from ..services import requests as request_service
 from ..services.context import Context
 from ..services.demo import DEFAULT_PROSPECTS as DEMO_PROSPECTS
 from ..services.demo import generate_demo
@@ -673,6 +675,32 @@ class MainWindow(QMainWindow):
             lambda text: messages.show_error(self, text, "The daily backup could not be made")
         )
         return task
+
+    def forget_expired_requests(self) -> BackgroundTask | None:
+        """On start, blank who asked on requests closed longer ago than they are kept.
+
+        Only for those who handle requests, and never on a read-only database.
+        """
+        if self.ctx.db.read_only or not self.ctx.may(Action.DATA_SUBJECT_REQUESTS):
+            return None
+        ctx = self.ctx
+        task = run_with_progress(
+            self, "Request register", "Forgetting who asked on old requests…",
+            lambda progress, should_cancel: request_service.forget_expired(ctx),
+        )  # fmt: skip
+        task.succeeded.connect(self._expired_requests_forgotten)
+        task.failed.connect(
+            lambda text: messages.show_error(self, text, "Old requests could not be tidied")
+        )
+        return task
+
+    def _expired_requests_forgotten(self, count: int) -> None:
+        if count:
+            self.requests.refresh()
+            self._status(
+                f"Forgot who asked on {count:,} request{'' if count == 1 else 's'} "
+                f"closed more than {REQUEST_RETENTION_YEARS} years ago."
+            )
 
     def _start_demo(self) -> BackgroundTask:
         ctx = self.ctx

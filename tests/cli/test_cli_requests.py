@@ -164,3 +164,46 @@ def test_only_managers_and_admins(crm, monkeypatch):
     monkeypatch.setenv("CRM_USER", owner)
     monkeypatch.setenv("CRM_PASSWORD", OWNER_PW)
     assert len(_ok(crm("request", "list", "--json"))) == 1
+
+
+def _close_long_ago(db_path, request_id: int, years: int) -> None:
+    """Move a closed request's closing date back, as if years had passed."""
+    from crm_desktop.domain.models import DataSubjectRequest
+    from crm_desktop.persistence import open_database
+
+    db = open_database(db_path)
+    try:
+        with db.transaction() as session:
+            request = session.get(DataSubjectRequest, request_id)
+            request.closed_at -= timedelta(days=366 * years)
+    finally:
+        db.dispose()
+
+
+def test_forget_expired_blanks_who_asked_only_after_the_retention_period(crm, ada, db_path):
+    old = _ok(crm("request", "add", "ada@hilltop.sch.uk", "--kind=access", "--verified", "--json"))
+    recent = _ok(
+        crm(
+            "request",
+            "add",
+            "sam@else.org",
+            "--kind=access",
+            "--name=Sam Else",
+            "--verified",
+            "--json",
+        )
+    )
+    for r in (old, recent):
+        assert crm("request", "close", str(r["id"]), "--outcome=Pack sent").code == 0
+    assert crm("request", "forget-expired").out.startswith("No closed request is older than 6")
+
+    _close_long_ago(db_path, old["id"], 7)
+    result = crm("request", "forget-expired")
+    assert result.code == 0 and result.out.startswith("Forgot who asked on 1 request "), result
+    gone = _ok(crm("request", "show", str(old["id"]), "--json"))
+    assert gone["requester_name"] is None and gone["requester_email"] is None
+    assert gone["outcome"] == "Pack sent"
+    kept = _ok(crm("request", "show", str(recent["id"]), "--json"))
+    assert kept["requester_name"] == "Sam Else"
+    assert _ok(crm("request", "forget-expired", "--json")) == {"forgotten": 0}
+    assert crm("audit", "verify").code == 0

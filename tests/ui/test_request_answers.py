@@ -170,3 +170,29 @@ def test_the_form_warns_of_a_suppressed_address_before_and_after_saving(window, 
     saved = prospects.find_prospect(ctx, "gone@oak.sch.uk")
     view = marketing.marketing_view(ctx, saved.id)
     assert {c.channel for c in view.channels if c.opted_out} == {"email", "online"}
+
+
+def test_on_start_the_window_forgets_who_asked_on_long_closed_requests(make_window, ctx, qtbot):
+    from datetime import timedelta
+
+    from crm_desktop.domain.models import DataSubjectRequest
+    from crm_desktop.domain.requests import REQUEST_RETENTION_YEARS
+
+    v = request_service.add_request(
+        ctx, "access", requester_name="Old Asker", identity_verified=True
+    )
+    request_service.close_request(ctx, v.id, "Pack sent")
+    with ctx.db.transaction() as session:
+        session.get(DataSubjectRequest, v.id).closed_at -= timedelta(
+            days=366 * (REQUEST_RETENTION_YEARS + 1)
+        )
+    sales = make_window(Context(ctx.db, user="sam", role=Role.SALES))
+    assert sales.forget_expired_requests() is None  # not theirs to handle
+    assert request_service.get_request(ctx, v.id).requester_name == "Old Asker"
+
+    window = make_window()
+    task = window.forget_expired_requests()
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        pass
+    assert request_service.get_request(ctx, v.id).requester_name is None
+    assert "Forgot who asked on 1 request" in window.statusBar().currentMessage()
