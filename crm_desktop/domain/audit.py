@@ -4,6 +4,12 @@ Each entry's hash covers its own fields, the hash of every value it records
 and the previous entry's hash. Values are stored beside the chain, not in
 it, so erasing a person can blank them without breaking verification, while
 altering, removing or reordering any entry breaks it.
+
+Blanking is itself checked: a blanked value or reason verifies only when a
+later entry in the chain (an erasure, a deletion, a forgotten requester:
+:data:`REDACTING_ACTIONS`) names the same record. Everything else stored on
+an entry is covered by its hash, so nothing can be blanked, changed or made
+unreadable without ``verify`` naming the entry.
 """
 
 from __future__ import annotations
@@ -65,26 +71,51 @@ def entry_hash(e: EntryFields) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def reason_matches(reason: str | None, hashes: dict) -> bool:
-    """The stored reason agrees with its hash (a redacted reason is None)."""
-    if reason is None:
-        return True
-    return hashes.get(REASON_KEY) == value_hash(reason)
+# Blanking the stored values is legitimate only when a later entry in the
+# chain records why: the record was erased, deleted, or its requester
+# forgotten. Such an entry blanks the values and the reason of every earlier
+# entry about the same record (``entity`` and ``entity_id``).
+REDACTING_ACTIONS = frozenset(
+    {"prospect.erased", "prospect.deleted", "request.requester-forgotten"}
+)
+
+MATCH = "match"  # the stored values and reason are those the chain covers
+BLANKED = "blanked"  # some were blanked, the rest match: needs a later redacting entry
+ALTERED = "altered"  # something was changed, added, removed or cannot be read
 
 
-def values_match(values: dict, hashes: dict) -> bool:
-    """Stored values agree with their hashes (redacted values are skipped)."""
-    hashes = {k: v for k, v in hashes.items() if k != REASON_KEY}
-    if set(values) != set(hashes):
-        return False
-    for key, value in values.items():
-        expected = hashes[key]
+def compare(values: object, reason: object, hashes: object) -> str:
+    """How an entry's stored values and reason stand against their chained hashes.
+
+    Returns :data:`MATCH`, :data:`BLANKED` or :data:`ALTERED`. A value (or
+    the reason) counts as blanked when it is :data:`REDACTED` but its hash is
+    that of something else; anything else that differs is an alteration.
+    """
+    if not isinstance(values, dict) or not isinstance(hashes, dict):
+        return ALTERED
+    blanked = False
+    expected_reason = hashes.get(REASON_KEY)
+    if reason is REDACTED:
+        blanked = expected_reason is not None
+    elif not isinstance(reason, str) or expected_reason != value_hash(reason):
+        return ALTERED
+    expected_values = {k: v for k, v in hashes.items() if k != REASON_KEY}
+    if set(values) != set(expected_values):
+        return ALTERED
+    for key, expected in expected_values.items():
+        value = values[key]
         if isinstance(expected, dict):
-            if not isinstance(value, dict):
-                return value is REDACTED
-            for side, h in expected.items():
-                if value.get(side) is not REDACTED and value_hash(value.get(side)) != h:
-                    return False
-        elif value is not REDACTED and value_hash(value) != expected:
-            return False
-    return True
+            if value is REDACTED:  # the whole old/new pair blanked
+                value = dict.fromkeys(expected, REDACTED)
+            if not isinstance(value, dict) or set(value) != set(expected):
+                return ALTERED
+            pairs = [(value[side], h) for side, h in expected.items()]
+        else:
+            pairs = [(value, expected)]
+        for stored, h in pairs:
+            if value_hash(stored) == h:
+                continue
+            if stored is not REDACTED:
+                return ALTERED
+            blanked = True
+    return BLANKED if blanked else MATCH

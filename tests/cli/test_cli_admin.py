@@ -96,3 +96,29 @@ def test_audit_verify_exits_non_zero_and_names_the_bad_entry(crm, team, db_path,
     con.close()
     result = crm("audit", "verify")
     assert result.code == 1 and f"entry {second + 1} does not follow" in result.err
+
+
+@pytest.mark.parametrize(
+    ("column", "junk", "problem"),
+    [
+        ("values", "{not json", "has values that cannot be read"),
+        ("value_hashes", "{not json", "was altered"),
+        ("values", '{"role": {"new": null, "old": null}}', "blanked"),
+        ("reason", None, "blanked"),
+    ],
+)
+def test_audit_verify_names_an_unreadable_or_blanked_entry(
+    crm, add, db_path, column, junk, problem
+):
+    ada = add("Ada", "Lovelace", role="Head")
+    assert crm("prospect", "edit", str(ada["id"]), "--role=Bursar", "--reason=typo").code == 0
+    con = sqlite3.connect(db_path)
+    [edit] = con.execute("SELECT id FROM audit_entry WHERE action = 'prospect.edited'").fetchall()
+    con.execute(f'UPDATE audit_entry SET "{column}" = ? WHERE id = ?', (junk, edit[0]))
+    con.commit()
+    con.close()
+    result = crm("audit", "verify")
+    assert result.code == 1 and result.out == "" and "Traceback" not in result.err
+    assert f"entry {edit[0]} " in result.err and problem in result.err
+    as_json = crm("audit", "verify", "--json")
+    assert as_json.code == 1 and as_json.json()["first_bad_id"] == edit[0]

@@ -105,3 +105,83 @@ def test_a_tampered_value_is_caught_even_if_the_chain_fields_are_intact(ctx, his
         bad,
         "has values that do not match",
     )
+
+
+# ------------------------------------------- blanking, unreadable values
+
+
+def _edit_entry(session) -> AuditEntry:
+    return session.scalars(select(AuditEntry).where(AuditEntry.action == "prospect.edited")).one()
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        '{"first_name": {"new": null, "old": null}}',  # both sides of the change
+        '{"first_name": {"new": "Janet", "old": null}}',  # one side
+        '{"first_name": null}',  # the whole change
+    ],
+)
+def test_blanking_an_entrys_values_is_caught(ctx, history, blank):
+    with ctx.db.transaction() as session:
+        entry = _edit_entry(session)
+        entry.values = blank
+        bad = entry.id
+    result = audit.verify(ctx)
+    assert (result.ok, result.first_bad_id) == (False, bad)
+    assert "blanked" in result.problem
+
+
+def test_blanking_an_entrys_reason_is_caught(ctx, history):
+    with ctx.db.transaction() as session:
+        entry = _edit_entry(session)
+        assert entry.reason == "Rectification request #3"
+        entry.reason = None
+        bad = entry.id
+    result = audit.verify(ctx)
+    assert (result.ok, result.first_bad_id) == (False, bad)
+
+
+def test_a_blank_is_not_excused_by_relabelling_a_later_entry_as_an_erasure(ctx, history):
+    with ctx.db.transaction() as session:
+        entry = _edit_entry(session)
+        entry.values, entry.reason = '{"first_name": {"new": null, "old": null}}', None
+        later = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "correspondence.logged")
+        ).one()
+        later.action = "prospect.erased"  # the same prospect, later in the chain
+        relabelled = later.id
+    result = audit.verify(ctx)
+    assert (result.ok, result.first_bad_id, result.problem) == (False, relabelled, "was altered")
+
+
+def test_erasure_blanks_earlier_entries_only_and_the_chain_still_verifies(ctx, history):
+    from crm_desktop.services import rights
+
+    rights.erase(ctx, history, confirm="Janet Smith", scrub=False)
+    assert audit.verify(ctx).ok
+    edit = next(e for e in audit.entries(ctx, entity="prospect", entity_id=history)
+                if e.action == "prospect.edited")  # fmt: skip
+    assert edit.values == {"first_name": {"old": None, "new": None}} and edit.reason is None
+    # An entry about the same person after the erasure may not be blanked.
+    with ctx.db.transaction() as session:
+        after = audit.record(session, "alice", "prospect.noted", "prospect", history,
+                             {"note": "after"}, reason="why")  # fmt: skip
+        after_id = after.id
+    assert audit.verify(ctx).ok
+    with ctx.db.transaction() as session:
+        session.get(AuditEntry, after_id).values = '{"note": null}'
+    result = audit.verify(ctx)
+    assert (result.ok, result.first_bad_id) == (False, after_id)
+    assert "blanked" in result.problem
+
+
+@pytest.mark.parametrize("column", ["values", "value_hashes"])
+@pytest.mark.parametrize("junk", ["{not json", "", "[1, 2]", '"text"', "null"])
+def test_an_unreadable_value_is_an_alteration_not_a_crash(ctx, history, column, junk):
+    with ctx.db.transaction() as session:
+        entry = _edit_entry(session)
+        setattr(entry, column, junk)
+        bad = entry.id
+    result = audit.verify(ctx)
+    assert (result.ok, result.first_bad_id) == (False, bad)
