@@ -115,6 +115,30 @@ class _Collector:
 # at all; XML, and so XLSX, cannot hold them).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
+# Characters that show nothing on their own: spaces, format characters
+# (zero-width space and joiners, direction marks, the BOM, soft hyphen, tag
+# characters), non-spacing and enclosing marks (variation selectors, the
+# combining grapheme joiner, accents with no letter to sit on), the Hangul
+# fillers and the blank Braille pattern. A value made only of these looks
+# empty wherever it is shown, so it counts as empty. (The Arabic number
+# signs and their kin are format characters with a glyph of their own.)
+_NOTHING_TO_SEE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Mn", "Me"})
+_NOTHING_TO_SEE = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_FORMAT_WITH_A_GLYPH = frozenset(
+    "\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd"
+)
+
+
+def _shows(ch: str) -> bool:
+    if ch in _FORMAT_WITH_A_GLYPH:
+        return True
+    return ch not in _NOTHING_TO_SEE and unicodedata.category(ch) not in _NOTHING_TO_SEE_CATEGORIES
+
+
+def has_visible_character(value: str) -> bool:
+    """True if ``value`` shows at least one character when printed."""
+    return any(_shows(ch) for ch in value)
+
 
 def clean_text(
     value: str | None, *, max_len: int, required: bool = False, multiline: bool = False
@@ -129,6 +153,12 @@ def clean_text(
         raise ValueError("must be a single line")
     if _CONTROL.search(value):
         raise ValueError("contains control characters that cannot be stored")
+    if value and not has_visible_character(value):
+        # Only zero-width or other invisible characters: empty to anyone
+        # reading it, so it is treated as empty, never stored.
+        if required:
+            raise ValueError("needs at least one visible character")
+        return None
     if not value:
         if required:
             raise ValueError("is required")

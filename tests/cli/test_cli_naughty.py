@@ -15,7 +15,7 @@ import unicodedata
 import pytest
 from cli_support import blns_lines
 
-from crm_desktop.domain.validation import ProspectInput
+from crm_desktop.domain.validation import ProspectInput, has_visible_character
 from crm_desktop.services.prospects import create_prospect
 
 LINES = blns_lines()
@@ -25,7 +25,9 @@ FIELD_LABELS = (
 
 
 def _clean(text: str) -> str:
-    return unicodedata.normalize("NFC", text).strip()
+    """As the shared validation cleans text; nothing visible counts as blank."""
+    text = unicodedata.normalize("NFC", text).strip()
+    return text if has_visible_character(text) else ""
 
 
 def _accepted_or_refused(result, what: str) -> bool:
