@@ -27,10 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain.enums import SchoolPhase, Stage
 from ..errors import CrmError
 from ..services import exports
-from ..services import interests as interest_service
 from ..services.context import Context
 from ..services.exports import ExportRecord
 from .appearance import colours
@@ -45,24 +43,6 @@ from .export_models import (
     ordered_reasons,
 )
 from .table_model import with_empty_state
-
-FILTER_LABELS = {
-    "interest_id": "Interest",
-    "role": "Job role",
-    "stage": "Stage",
-    "school_phase": "School phase/type",
-    "region": "Region",
-    "owner": "Owner",
-    "last_contact_from": "Last contacted on or after",
-    "last_contact_to": "Last contacted on or before",
-}
-
-
-def _enum_label(enum_cls, value: str) -> str:
-    try:
-        return enum_cls(value).label
-    except ValueError:
-        return value
 
 
 class MembersDialog(QDialog):
@@ -325,22 +305,8 @@ class ExportsView(QWidget):
     def _filters_html(self, filters: dict) -> str:
         if not filters:
             return "None (everyone was considered)"
-        interests = None
-        parts = []
-        for key, value in filters.items():
-            text = str(value)
-            if key == "interest_id":
-                if interests is None:
-                    try:
-                        interests = {
-                            i: n for i, n, _c in interest_service.list_interests(self._ctx)
-                        }
-                    except CrmError:
-                        interests = {}
-                text = interests.get(value, f"#{value} (deleted)")
-            elif key == "stage":
-                text = _enum_label(Stage, text)
-            elif key == "school_phase":
-                text = _enum_label(SchoolPhase, text)
-            parts.append(f"{escape(FILTER_LABELS.get(key, key))}: {escape(text)}")
-        return "<br>".join(parts)
+        try:
+            described = exports.describe_filters(self._ctx, filters)
+        except CrmError as exc:
+            return escape(str(exc))
+        return "<br>".join(f"{escape(label)}: {escape(text)}" for label, text in described)
