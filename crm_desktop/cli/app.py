@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -41,10 +42,51 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as for any Unix tool whose reader left
 
 
+class _KeepDashes(list):
+    """An option's own value list in which a value of ``--`` is kept."""
+
+    def remove(self, value: object) -> None:
+        if value != "--":
+            super().remove(value)
+
+
+_NEEDS_A_VALUE = re.compile(r"argument (\S+): expected one argument")
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line usage error (exit status 2)."""
+    """argparse with a one-line usage error (exit status 2).
+
+    A value may begin with '-' when given as ``--option=-value``; given as
+    ``--option -value`` it reads as another option, and the error says how.
+    """
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        self._typed = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # argparse before Python 3.13 drops a "--" even when it is an option's
+        # own value (--first-name=--), leaving an empty list where text
+        # belongs. An option's values hold "--" only when typed after "=".
+        if action.option_strings and "--" in arg_strings:
+            arg_strings = _KeepDashes(arg_strings)
+        return super()._get_values(action, arg_strings)
+
+    def _dash_hint(self, message: str) -> str:
+        match = _NEEDS_A_VALUE.fullmatch(message)
+        if not match:
+            return ""
+        options = match.group(1).split("/")
+        typed = getattr(self, "_typed", [])
+        for given, after in zip(typed, typed[1:], strict=False):
+            if given in options and after.startswith("-"):
+                if after.split("=", 1)[0] in self._option_string_actions:
+                    return ""  # another option: the value was left out
+                return f" (a value that begins with '-' is given as {given}={after})"
+        return ""
 
     def error(self, message: str) -> NoReturn:
+        message += self._dash_hint(message)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -225,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         actions, "delete", commands.cmd_prospect_delete, "Delete a prospect and their history."
     )
     delete.add_argument("ref", metavar="EMAIL|ID", help=_REF_HELP)
+    delete.description = (
+        "Delete a prospect with their correspondence, interests and consent records. "
+        "Their details are also blanked in the audit trail (its entries stay and still "
+        "verify). Their addresses are not suppressed, so they can be added again; to "
+        "remove a person for good and keep them off every list, use 'crm erase'."
+    )
     listing = command(actions, "list", commands.cmd_prospect_list, "List prospects by name.")
     listing.add_argument("--search", metavar="TEXT", help="words of a name, email or school")
     listing.add_argument("--limit", type=_positive, metavar="N", help="at most N (default: all)")

@@ -36,3 +36,40 @@ def test_an_invisible_role_or_school_is_left_blank(crm):
     assert result.code == 0, result
     record = result.json()
     assert (record["role"], record["school_name"]) == (None, None)
+
+
+@pytest.mark.parametrize("value", ["--", "-x", "-", "--Smith", "-1"])
+def test_a_value_beginning_with_a_dash_is_given_after_an_equals_sign(crm, value):
+    result = crm(
+        "prospect", "add", f"--first-name={value}", "--last-name=Lovelace",
+        "--email=ada@example.com", "--json",
+    )  # fmt: skip
+    assert result.code == 0, result
+    assert result.json()["first_name"] == value
+
+
+@pytest.mark.parametrize("value", ["-x", "--", "--Smith"])
+def test_a_value_beginning_with_a_dash_after_a_space_says_how_to_give_it(crm, value):
+    result = crm(
+        "prospect", "add", "--first-name", value, "--last-name=Lovelace", "--email=ada@example.com"
+    )
+    assert_error(
+        result,
+        2,
+        "argument --first-name: expected one argument",
+        f"a value that begins with '-' is given as --first-name={value}",
+    )
+    assert crm("prospect", "list", "--json").json() == []
+
+
+def test_a_forgotten_value_before_another_option_gets_no_dash_hint(crm):
+    result = crm("prospect", "add", "--first-name", "--last-name=Lovelace", "--email=a@example.com")
+    assert_error(result, 2, "argument --first-name: expected one argument")
+    assert "begins with '-'" not in result.err
+
+
+def test_an_edit_to_a_dash_value_keeps_it(crm, add):
+    ada = add("Ada", "Lovelace")
+    result = crm("prospect", "edit", str(ada["id"]), "--last-name=--", "--role=-", "--json")
+    assert result.code == 0, result
+    assert (result.json()["last_name"], result.json()["role"]) == ("--", "-")
