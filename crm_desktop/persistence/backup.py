@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from ..errors import DatabaseError, NotACrmDatabaseError, SchemaTooNewError
 from .db import Database, _known_revisions, head_revision
+from .folders import make_private_folder
 
 Progress = Callable[[int, int], None]
 DAILY_KEEP = 7
@@ -49,7 +50,7 @@ def _fsync_dir(folder: Path) -> None:
 def _temp_beside(dest: Path) -> Path:
     """An owner-only temporary file in the destination's folder (made if missing)."""
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        make_private_folder(dest.parent)
         fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     except OSError as exc:
         from ..formats.atomic import describe_os_error
@@ -176,7 +177,7 @@ def auto_backup(db: Database, today: date | None = None) -> AutoBackup:
     year, week, _ = today.isocalendar()
     week_file = weekly / f"{db.path.stem}-{year}-W{week:02d}.db"
     if not week_file.exists():
-        weekly.mkdir(parents=True, exist_ok=True)
+        make_private_folder(weekly)
         source = day_file if day_file.exists() else db.path
         made.append(backup_sqlite_file(source, week_file))
     removed = _prune(daily, db.path.stem, DAILY_KEEP) + _prune(weekly, db.path.stem, WEEKLY_KEEP)

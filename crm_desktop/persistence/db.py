@@ -41,6 +41,7 @@ from ..errors import (
     ReadOnlyDatabaseError,
     SchemaTooNewError,
 )
+from .folders import make_private_folder
 from .urls import mask_secrets, safe_url, url_without_password, with_password
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -372,7 +373,7 @@ def _check_sqlite_file(path: Path, *, create: bool) -> None:
         raise missing_database(str(path))
     else:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(path.parent)
         except OSError as exc:
             raise DatabaseError(f"Cannot create the folder for {path}: {exc.strerror}.") from exc
         # Owner-only from the start: it holds personal data.
