@@ -13,6 +13,7 @@ import contextlib
 import functools
 import os
 import shlex
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -125,6 +126,26 @@ def _begin(conn) -> None:
             time.sleep(0.05 * 2**attempt)
 
 
+SQLITE_FULL = 13
+SQLITE_IOERR = 10  # extended codes keep it in the low byte (SQLITE_IOERR_WRITE = 778)
+DISK_FULL_MESSAGE = "The disk is full: nothing was saved. Free some space and try again."
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def _is_io_error(text: str, code: int | None) -> bool:
+    return "disk i/o error" in text or (code is not None and code & 0xFF == SQLITE_IOERR)
+
+
+def _disk_is_nearly_full(where: str) -> bool:
+    """True if ``where`` is a local database file whose disk has under 1 MiB free."""
+    if not where or "://" in where:
+        return False
+    try:
+        return shutil.disk_usage(Path(where).parent).free < _NEARLY_FULL_BYTES
+    except (OSError, ValueError):
+        return False
+
+
 def friendly_db_error(exc: BaseException, where: str = "") -> DatabaseError:
     """Turn a driver error about the environment into a message a person can act on.
 
@@ -157,8 +178,23 @@ def _friendly_db_error(exc: BaseException, where: str) -> DatabaseError:
             f"The database is read-only{place}: nothing was saved. "
             "Check the file's permissions or open a copy you can write to."
         )
-    if "disk is full" in text or "disk full" in text or "no space" in text:
-        return DatabaseError("The disk is full: nothing was saved. Free some space and try again.")
+    code = getattr(getattr(exc, "orig", exc), "sqlite_errorcode", None)
+    if (
+        "disk is full" in text
+        or "disk full" in text
+        or "no space" in text
+        or code == SQLITE_FULL
+        or (_is_io_error(text, code) and _disk_is_nearly_full(where))
+    ):
+        return DatabaseError(DISK_FULL_MESSAGE)
+    if _is_io_error(text, code):
+        # SQLite reports a write refused for want of space as a plain I/O
+        # error in some places (the WAL index, fsync, truncation) and does
+        # not pass on the reason.
+        return DatabaseError(
+            f"The disk may be full or failing{place}: nothing was saved. Free some space "
+            "and try again; if there is space, check the disk for errors."
+        )
     if "unable to open" in text:
         return DatabaseError(f"Cannot open the database file{place}.")
     if "not a database" in text or "malformed" in text or "file is encrypted" in text:
