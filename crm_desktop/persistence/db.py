@@ -330,6 +330,11 @@ def _make_engine(url: str, *, create: bool) -> tuple[Engine, bool]:
         read_only = False
         if path is not None:
             _check_sqlite_file(path, create=create and mode not in ("ro", "rw"))
+            if path.stat().st_size:
+                # Whether the file is ours is checked read-only: connecting
+                # for real would switch another program's file to WAL.
+                current, tables = _read_schema_without_changing(path)
+                _refuse_unusable(current, tables, str(path))
             read_only = mode == "ro" or not _sqlite_writable(path)
         in_memory = not db or db == ":memory:"
         options: dict = {}
@@ -378,6 +383,28 @@ def _read_only_connector(path: Path):
     return connect
 
 
+def _read_schema_without_changing(path: Path) -> tuple[str | None, set[str]]:
+    """The schema revision and table names of a SQLite file, read through ``mode=ro``."""
+    try:
+        conn = _read_only_connector(path)()
+        try:
+            tables = {
+                name
+                for (name,) in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
+            }
+            current = None
+            if "alembic_version" in tables:
+                row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                current = row[0] if row else None
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise friendly_db_error(exc, str(path)) from exc
+    return current, tables
+
+
 def _sqlite_path(parsed) -> Path | None:
     """The file behind a SQLite URL (also ``file:`` URIs), or None for memory."""
     db = parsed.database
@@ -422,22 +449,27 @@ def _check_sqlite_file(path: Path, *, create: bool) -> None:
             raise DatabaseError(f"Cannot create the database file {path}: {exc.strerror}.") from exc
 
 
-def _migrate(db: Database, *, create: bool) -> None:
-    head = head_revision()
-    known = _known_revisions()
-    with db.engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-        tables = set(inspect(conn).get_table_names())
-    if current is not None and current not in known:
+def _refuse_unusable(current: str | None, tables: set[str], name: str) -> None:
+    """Refuse a schema this version cannot use: newer, or another program's."""
+    if current is not None and current not in _known_revisions() and "prospect" not in tables:
+        # Another program that also keeps its schema version with Alembic.
+        raise NotACrmDatabaseError(f"{name} holds tables but is not a CRM Desktop database.")
+    if current is not None and current not in _known_revisions():
         raise SchemaTooNewError(
-            f"This database ({db.display_name}) was written by a newer version of "
+            f"This database ({name}) was written by a newer version of "
             f"CRM Desktop (schema {current}). Update the app to open it; "
             "nothing was changed."
         )
     if current is None and tables - {"alembic_version"}:
-        raise NotACrmDatabaseError(
-            f"{db.display_name} holds tables but is not a CRM Desktop database."
-        )
+        raise NotACrmDatabaseError(f"{name} holds tables but is not a CRM Desktop database.")
+
+
+def _migrate(db: Database, *, create: bool) -> None:
+    head = head_revision()
+    with db.engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        tables = set(inspect(conn).get_table_names())
+    _refuse_unusable(current, tables, db.display_name)
     if current is None and not create:
         # An empty file or server database: as good as none (nothing is made).
         raise missing_database(str(db.path) if db.path else url_without_password(db.url))
