@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import shlex
 import shutil
 import sqlite3
@@ -201,7 +202,68 @@ def _friendly_db_error(exc: BaseException, where: str) -> DatabaseError:
         return NotACrmDatabaseError(
             f"The file is not a CRM Desktop database, or it is damaged{place}."
         )
-    return DatabaseError(f"Database error{place}: {getattr(exc, 'orig', exc)}")
+    return DatabaseError(f"Database error{place}: {_without_values(getattr(exc, 'orig', exc))}")
+
+
+def _without_values(error: BaseException) -> str:
+    """A driver's message without the values it quotes (they can be personal data).
+
+    Only the first line is kept (PostgreSQL's DETAIL line repeats the row's
+    values), and anything in quotes becomes "…".
+    """
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else type(error).__name__
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "…", first)
+
+
+def _is_unreadable_value(exc: BaseException) -> bool:
+    """True if ``exc`` was raised while the driver's result was turned into values.
+
+    A value that does not parse as its column's type (a date column holding
+    an email address) fails there; errors raised by our own code (a
+    ValidationError is a ValueError) are not this.
+    """
+    files: list[str] = []
+    tb = exc.__traceback__
+    while tb is not None:
+        files.append(tb.tb_frame.f_code.co_filename.replace("\\", "/"))
+        tb = tb.tb_next
+    if not files or "sqlalchemy/" not in files[-1]:
+        return False
+    return any(
+        "sqlalchemy/orm/loading" in name
+        or ("sqlalchemy/engine/" in name and ("result" in name or "cursor" in name))
+        for name in files
+    )
+
+
+def _find_unreadable_row(engine: Engine) -> tuple[str, str, int] | None:
+    """The first (table, column, id) whose stored date or time does not parse (SQLite)."""
+    from sqlalchemy import Date, DateTime
+    from sqlmodel import SQLModel
+
+    from ..domain import models  # noqa: F401  (the tables)
+
+    with engine.connect() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            if "id" not in table.c:
+                continue
+            for column in table.c:
+                kind = getattr(column.type, "impl", column.type)
+                if isinstance(kind, DateTime):
+                    parse = "datetime"
+                elif isinstance(kind, Date):
+                    parse = "date"
+                else:
+                    continue
+                name = f'"{column.name}"'
+                row = conn.exec_driver_sql(
+                    f'SELECT id FROM "{table.name}" WHERE {name} IS NOT NULL AND '
+                    f"(typeof({name}) != 'text' OR {parse}({name}) IS NULL) LIMIT 1"
+                ).first()
+                if row is not None:
+                    return table.name, column.name, row[0]
+    return None
 
 
 class Database:
@@ -254,6 +316,10 @@ class Database:
                 yield session
         except (OperationalError, DBAPIError) as exc:
             raise friendly_db_error(exc, self.display_name) from exc
+        except (ValueError, TypeError, LookupError, OverflowError) as exc:
+            if not _is_unreadable_value(exc):
+                raise
+            raise self._unreadable_value_error() from None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -264,6 +330,26 @@ class Database:
                 yield session
         except (OperationalError, DBAPIError) as exc:
             raise friendly_db_error(exc, self.display_name) from exc
+        except (ValueError, TypeError, LookupError, OverflowError) as exc:
+            if not _is_unreadable_value(exc):
+                raise
+            raise self._unreadable_value_error() from None
+
+    def _unreadable_value_error(self) -> DatabaseError:
+        """A stored value the driver could not read back, named by its row, never its text.
+
+        The driver's own message quotes the value (a person's address, say),
+        and is not passed on, not even as the cause.
+        """
+        found = None
+        with contextlib.suppress(Exception):
+            found = _find_unreadable_row(self.engine) if self.is_sqlite else None
+        where = f"{found[0]} #{found[2]}, {found[1]}" if found else "a row"
+        return DatabaseError(
+            f"The database ({self.display_name}) holds a value that cannot be read "
+            f"({where}): it may be damaged. Nothing was changed; restore a backup or "
+            "correct that row."
+        )
 
     def scrub(self) -> None:
         """Make deleted or overwritten data unrecoverable from the files (after erasure).
