@@ -66,5 +66,12 @@ def add_parsers(top, command) -> None:
     unrestrict.add_argument("--reason", required=True, metavar="TEXT")
     erase = command(top, "erase", cmd_erase, "Erase (anonymise) a person. Cannot be undone.")
     erase.add_argument("ref", metavar="EMAIL|ID")
+    erase.description = (
+        "Erase (anonymise) a person for good: the record stays as a tombstone so counts "
+        "add up, their addresses go on the suppression list so they are not contacted "
+        "again even if added back, and their details are blanked in the record, their "
+        "correspondence, the consent ledger and the audit trail (which still verifies). "
+        "To remove a record without suppressing the addresses, use 'crm prospect delete'."
+    )
     erase.add_argument("--yes", action="store_true", help="yes, erase them for good")
     erase.add_argument("--request", type=request_id_type, metavar="ID", help=_REQUEST_HELP)

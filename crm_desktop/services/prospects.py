@@ -479,7 +479,14 @@ def set_stage(ctx: Context, prospect_id: int, stage: str) -> ProspectView:
 
 
 def delete_prospect(ctx: Context, prospect_id: int) -> ProspectView:
-    """Delete a prospect and their correspondence. Returns what was deleted."""
+    """Delete a prospect and their correspondence. Returns what was deleted.
+
+    Their personal data leaves the audit trail too: the stored values and
+    reasons of every earlier entry about them are blanked, as erasure does
+    (their hashes stay, so the chain still verifies), and the deletion entry
+    records none. Unlike erasure, their addresses are not suppressed: they
+    may be added again later.
+    """
     ctx.require(Action.EDIT_RECORDS)
     with ctx.db.transaction() as session:
         p = _load(session, prospect_id)
@@ -487,8 +494,8 @@ def delete_prospect(ctx: Context, prospect_id: int) -> ProspectView:
             refuse_if_restricted(p)
         view = _view(session, p)
         session.delete(p)
-        audit.record_change(session, ctx.user, "prospect.deleted", "prospect", p.id,
-                            _audited(view), {})  # fmt: skip
+        audit.redact(session, "prospect", p.id)
+        audit.record(session, ctx.user, "prospect.deleted", "prospect", p.id)
     return view
 
 

@@ -269,6 +269,35 @@ def test_delete_by_email(crm, add):
     assert_error(crm("prospect", "delete", "ada@example.com"), 1, "No prospect")
 
 
+def test_delete_blanks_the_person_in_the_audit_trail_which_still_verifies(crm, add, db_path):
+    import sqlite3
+
+    ada = add("Ada", "Lovelace", email="ada@example.com")
+    grace = add("Grace", "Hopper")
+    assert crm("log", str(ada["id"]), "--kind=call", "--summary=Analytical engine chat").code == 0
+    assert crm("prospect", "edit", str(ada["id"]), "--role=Countess", "--reason=Ada said").code == 0
+    assert crm("prospect", "delete", str(ada["id"])).code == 0
+    con = sqlite3.connect(db_path)
+    stored = " ".join(
+        f"{v} {r}" for v, r in con.execute('SELECT "values", reason FROM audit_entry')
+    )
+    con.close()
+    for trace in ("Ada", "Lovelace", "ada@example.com", "Analytical", "Countess"):
+        assert trace not in stored, trace
+    assert "Grace" in stored and grace["email"] in stored
+    verified = crm("audit", "verify")
+    assert verified.code == 0 and "intact" in verified.out
+
+
+def test_delete_and_erase_help_say_what_each_does(crm):
+    delete = " ".join(crm("prospect", "delete", "--help").out.split())
+    assert "blanked in the audit trail" in delete and "not suppressed" in delete
+    assert "crm erase" in delete
+    erase = " ".join(crm("erase", "--help").out.split())
+    assert "suppression list" in erase and "audit trail" in erase
+    assert "crm prospect delete" in erase
+
+
 # ----------------------------------------------------------------- list
 
 

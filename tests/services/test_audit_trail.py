@@ -185,3 +185,48 @@ def test_an_unreadable_value_is_an_alteration_not_a_crash(ctx, history, column, 
         bad = entry.id
     result = audit.verify(ctx)
     assert (result.ok, result.first_bad_id) == (False, bad)
+
+
+# ------------------------------------------------------------- deletion
+
+
+def test_deleting_a_person_blanks_their_data_in_the_audit_trail_and_it_still_verifies(ctx):
+    def person(first, last, email):
+        return P.create_prospect(
+            ctx, ProspectInput(first_name=first, last_name=last, email=email, role="Bursar")
+        ).record
+
+    zelda = person("Zelda", "Quist", "zq@quist.example")
+    other = person("Olive", "Other", "olive@other.example")
+    P.update_prospect(
+        ctx, zelda.id, ProspectInput(first_name="Zelda", last_name="Quisted", email=zelda.email,
+                                     owner=zelda.owner, role="Bursar"),
+        reason="Zelda asked for the Quisted spelling",
+    )  # fmt: skip
+    C.log_contact(ctx, zelda.id, ContactInput(kind="call", summary="Zephyr project call"))
+    C.log_contact(ctx, other.id, ContactInput(kind="call", summary="Olive's orchard call"))
+
+    def stored() -> str:
+        with ctx.db.read() as session:
+            rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+            return " ".join(f"{e.values} {e.reason}" for e in rows)
+
+    assert "Quist" in stored() and "Zephyr" in stored()
+    deleted = P.delete_prospect(ctx, zelda.id)
+    assert deleted.full_name == "Zelda Quisted"
+    text = stored()
+    for trace in ("Zelda", "Quist", "zq@", "quist.example", "Zephyr"):
+        assert trace not in text, trace
+    # The entries stay (blanked, not suppressed), the deletion is recorded,
+    # nobody else's entries change, and the chain verifies.
+    actions = [e.action for e in audit.entries(ctx, entity="prospect", entity_id=zelda.id)]
+    assert actions == ["prospect.deleted", "correspondence.logged", "prospect.edited",
+                       "prospect.created"]  # fmt: skip
+    assert "Olive" in text and "orchard" in text and "olive@other.example" in text
+    assert audit.verify(ctx).ok
+    # Delete is not erasure: the address is not suppressed.
+    again = P.create_prospect(
+        ctx, ProspectInput(first_name="Zelda", last_name="Quist", email="zq@quist.example")
+    )
+    assert again.warnings == [] and again.record.email == "zq@quist.example"
+    assert audit.verify(ctx).ok
