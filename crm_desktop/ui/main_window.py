@@ -361,7 +361,10 @@ class MainWindow(QMainWindow):
         if prospect is None:
             return False
         question = (
-            f"Delete {prospect.full_name} and all their correspondence?\n\nThis cannot be undone."
+            f"Delete {prospect.full_name} and all their correspondence?\n\n"
+            "Their details are also blanked in the audit trail. Their addresses are not "
+            "suppressed, so they can be added again: to remove a person for good, use "
+            "Erase person instead.\n\nThis cannot be undone."
         )
         if not messages.ask(self, "Delete prospect", question):
             return False
