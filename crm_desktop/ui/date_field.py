@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
+from ..domain.dates import format_date
+
 EXAMPLES = "e.g. 12 Mar 2027, 12/3/2027 or 2027-03-12"
 
 _MONTHS: dict[str, int] = {}
@@ -48,11 +50,6 @@ _WEEKDAYS = {name.lower() for name in (*calendar.day_name, *calendar.day_abbr)} 
 }
 _TOKEN = re.compile(r"\d{1,2}(?:st|nd|rd|th)\b|\d+|[^\W\d_]+", re.IGNORECASE)
 _ORDINAL = re.compile(r"^(\d{1,2})(st|nd|rd|th)$", re.IGNORECASE)
-
-
-def format_field_date(value: date) -> str:
-    """How the field shows a date: the weekday, then "12 Mar 2027"."""
-    return f"{calendar.day_abbr[value.weekday()]} {value.day} {calendar.month_abbr[value.month]} {value.year}"
 
 
 def parse_typed_date(text: str, *, today: date | None = None) -> date:
@@ -222,7 +219,7 @@ class DateField(QWidget):
         """Show ``value`` (None: empty) and clear any message."""
         if isinstance(value, QDate):
             value = value.toPython() if value.isValid() else None
-        self.edit.setText(format_field_date(value) if value else "")
+        self.edit.setText(format_date(value, weekday=True) if value else "")
         value, error = self._interpret(self.edit.text())
         self._shown_error = error if self.edit.text() else None
         self._set(value, error)
@@ -263,12 +260,14 @@ class DateField(QWidget):
         if self._minimum and value < self._minimum:
             return (
                 None,
-                self._too_early or f"The date cannot be before {format_field_date(self._minimum)}.",
+                self._too_early
+                or f"The date cannot be before {format_date(self._minimum, weekday=True)}.",
             )
         if self._maximum and value > self._maximum:
             return (
                 None,
-                self._too_late or f"The date cannot be after {format_field_date(self._maximum)}.",
+                self._too_late
+                or f"The date cannot be after {format_date(self._maximum, weekday=True)}.",
             )
         return value, None
 
@@ -283,8 +282,8 @@ class DateField(QWidget):
         value, error = self._interpret(self.edit.text())
         self._shown_error = error
         self._set(value, error)
-        if value is not None and self.edit.text() != format_field_date(value):
-            self.edit.setText(format_field_date(value))
+        if value is not None and self.edit.text() != format_date(value, weekday=True):
+            self.edit.setText(format_date(value, weekday=True))
         self._show_message()
 
     def _revalidate(self) -> None:
