@@ -130,12 +130,22 @@ def channel_address_kinds(channel: Channel) -> tuple[str, ...]:
     }[channel]
 
 
+def _marked(marks, channel: Channel) -> bool:
+    """Whether an address's suppression marks (channel values or "all") cover ``channel``."""
+    return ALL in marks or channel.value in marks
+
+
 def is_suppressed(facts: MarketingFacts, channel: Channel) -> bool:
     for kind in channel_address_kinds(channel):
         marks = facts.suppressed_email if kind == "email" else facts.suppressed_phone
-        if ALL in marks or channel.value in marks:
+        if _marked(marks, channel):
             return True
     return False
+
+
+def channels_suppressed_by(kind: str, marks) -> list[Channel]:
+    """The channels an address of ``kind`` ("email", "phone") with these marks is suppressed for."""
+    return [c for c in Channel if kind in channel_address_kinds(c) and _marked(marks, c)]
 
 
 def address_for(facts: MarketingFacts, channel: Channel) -> str | None:

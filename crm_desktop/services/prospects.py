@@ -9,7 +9,7 @@ from sqlalchemy import case, delete, func, nulls_last, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ..domain.eligibility import ALL, channel_address_kinds
+from ..domain.eligibility import channels_suppressed_by
 from ..domain.enums import Channel, DataSource, OptOutSource, Stage
 from ..domain.models import Interest, Prospect, ProspectInterest, School
 from ..domain.roles import Action
@@ -329,11 +329,7 @@ def suppressed_channels(session: Session, addresses) -> dict[str, list[Channel]]
         if not marks:
             continue
         kind = "phone" if address.startswith("+") else "email"
-        channels = [
-            c
-            for c in Channel
-            if kind in channel_address_kinds(c) and (ALL in marks or c.value in marks)
-        ]
+        channels = channels_suppressed_by(kind, marks)
         if channels:
             out[address] = channels
     return out
