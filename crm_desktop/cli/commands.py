@@ -28,7 +28,7 @@ from ..persistence import (
     safe_url,
     sqlite_file,
 )
-from ..services import correspondence, prospects, users
+from ..services import correspondence, prospects, recovery, users
 from ..services.context import Context
 from ..services.views import ContactView, FollowUpView, ProspectRow, ProspectView
 from .output import (
@@ -99,7 +99,11 @@ def opened(args: argparse.Namespace, *, create: bool = False) -> Iterator[Contex
     as its single user, or as whoever signs in with --user/CRM_USER."""
     db = _open(args.db, create=create)
     try:
-        yield _signed_in(db, getattr(args, "user", None) or os.environ.get("CRM_USER"))
+        ctx = _signed_in(db, getattr(args, "user", None) or os.environ.get("CRM_USER"))
+        # Work a killed or failed run left unfinished is finished first.
+        for sentence in recovery.recover(ctx):
+            err(f"crm: {sentence}")
+        yield ctx
     finally:
         db.dispose()
 

@@ -103,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.show()
     # Ask once the window is on screen, so the question has a parent to sit on.
     QTimer.singleShot(0, window.offer_demo_data)
+    QTimer.singleShot(0, window.finish_unfinished_work)
     QTimer.singleShot(0, window.daily_backup)
     QTimer.singleShot(0, window.forget_expired_requests)
     try:

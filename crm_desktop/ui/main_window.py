@@ -33,7 +33,7 @@ from .. import APP_NAME, __version__
 from ..domain.requests import REQUEST_RETENTION_YEARS
 from ..domain.roles import Action
 from ..errors import CrmError
-from ..services import backups, users
+from ..services import backups, recovery, users
 from ..services import prospects as prospect_service
 from ..services import requests as request_service
 from ..services.context import Context
@@ -694,6 +694,21 @@ class MainWindow(QMainWindow):
         task.succeeded.connect(self._expired_requests_forgotten)
         task.failed.connect(
             lambda text: messages.show_error(self, text, "Old requests could not be tidied")
+        )
+        return task
+
+    def finish_unfinished_work(self) -> BackgroundTask | None:
+        """On start, finish what a killed or failed run left (see services.recovery)."""
+        if self.ctx.db.read_only:
+            return None
+        ctx = self.ctx
+        task = run_with_progress(
+            self, "Finishing earlier work", "Finishing work an earlier run left unfinished…",
+            lambda progress, should_cancel: recovery.recover(ctx),
+        )  # fmt: skip
+        task.succeeded.connect(lambda done: done and self._status(" ".join(done)))
+        task.failed.connect(
+            lambda text: messages.show_error(self, text, "Earlier work could not be finished")
         )
         return task
 
