@@ -10,11 +10,20 @@ later entry in the chain (an erasure, a deletion, a forgotten requester:
 :data:`REDACTING_ACTIONS`) names the same record. Everything else stored on
 an entry is covered by its hash, so nothing can be blanked, changed or made
 unreadable without ``verify`` naming the entry.
+
+An unkeyed SHA-256 chain only shows accidents: anyone who can write the
+database can recompute every hash. So entries are keyed: their hash is an
+HMAC-SHA256 under a key kept outside the database (see
+``services.audit_key``), and each keyed entry names its key (``key_id``, a
+fingerprint, never the key) inside what its hash covers. Entries written
+before keys existed stay unkeyed and verify as before; once an entry is
+keyed, every later one must be.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,23 +61,38 @@ class EntryFields:
     entity_id: str | None
     value_hashes: dict
     prev_hash: str
+    key_id: str | None = None  # None: an unkeyed entry (written before keys existed)
 
 
-def entry_hash(e: EntryFields) -> str:
+def key_fingerprint(key: bytes) -> str:
+    """The public name of an audit key: which key signed an entry, revealing nothing."""
+    return hmac.new(key, b"crm-desktop audit key id", hashlib.sha256).hexdigest()[:32]
+
+
+def entry_hash(e: EntryFields, key: bytes | None = None) -> str:
+    """The entry's hash: HMAC-SHA256 under ``key`` for a keyed entry, SHA-256 otherwise.
+
+    A keyed entry's body also holds its ``key_id``, so which key signed it
+    (and that it was keyed at all) cannot be changed without the key. Raises
+    ValueError when a keyed entry is hashed without its key or with another.
+    """
     # The reason is covered through its hash in value_hashes (REASON_KEY), so
     # erasure can blank the reason as well as the values.
-    body = canonical(
-        {
-            "at": e.at.isoformat(),
-            "actor": e.actor,
-            "action": e.action,
-            "entity": e.entity,
-            "entity_id": e.entity_id,
-            "value_hashes": e.value_hashes,
-            "prev": e.prev_hash,
-        }
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    fields = {
+        "at": e.at.isoformat(),
+        "actor": e.actor,
+        "action": e.action,
+        "entity": e.entity,
+        "entity_id": e.entity_id,
+        "value_hashes": e.value_hashes,
+        "prev": e.prev_hash,
+    }
+    if e.key_id is None:
+        return hashlib.sha256(canonical(fields).encode("utf-8")).hexdigest()
+    if key is None or key_fingerprint(key) != e.key_id:
+        raise ValueError("a keyed entry is hashed with the key it names")
+    body = canonical({**fields, "key": e.key_id})
+    return hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 # Blanking the stored values is legitimate only when a later entry in the

@@ -303,6 +303,9 @@ class AuditEntry(SQLModel, table=True):
     value_hashes: str = Field(default="{}", max_length=1_000_000)  # JSON, chained
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # The fingerprint of the key whose HMAC ``hash`` is; NULL for the unkeyed
+    # SHA-256 entries written before keys existed (see domain.audit).
+    key_id: str | None = Field(default=None, max_length=64)
 
 
 class DataSubjectRequest(SQLModel, table=True):
