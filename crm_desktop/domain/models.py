@@ -223,6 +223,7 @@ class ExportRun(SQLModel, table=True):
     """The record of one campaign export."""
 
     __tablename__ = "export_run"
+    __table_args__ = (Index("ix_export_run_state", "state"),)
 
     id: int | None = Field(default=None, primary_key=True)
     created_by: str = Field(max_length=MAX_NAME)
@@ -241,6 +242,16 @@ class ExportRun(SQLModel, table=True):
     # True when the export was asked to replace a file that was already there
     # (``crm export --overwrite``); the SHA-256 is that of the new file.
     replaced_file: bool = Field(default=False)
+    # "writing" from before the file is begun until it is in place, then
+    # "complete"; "interrupted" when the run was killed before the file was in
+    # place (its temporary file deleted, its list never sent). Only complete
+    # exports are lists that were sent (see services.exports).
+    state: str = Field(default="complete", max_length=20)
+    # The hidden temporary file the list is written to before it is renamed
+    # into place (chosen and recorded before it is created), and the computer
+    # it is on: a later start there deletes it if the run was killed.
+    part_file: str | None = Field(default=None, max_length=1_000)
+    host: str | None = Field(default=None, max_length=255)
 
 
 class ExportMember(SQLModel, table=True):
@@ -254,6 +265,29 @@ class ExportMember(SQLModel, table=True):
     )
     # No foreign key: the record of an export outlives a deleted prospect.
     prospect_id: int = Field(primary_key=True)
+
+
+class BackupRun(SQLModel, table=True):
+    """One backup copy being made or made (manual, daily or weekly).
+
+    Committed in state "writing" before its temporary file exists, so that a
+    killed run is found and tidied on the next start; "complete" once the
+    file is in place (with its audit entry), "interrupted" if it never was.
+    """
+
+    __tablename__ = "backup_run"
+    __table_args__ = (Index("ix_backup_run_state", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    started_by: str = Field(max_length=MAX_NAME)
+    kind: str = Field(max_length=20)  # manual, daily, weekly
+    file_name: str = Field(max_length=1_000)
+    part_file: str = Field(max_length=1_000)
+    host: str = Field(max_length=255)
+    state: str = Field(default="writing", max_length=20)
+    sha256: str = Field(default="", max_length=64)  # of the copy, once it is made
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class User(SQLModel, table=True):
