@@ -24,6 +24,7 @@ from ..domain.audit import (
 from ..domain.models import AuditEntry
 from ..domain.roles import Action
 from ..domain.types import utcnow
+from . import audit_key
 from .context import Context
 from .views import _Jsonable
 
@@ -44,7 +45,7 @@ def record(
     """
     values = values or {}
     last = session.execute(
-        select(AuditEntry.id, AuditEntry.hash)
+        select(AuditEntry.id, AuditEntry.hash, AuditEntry.key_id)
         .order_by(AuditEntry.id.desc())
         .limit(1)
         .with_for_update()
@@ -55,7 +56,10 @@ def record(
     hashes = hash_values(values)
     if reason is not None:
         hashes[REASON_KEY] = value_hash(reason)
-    fields = EntryFields(at, actor, action, entity, _id(entity_id), hashes, prev)
+    # Signed with the database's key kept outside it (see audit_key).
+    signing = audit_key.signing_key(session, last.key_id if last else None)
+    key_id, key = signing if signing else (None, None)
+    fields = EntryFields(at, actor, action, entity, _id(entity_id), hashes, prev, key_id)
     entry = AuditEntry(
         at=at,
         actor=actor,
@@ -66,7 +70,8 @@ def record(
         values=json.dumps(values, ensure_ascii=False, sort_keys=True, default=str),
         value_hashes=json.dumps(hashes, sort_keys=True),
         prev_hash=prev,
-        hash=entry_hash(fields),
+        hash=entry_hash(fields, key),
+        key_id=key_id,
     )
     session.add(entry)
     session.flush()
@@ -107,6 +112,40 @@ class Verification(_Jsonable):
     entries: int
     first_bad_id: int | None = None
     problem: str | None = None
+    # The audit key (see audit_key): the first keyed entry (None: the trail
+    # is not keyed, so anyone who can write the database could recompute it),
+    # how many keyed entries were checked for their links only because their
+    # key is not on this computer, and those keys' fingerprints.
+    keyed_from: int | None = None
+    unchecked: int = 0
+    missing_keys: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Nothing wrong was found and every entry's hash could be checked here."""
+        return self.ok and self.unchecked == 0
+
+    @property
+    def key_report(self) -> str:
+        """One or two sentences on what the key let this check cover."""
+        return key_report(self.keyed_from, self.unchecked, self.missing_keys)
+
+
+def key_report(keyed_from: int | None, unchecked: int, missing_keys: tuple[str, ...]) -> str:
+    if keyed_from is None:
+        return (
+            "The trail is not keyed: anyone who can write the database could recompute "
+            "its hashes. Its next entry will be keyed."
+        )
+    if not unchecked:
+        return f"Keyed from entry {keyed_from}; every keyed entry was checked with its key."
+    names = ", ".join(k[:8] for k in missing_keys)
+    return (
+        f"{unchecked} entries are signed with an audit key this computer does not have "
+        f"(key {names}): only their links were checked, not their hashes. To check them, "
+        f"run '{audit_key.EXPORT_COMMAND}' on a computer that has the key (Settings > Audit "
+        f"trail in the app), then '{audit_key.IMPORT_COMMAND}' here."
+    )
 
 
 def verify(ctx: Context) -> Verification:
@@ -119,7 +158,12 @@ def verify(ctx: Context) -> Verification:
     ctx.require(Action.VIEW_AUDIT)
     prev = GENESIS
     count = 0
+    keyed_from: int | None = None
+    unchecked = 0
+    missing: set[str] = set()
     with ctx.db.read() as session:
+        database_id, _ = audit_key.database_identity(session)
+        keys = audit_key.held_keys(database_id)
         # The last redacting entry about each record: that record's entries
         # before it may be blank. Those entries are checked by the walk below
         # like every other, so one forged or altered is named there.
@@ -135,20 +179,62 @@ def verify(ctx: Context) -> Verification:
             count += 1
             if e.prev_hash != prev:
                 return Verification(False, count, e.id, "does not follow the entry before it")
-            problem = _problem(e, redacted_until)
+            if e.key_id is not None:
+                keyed_from = keyed_from or e.id
+                if e.key_id not in keys:
+                    unchecked += 1
+                    missing.add(e.key_id)
+            elif keyed_from is not None:  # once keyed, always keyed
+                problem = f"is not keyed, although entry {keyed_from} before it is"
+                return Verification(False, count, e.id, problem, keyed_from)
+            problem = _problem(e, redacted_until, keys)
             if problem is not None:
-                return Verification(False, count, e.id, problem)
+                return Verification(False, count, e.id, problem, keyed_from)
             prev = e.hash
-    return Verification(True, count)
+        if keyed_from is None:
+            stripped = _keys_stripped(session, database_id)
+            if stripped is not None:
+                return Verification(False, count, None, stripped)
+    return Verification(True, count, None, None, keyed_from, unchecked, tuple(sorted(missing)))
 
 
-def _problem(e: AuditEntry, redacted_until: dict) -> str | None:
-    """What is wrong with one entry whose place in the chain is right, if anything."""
+def _keys_stripped(session: Session, database_id: str | None) -> str | None:
+    """Why a trail with no keyed entry must have been rewritten, if it must.
+
+    The first keyed entry and the database's identity are written together,
+    and this computer keeps the key file (naming where the database was) after
+    the trail has been rewritten without it.
+    """
+    if database_id is not None:
+        return (
+            "has no keyed entry, although the database has had an audit key: the trail "
+            "was rewritten without the key"
+        )
+    other = audit_key.keys_elsewhere_for(audit_key.location_of(session), None)
+    if other is not None:
+        return (
+            "has no keyed entry, although this computer holds the audit key of a keyed "
+            f"database at this same place (database {other[:8]}): the trail was rewritten "
+            "without the key, or this is an older copy put back here"
+        )
+    return None
+
+
+def _problem(e: AuditEntry, redacted_until: dict, keys: dict[str, bytes]) -> str | None:
+    """What is wrong with one entry whose place in the chain is right, if anything.
+
+    A keyed entry whose key is not in ``keys`` has its values checked
+    against its value hashes, but its own hash cannot be checked here.
+    """
     try:
         hashes = json.loads(e.value_hashes)
         at = e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC)
-        fields = EntryFields(at, e.actor, e.action, e.entity, e.entity_id, hashes, e.prev_hash)
-        if entry_hash(fields) != e.hash:
+        fields = EntryFields(
+            at, e.actor, e.action, e.entity, e.entity_id, hashes, e.prev_hash, e.key_id
+        )
+        if (e.key_id is None or e.key_id in keys) and entry_hash(
+            fields, keys.get(e.key_id or "")
+        ) != e.hash:
             return "was altered"
     except (TypeError, ValueError, AttributeError):
         return "was altered (it cannot be read)"
@@ -174,6 +260,21 @@ class AuditView(_Jsonable):
     entity_id: str | None
     reason: str | None
     values: dict
+    # False when the stored values are not the JSON object they should be
+    # (the trail was altered there): ``values`` is then empty.
+    readable: bool = True
+
+
+UNREADABLE = "The details stored in this entry cannot be read (run 'crm audit verify')."
+
+
+def stored_values(text: object) -> dict | None:
+    """An entry's stored values, or None when they are not a JSON object."""
+    try:
+        values = json.loads(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return values if isinstance(values, dict) else None
 
 
 def entries(ctx: Context, *, entity: str | None = None, entity_id: object = None, limit: int = 500):
@@ -185,12 +286,15 @@ def entries(ctx: Context, *, entity: str | None = None, entity_id: object = None
     if entity_id is not None:
         stmt = stmt.where(AuditEntry.entity_id == str(entity_id))
     with ctx.db.read() as session:
-        return [
-            AuditView(
-                e.id, e.at, e.actor, e.action, e.entity, e.entity_id, e.reason, json.loads(e.values)
-            )  # fmt: skip
-            for e in session.scalars(stmt)
-        ]
+        return [_view(e) for e in session.scalars(stmt)]
+
+
+def _view(e: AuditEntry) -> AuditView:
+    values = stored_values(e.values)
+    readable = values is not None
+    return AuditView(
+        e.id, e.at, e.actor, e.action, e.entity, e.entity_id, e.reason, values or {}, readable
+    )
 
 
 def redact(session: Session, entity: str, entity_id: object) -> int:
@@ -204,17 +308,25 @@ def redact(session: Session, entity: str, entity_id: object) -> int:
             AuditEntry.entity == entity, AuditEntry.entity_id == _id(entity_id)
         )
     ):
-        values = json.loads(e.values)
-        blank = {
-            k: (
-                {side: None for side in v}
-                if isinstance(v, dict) and set(v) <= {"old", "new"}
-                else None
-            )
-            for k, v in values.items()
-        }
-        if blank != values or e.reason:
+        blank = _blank(e)
+        if stored_values(e.values) != blank or e.reason:
             e.values = json.dumps(blank, sort_keys=True)
             e.reason = None
             count += 1
     return count
+
+
+def _blank(e: AuditEntry) -> dict:
+    """The entry's values with every one blanked, shaped as its chained hashes say.
+
+    Shaped from the value hashes (not the stored values) so that values that
+    were altered or cannot be read are blanked all the same.
+    """
+    template = stored_values(e.value_hashes)
+    if template is None:  # cannot be read: blank whatever is stored
+        template = stored_values(e.values) or {}
+    return {
+        k: ({side: None for side in v} if isinstance(v, dict) else None)
+        for k, v in template.items()
+        if k != REASON_KEY
+    }
