@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,6 +163,107 @@ def _rename_no_replace(tmp: Path, dest: Path, *, keep: bool = False) -> None:
         return
     if not keep:
         tmp.unlink()
+
+
+# ------------------------------------------------- recorded temporary files
+#
+# A file whose existence must be on record (an export, a backup) is written
+# to a temporary name chosen *before* the file exists, so that the name can
+# be committed first: nothing of ours is ever on disk without its record.
+# The writer holds a lock on the temporary file while it works (released by
+# the system when the process dies, even by kill -9), so that a later start
+# can tell a killed run's leftover from one still being written.
+
+
+def part_path_for(dest: str | os.PathLike) -> Path:
+    """A new hidden temporary name beside ``dest`` (not created): ``.NAME.RANDOM.part``."""
+    dest = Path(dest)
+    return dest.parent / f".{dest.name}.{secrets.token_hex(8)}.part"
+
+
+def is_part_of(part: str | os.PathLike, dest: str | os.PathLike) -> bool:
+    """True if ``part`` is named as :func:`part_path_for` (or this module) names ``dest``'s.
+
+    A check before deleting a recorded name: only a file of that shape, in
+    ``dest``'s folder, is ever taken for one of ours.
+    """
+    part, dest = Path(part), Path(dest)
+    return part.parent == dest.parent and bool(
+        re.fullmatch(rf"\.{re.escape(dest.name)}\.[A-Za-z0-9_]+\.part", part.name)
+    )
+
+
+def create_part(part: Path, *, mode: int = 0o600) -> int:
+    """Create ``part`` (it must not exist) owner-only and lock it; returns the open fd.
+
+    Keep the fd open while the file is being written and until it has been
+    renamed into place (or deleted), then ``os.close`` it.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(part, flags, mode)
+    except OSError as exc:
+        raise FileWriteError(describe_os_error(exc, part)) from exc
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # whatever the umask
+        else:
+            os.chmod(part, mode)
+        _lock(fd)
+    except OSError as exc:
+        os.close(fd)
+        part.unlink(missing_ok=True)
+        raise FileWriteError(describe_os_error(exc, part)) from exc
+    return fd
+
+
+def part_in_use(part: str | os.PathLike) -> bool:
+    """True while a running program holds ``part`` (made by :func:`create_part`)."""
+    try:
+        fd = os.open(part, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # cannot even look at it: leave it alone
+    try:
+        _lock(fd)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the lock we may just have taken
+    return False
+
+
+def _lock(fd: int) -> None:
+    """An exclusive lock on ``fd``'s file, never waiting (OSError if someone holds it)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def publish(part: Path, dest: Path, *, replace: bool) -> None:
+    """Rename the finished ``part`` into place at ``dest``, durably.
+
+    Without ``replace`` an existing ``dest`` is refused
+    (:class:`FileExistsRefused`), even one that appeared a moment ago.
+    """
+    try:
+        _fsync(part)
+        if replace:
+            os.replace(part, dest)
+        else:
+            try:
+                _rename_no_replace(part, dest)
+            except FileExistsError:
+                raise FileExistsRefused(dest) from None
+    except OSError as exc:
+        raise FileWriteError(describe_os_error(exc, dest)) from exc
+    _fsync_folder(dest.parent)
 
 
 def sha256_of(path: str | os.PathLike) -> str:

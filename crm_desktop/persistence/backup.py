@@ -65,31 +65,9 @@ def backup_sqlite_file(source: Path, dest: Path, progress: Progress | None = Non
     """Consistent copy of ``source`` at ``dest`` (0600), verified before it appears."""
     tmp = _temp_beside(dest)
     try:
-        src = sqlite3.connect(_ro_uri(source), uri=True)
-        try:
-            dst = sqlite3.connect(tmp)
-            try:
-                src.backup(
-                    dst,
-                    pages=1024,
-                    progress=(lambda _s, remaining, total: progress(total - remaining, total))
-                    if progress
-                    else None,
-                )
-                ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
-                dst.execute("PRAGMA journal_mode=DELETE")
-            finally:
-                dst.close()
-        finally:
-            src.close()
-        if ok != "ok":
-            raise DatabaseError(f"The backup copy of {source} failed its integrity check: {ok}")
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
+        copy_sqlite(source, tmp, progress)
         os.replace(tmp, dest)
         _fsync_dir(dest.parent)
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"Could not back up {source}: {exc}") from exc
     except OSError as exc:
         from ..formats.atomic import describe_os_error
 
@@ -99,6 +77,51 @@ def backup_sqlite_file(source: Path, dest: Path, progress: Progress | None = Non
     return dest
 
 
+def copy_sqlite(
+    source: Path,
+    target: Path,
+    progress: Progress | None = None,
+    finish: Callable[[sqlite3.Connection], None] | None = None,
+) -> None:
+    """Copy ``source`` into the (new, empty) file ``target``, checked and fsynced.
+
+    ``finish(connection)`` may change the copy before it is checked (a
+    backup marks its own record complete in it: the copy is only ever seen
+    once it is in place).
+    """
+    try:
+        src = sqlite3.connect(_ro_uri(source), uri=True)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(
+                    dst,
+                    pages=1024,
+                    progress=(lambda _s, remaining, total: progress(total - remaining, total))
+                    if progress
+                    else None,
+                )
+                if finish:
+                    finish(dst)
+                    dst.commit()
+                ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
+                dst.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        if ok != "ok":
+            raise DatabaseError(f"The backup copy of {source} failed its integrity check: {ok}")
+        with target.open("rb") as fh:
+            os.fsync(fh.fileno())
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"Could not back up {source}: {exc}") from exc
+    except OSError as exc:
+        from ..formats.atomic import describe_os_error
+
+        raise DatabaseError(describe_os_error(exc, target)) from exc
+
+
 def backup_folder(db: Database) -> Path:
     """Where automatic and default backups of a local database go."""
     if db.path is None:
@@ -106,25 +129,45 @@ def backup_folder(db: Database) -> Path:
     return db.path.parent / "backups"
 
 
-def backup_database(
-    db: Database, dest: Path | None = None, progress: Progress | None = None
-) -> Path:
-    """Back up ``db`` to ``dest`` (default: a timestamped file in the backup folder)."""
+def default_destination(db: Database) -> Path:
+    """Where a backup goes when no file is named: a timestamped file.
+
+    In the backup folder beside a local database; in the current folder for
+    PostgreSQL (``pg_dump``'s custom format).
+    """
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     if db.is_sqlite:
         if db.path is None:
             raise DatabaseError("An in-memory database cannot be backed up.")
-        dest = dest or backup_folder(db) / f"{db.path.stem}-{stamp}.db"
-        return backup_sqlite_file(db.path, Path(dest), progress)
+        return backup_folder(db) / f"{db.path.stem}-{stamp}.db"
     if db.dialect == "postgresql":
-        return _pg_dump(db, Path(dest) if dest else Path.cwd() / f"crm-{stamp}.dump")
+        return Path.cwd() / f"crm-{stamp}.dump"
     raise DatabaseError(f"Backups of {db.dialect} databases are not supported.")
 
 
-def _pg_dump(db: Database, dest: Path) -> Path:
+def backup_database(
+    db: Database, dest: Path | None = None, progress: Progress | None = None
+) -> Path:
+    """Back up ``db`` to ``dest`` (default: :func:`default_destination`), unrecorded.
+
+    The user's backups go through ``services.backups``, which records them.
+    """
+    dest = Path(dest) if dest else default_destination(db)
+    if db.is_sqlite:
+        return backup_sqlite_file(db.path, dest, progress)
+    tmp = _temp_beside(dest)
+    try:
+        pg_dump_to(db, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def _pg_dump_exe(db: Database) -> str:
     exe = shutil.which("pg_dump")
-    url = make_url(db.url)
     if exe is None:
+        url = make_url(db.url)
         raise DatabaseError(
             "pg_dump is not installed, so this PostgreSQL database cannot be backed up from "
             "here. Install the PostgreSQL client tools (Debian/Ubuntu: apt install "
@@ -132,26 +175,40 @@ def _pg_dump(db: Database, dest: Path) -> Path:
             f"--host={url.host or 'localhost'} --port={url.port or 5432} "
             f"--username={url.username or ''} {url.database}"
         )
+    return exe
+
+
+def check_can_back_up(db: Database) -> None:
+    """Refuse, before anything is recorded or written, a backup that cannot be made."""
+    if db.is_sqlite:
+        if db.path is None:
+            raise DatabaseError("An in-memory database cannot be backed up.")
+    elif db.dialect == "postgresql":
+        _pg_dump_exe(db)
+    else:
+        raise DatabaseError(f"Backups of {db.dialect} databases are not supported.")
+
+
+def pg_dump_to(db: Database, target: Path) -> None:
+    """``pg_dump`` the database into the existing file ``target`` (custom format, 0600)."""
+    exe = _pg_dump_exe(db)
+    url = make_url(db.url)
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = url.password
-    tmp = _temp_beside(dest)
-    args = [exe, "--format=custom", f"--file={tmp}", f"--dbname={url.database}"]
+    args = [exe, "--format=custom", f"--file={target}", f"--dbname={url.database}"]
     if url.host:
         args.append(f"--host={url.host}")
     if url.port:
         args.append(f"--port={url.port}")
     if url.username:
         args.append(f"--username={url.username}")
-    try:
-        result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=3600)
-        if result.returncode != 0:
-            raise DatabaseError(f"pg_dump failed: {result.stderr.strip()[:500]}")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
+    result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        raise DatabaseError(f"pg_dump failed: {result.stderr.strip()[:500]}")
+    os.chmod(target, 0o600)
+    with target.open("rb") as fh:
+        os.fsync(fh.fileno())
 
 
 @dataclass(frozen=True)
@@ -160,28 +217,35 @@ class AutoBackup:
     removed: list[Path]
 
 
-def auto_backup(db: Database, today: date | None = None) -> AutoBackup:
-    """On the first start of a day: a daily copy, a weekly one each ISO week.
+def daily_plan(db: Database, today: date | None = None) -> list[tuple[str, Path, Path]]:
+    """The automatic copies still to make today: (kind, file, copied from).
 
-    Keeps the newest 7 daily and 4 weekly copies. Only for local databases.
+    A daily copy on the first start of a day, a weekly one each ISO week
+    (made from the day's copy). Only for local databases.
     """
     if not db.is_sqlite or db.path is None or not db.path.exists():
-        return AutoBackup([], [])
+        return []
     today = today or date.today()
     folder = backup_folder(db)
-    daily, weekly = folder / "daily", folder / "weekly"
-    made: list[Path] = []
-    day_file = daily / f"{db.path.stem}-{today.isoformat()}.db"
-    if not day_file.exists():
-        made.append(backup_sqlite_file(db.path, day_file))
+    day_file = folder / "daily" / f"{db.path.stem}-{today.isoformat()}.db"
     year, week, _ = today.isocalendar()
-    week_file = weekly / f"{db.path.stem}-{year}-W{week:02d}.db"
+    week_file = folder / "weekly" / f"{db.path.stem}-{year}-W{week:02d}.db"
+    plan = []
+    if not day_file.exists():
+        plan.append(("daily", day_file, db.path))
     if not week_file.exists():
-        make_private_folder(weekly)
-        source = day_file if day_file.exists() else db.path
-        made.append(backup_sqlite_file(source, week_file))
-    removed = _prune(daily, db.path.stem, DAILY_KEEP) + _prune(weekly, db.path.stem, WEEKLY_KEEP)
-    return AutoBackup(made, removed)
+        plan.append(("weekly", week_file, day_file))
+    return plan
+
+
+def prune_copies(db: Database) -> list[Path]:
+    """Keep the newest 7 daily and 4 weekly copies; returns the ones deleted."""
+    if db.path is None:
+        return []
+    folder = backup_folder(db)
+    return _prune(folder / "daily", db.path.stem, DAILY_KEEP) + _prune(
+        folder / "weekly", db.path.stem, WEEKLY_KEEP
+    )
 
 
 def _prune(folder: Path, stem: str, keep: int) -> list[Path]:

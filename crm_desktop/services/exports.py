@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session
 
 from ..domain.eligibility import (
@@ -38,16 +40,34 @@ from ..domain.models import (
 from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text, parse_choice
-from ..errors import Cancelled, ConflictError, NotFoundError
-from ..formats.atomic import atomic_output, publish_new, sha256_of
+from ..errors import Cancelled, ConflictError, CrmError, DatabaseError, NotFoundError
+from ..formats.atomic import (
+    FileExistsRefused,
+    FileWriteError,
+    create_part,
+    describe_os_error,
+    is_part_of,
+    part_in_use,
+    part_path_for,
+    publish,
+    sha256_of,
+)
 from ..formats.tabular import FORMATS, write_table_to
-from . import audit, suppression
+from . import audit, recovery, suppression
 from .context import Context
 from .marketing import facts_from
 from .views import _Jsonable
 
 BATCH = 2_000
 Progress = Callable[[int, int], None]
+
+# ExportRun.state: only a complete export is a list that was sent.
+WRITING, COMPLETE, INTERRUPTED = "writing", "complete", "interrupted"
+STATE_LABELS = {
+    WRITING: "Being written",
+    COMPLETE: "Complete",
+    INTERRUPTED: "Failed (interrupted)",
+}
 
 
 @dataclass(frozen=True)
@@ -119,6 +139,17 @@ class ExportRecord(_Jsonable):
     file_name: str
     sha256: str
     replaced_file: bool = False  # the export replaced a file that was there
+    # COMPLETE, or WRITING (not finished yet), or INTERRUPTED: the run was
+    # stopped before its file was in place; no file, no list sent.
+    state: str = COMPLETE
+
+    @property
+    def complete(self) -> bool:
+        return self.state == COMPLETE
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
 
 
 def _check(request: ExportRequest) -> tuple[Channel, str, str | None]:
@@ -329,6 +360,10 @@ def file_row(request: ExportRequest, candidate: Candidate) -> list[str]:
     return ["" if v is None else str(v) for v in _row(request, channel, candidate, campaign)]
 
 
+def _reached(step: str) -> None:
+    """A named point in :func:`run_export` (tests stop a real process at one; no-op here)."""
+
+
 def run_export(
     ctx: Context,
     request: ExportRequest,
@@ -346,90 +381,273 @@ def run_export(
     ``overwrite=True`` it is replaced, atomically, and the record and its
     audit entry say so.
 
-    The list is decided on one consistent snapshot and written to a temporary
-    file; the record is then committed only if nobody in the list had their
-    permissions changed (or an address suppressed) meanwhile. A new file is
-    put in place just before that commit (and taken away if it fails); a
-    file being replaced is replaced just after it. An export that includes nobody still
-    writes a file with the header row. A cancel or any failure leaves no new
-    file (a previous file of that name stays) and records nothing.
+    The steps are ordered so that the record and the file agree whenever
+    the process stops, even by ``kill -9``:
+
+    1. the record is committed in state "writing", naming the hidden
+       temporary file it is about to create (and this computer);
+    2. the list, decided on one consistent snapshot, is written to that
+       file (created now, locked while it is written) and fsynced;
+    3. the counts, the people and the file's SHA-256 are committed, only if
+       nobody in the list had their permissions changed (or an address
+       suppressed) meanwhile;
+    4. the file is renamed into place;
+    5. the record becomes "complete", with its audit entry.
+
+    A run killed before 4 leaves a "writing" record whose file is not in
+    place; after 4, one whose file is, with its SHA-256. The next start
+    (:func:`finish_interrupted_exports`) marks the first "interrupted" and
+    deletes its temporary file, and completes the second. A cancel or any
+    failure here leaves no new file (a previous file of that name stays),
+    deletes the temporary file and records nothing. An export that
+    includes nobody still writes a file with the header row.
     """
     ctx.require(Action.EXPORT)
     ctx.db.check_writable()  # its record could not be saved: refuse before any file is written
     channel, campaign, purpose = _check(request)
-    path = Path(out)
-    counts = {e.value: 0 for e in Exclusion}
-    members: dict[int, int] = {}  # prospect id -> version when decided
-    excluded = 0
-    with atomic_output(path, replace=overwrite) as tmp:
-        with ctx.db.read() as session:
-            last_suppression = session.scalar(select(func.max(Suppression.id))) or 0
-
-            def rows():
-                nonlocal excluded
-                for c in _evaluate(session, request, channel, progress, should_cancel):
-                    if c.reasons:
-                        excluded += 1
-                        for r in c.reasons:
-                            counts[r] += 1
-                        continue
-                    members[c.prospect_id] = c.version
-                    yield _row(request, channel, c, campaign)
-
-            write_table_to(tmp, request.format, columns_for(request, channel), rows())
-        digest = sha256_of(tmp)
-        replaced = overwrite and path.exists()
-        published = False  # the new file is in place (not replacing one) before commit
+    path = Path(out).absolute()
+    path = path.parent.resolve() / path.name  # the folder as the record names it
+    if path.is_dir():
+        raise FileWriteError(f"Cannot write {path}: it is a folder.")
+    if not overwrite and os.path.lexists(path):
+        raise FileExistsRefused(path)
+    if not path.parent.is_dir():
+        raise FileWriteError(f"Cannot write {path}: the folder does not exist.")
+    part = part_path_for(path)
+    with ctx.db.transaction() as session:
+        run = ExportRun(
+            created_by=ctx.user,
+            created_at=utcnow(),
+            channel=channel.value,
+            campaign=campaign,
+            purpose=purpose,
+            personalised=request.personalised,
+            format=request.format,
+            filters=json.dumps(request.filters.describe(), default=str, sort_keys=True),
+            file_name=str(path),
+            sha256="",
+            state=WRITING,
+            part_file=str(part),
+            host=socket.gethostname(),
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    _reached("recorded")
+    published = False
+    try:
+        fd = create_part(part)
         try:
+            _reached("part-created")
+            written = _write_list(ctx, request, channel, campaign, part, progress, should_cancel)
+            digest = sha256_of(part)
+            _reached("written")
+            replaced = overwrite and path.exists()
             with ctx.db.transaction() as session:
-                _check_unchanged(session, members, last_suppression)
-                run = ExportRun(
-                    created_by=ctx.user,
-                    created_at=utcnow(),
-                    channel=channel.value,
-                    campaign=campaign,
-                    purpose=purpose,
-                    personalised=request.personalised,
-                    format=request.format,
-                    filters=json.dumps(request.filters.describe(), default=str, sort_keys=True),
-                    included=len(members),
-                    excluded=excluded,
-                    exclusions=json.dumps({k: v for k, v in counts.items() if v}, sort_keys=True),
-                    file_name=str(path.resolve()),
+                _check_unchanged(session, written.members, written.last_suppression)
+                counts = {k: v for k, v in written.counts.items() if v}
+                if not _set_if_writing(
+                    session,
+                    run_id,
+                    included=len(written.members),
+                    excluded=written.excluded,
+                    exclusions=json.dumps(counts, sort_keys=True),
                     sha256=digest,
                     replaced_file=replaced,
-                )
-                session.add(run)
-                session.flush()
-                ids = sorted(members)
+                ):
+                    raise ConflictError(
+                        "This export was marked as interrupted while it was being written "
+                        "(by another start of the program). Nothing was written; run the "
+                        "export again."
+                    )
+                ids = sorted(written.members)
                 for start in range(0, len(ids), 5_000):
                     session.execute(
                         insert(ExportMember),
                         [
-                            {"export_id": run.id, "prospect_id": pid}
+                            {"export_id": run_id, "prospect_id": pid}
                             for pid in ids[start : start + 5_000]
                         ],
                     )
-                record = _record(run)
-                details = {
-                    "campaign": run.campaign, "channel": run.channel, "format": run.format,
-                    "included": run.included, "excluded": run.excluded, "file": run.file_name,
-                    "sha256": run.sha256,
-                }  # fmt: skip
-                if replaced:
-                    details["replaced_file"] = True
-                audit.record(session, ctx.user, "export.created", "export", run.id, details)
-                if not overwrite:
-                    # The file's name is taken now, before the record is
-                    # committed: a file that appeared meanwhile is refused and
-                    # nothing is recorded; a failed commit takes the file away.
-                    publish_new(tmp, path)
-                    published = True
-        except BaseException:
-            if published:
-                path.unlink(missing_ok=True)
-            raise
+            _reached("checked")
+            publish(part, path, replace=overwrite)
+            published = True
+            _reached("published")
+            try:
+                with ctx.db.transaction() as session:
+                    _complete(session, run_id, ctx.user)
+                    record = _record(session.get(ExportRun, run_id))
+            except CrmError as exc:
+                raise DatabaseError(
+                    f"The list was written to {path}, but its record could not be completed "
+                    f"({exc}). It will be completed the next time the database is opened."
+                ) from exc
+            part.unlink(missing_ok=True)  # a spare name (where the file was linked into place)
+        finally:
+            os.close(fd)  # the lock goes with it
+    except BaseException:
+        if not published:
+            part.unlink(missing_ok=True)
+            # If this fails the record stays "writing": the next start marks it.
+            with contextlib.suppress(CrmError), ctx.db.transaction() as session:
+                session.execute(
+                    delete(ExportRun).where(ExportRun.id == run_id, ExportRun.state == WRITING)
+                )
+        raise
     return record
+
+
+@dataclass
+class _Written:
+    """What :func:`_write_list` put in the file, decided on one snapshot."""
+
+    members: dict[int, int] = field(default_factory=dict)  # prospect id -> version then
+    excluded: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {e.value: 0 for e in Exclusion})
+    last_suppression: int = 0  # suppressions after this one were not seen
+
+
+def _write_list(
+    ctx: Context,
+    request: ExportRequest,
+    channel: Channel,
+    campaign: str,
+    part: Path,
+    progress: Progress | None,
+    should_cancel: Callable[[], bool] | None,
+) -> _Written:
+    """Decide the list on one snapshot and write it to ``part``."""
+    written = _Written()
+    with ctx.db.read() as session:
+        written.last_suppression = session.scalar(select(func.max(Suppression.id))) or 0
+
+        def rows():
+            for c in _evaluate(session, request, channel, progress, should_cancel):
+                if c.reasons:
+                    written.excluded += 1
+                    for r in c.reasons:
+                        written.counts[r] += 1
+                    continue
+                written.members[c.prospect_id] = c.version
+                yield _row(request, channel, c, campaign)
+
+        try:
+            write_table_to(part, request.format, columns_for(request, channel), rows())
+        except OSError as exc:
+            raise FileWriteError(describe_os_error(exc, part)) from exc
+    return written
+
+
+def _set_if_writing(session: Session, run_id: int, **values) -> bool:
+    """Update the record only while it is still "writing"; True if it was.
+
+    Every change of state goes through here, so a run and a later start
+    tidying up after it (:func:`finish_interrupted_exports`) can never both
+    decide what became of one export.
+    """
+    result = session.execute(
+        update(ExportRun)
+        .where(ExportRun.id == run_id, ExportRun.state == WRITING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _complete(session: Session, run_id: int, actor: str, *, on_next_start: bool = False) -> bool:
+    """Mark the export complete (its file is in place) and add its audit entry."""
+    if not _set_if_writing(session, run_id, state=COMPLETE):
+        return False
+    run = session.get(ExportRun, run_id, populate_existing=True)
+    details = {
+        "campaign": run.campaign, "channel": run.channel, "format": run.format,
+        "included": run.included, "excluded": run.excluded, "file": run.file_name,
+        "sha256": run.sha256,
+    }  # fmt: skip
+    if run.replaced_file:
+        details["replaced_file"] = True
+    if on_next_start:
+        # The person who exported is the actor; who happened to start next recorded it.
+        details["recorded_on_next_start_by"] = actor
+        actor = run.created_by
+    audit.record(session, actor, "export.created", "export", run.id, details)
+    return True
+
+
+@recovery.register("exports")
+def finish_interrupted_exports(ctx: Context) -> list[str]:
+    """Settle exports a killed run left "writing" (see :func:`run_export`).
+
+    On this computer only (another's files are not here to look at), and
+    never one whose temporary file a running export still holds. If the
+    file is in place with the recorded SHA-256 the record is completed;
+    otherwise it is marked interrupted, its people are removed from it and
+    its temporary file (the name recorded, if it has the shape of ours) is
+    deleted. Nothing to do costs one indexed query and no write lock.
+    """
+    try:
+        with ctx.db.read() as session:
+            runs = session.execute(
+                select(
+                    ExportRun.id,
+                    ExportRun.file_name,
+                    ExportRun.part_file,
+                    ExportRun.sha256,
+                    ExportRun.host,
+                )
+                .where(ExportRun.state == WRITING)
+                .order_by(ExportRun.id)
+            ).all()
+    except CrmError:
+        return []  # busy or unreadable now: the next start tries again
+    if not runs:
+        return []
+    here = socket.gethostname()
+    done = []
+    for run in runs:
+        if run.host != here or (run.part_file and part_in_use(run.part_file)):
+            continue
+        sentence = _settle(ctx, run)
+        if sentence:
+            done.append(sentence)
+    return done
+
+
+def _settle(ctx: Context, run) -> str | None:
+    dest = Path(run.file_name)
+    part = Path(run.part_file) if run.part_file and is_part_of(run.part_file, dest) else None
+    try:
+        in_place = bool(run.sha256) and dest.is_file() and sha256_of(dest) == run.sha256
+        had_part = part is not None and part.exists()
+        if not in_place and had_part:
+            part.unlink()  # first: a kill now leaves the record "writing", settled next time
+        with ctx.db.transaction() as session:
+            if in_place:
+                changed = _complete(session, run.id, ctx.user, on_next_start=True)
+            else:
+                changed = _set_if_writing(session, run.id, state=INTERRUPTED, sha256="")
+                if changed:
+                    session.execute(delete(ExportMember).where(ExportMember.export_id == run.id))
+                    audit.record(
+                        session, ctx.user, "export.interrupted", "export", run.id,
+                        {"file": run.file_name, "temporary_file_deleted": had_part},
+                    )  # fmt: skip
+        if in_place and part is not None:
+            part.unlink(missing_ok=True)  # the spare name of a file linked into place
+    except (CrmError, OSError):
+        return None  # busy, read-only, unreadable: the next start tries again
+    if not changed:
+        return None
+    if in_place:
+        return (
+            f"Export #{run.id} was stopped just after its file was put in place "
+            f"({dest}); its record is now complete."
+        )
+    deleted = " and its unfinished temporary file was deleted" if had_part else ""
+    return (
+        f"Export #{run.id} was stopped before its file was in place: it is marked "
+        f"failed (interrupted){deleted}. No list was written to {dest}."
+    )
 
 
 def _check_unchanged(session: Session, members: dict[int, int], last_suppression: int) -> None:
@@ -490,6 +708,7 @@ def _record(run: ExportRun) -> ExportRecord:
         file_name=run.file_name,
         sha256=run.sha256,
         replaced_file=run.replaced_file,
+        state=run.state,
     )
 
 
@@ -553,7 +772,8 @@ def export_members(ctx: Context, export_id: int) -> list[int]:
         return list(
             session.scalars(
                 select(ExportMember.prospect_id)
-                .where(ExportMember.export_id == export_id)
+                .join(ExportRun, ExportRun.id == ExportMember.export_id)
+                .where(ExportMember.export_id == export_id, ExportRun.state == COMPLETE)
                 .order_by(ExportMember.prospect_id)
             )
         )
@@ -566,7 +786,7 @@ def exports_for_prospect(ctx: Context, prospect_id: int) -> list[ExportRecord]:
         runs = session.scalars(
             select(ExportRun)
             .join(ExportMember, ExportMember.export_id == ExportRun.id)
-            .where(ExportMember.prospect_id == prospect_id)
+            .where(ExportMember.prospect_id == prospect_id, ExportRun.state == COMPLETE)
             .order_by(ExportRun.id.desc())
         )
         return [_record(r) for r in runs]

@@ -391,7 +391,8 @@ def _exports(session: Session, p: Prospect) -> list[dict]:
     runs = session.scalars(
         select(ExportRun)
         .join(ExportMember, ExportMember.export_id == ExportRun.id)
-        .where(ExportMember.prospect_id == p.id)
+        # Only lists that were sent: an interrupted export wrote no file.
+        .where(ExportMember.prospect_id == p.id, ExportRun.state == "complete")
         .order_by(ExportRun.id)
     )
     return [

@@ -12,6 +12,7 @@ from crm_desktop.errors import DatabaseError, NotACrmDatabaseError, SchemaTooNew
 from crm_desktop.persistence import backup as B
 from crm_desktop.persistence import open_database
 from crm_desktop.services import Context
+from crm_desktop.services import backups
 from crm_desktop.services import prospects as P
 
 
@@ -77,8 +78,8 @@ def test_auto_backup_rotates_daily_and_weekly(ctx, db_path):
     add(ctx, 1)
     start = date(2026, 1, 1)
     for day in range(40):
-        B.auto_backup(ctx.db, start + timedelta(days=day))
-    again = B.auto_backup(ctx.db, start + timedelta(days=39))
+        backups.daily_backup(ctx, start + timedelta(days=day))
+    again = backups.daily_backup(ctx, start + timedelta(days=39))
     assert again.made == []  # once a day
     daily = sorted(p.name for p in (db_path.parent / "backups" / "daily").iterdir())
     weekly = sorted(p.name for p in (db_path.parent / "backups" / "weekly").iterdir())

@@ -12,6 +12,8 @@ import pytest
 from crm_desktop.persistence import backup as B
 from crm_desktop.persistence import open_database
 from crm_desktop.persistence.folders import make_private_folder
+from crm_desktop.services import Context
+from crm_desktop.services import backups as backup_service
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="folder modes are POSIX")
 
@@ -44,7 +46,7 @@ def test_automatic_backup_folders_are_owner_only(tmp_path, mask):
     db = open_database(tmp_path / "crm.db", create=True)
     try:
         with umask(mask):
-            made = B.auto_backup(db, today=date(2026, 3, 4))
+            made = backup_service.daily_backup(Context(db, "alice"), today=date(2026, 3, 4))
     finally:
         db.dispose()
     assert len(made.made) == 2

@@ -280,9 +280,17 @@ def test_killed_export_leaves_the_previous_file_and_no_record(ctx, db_path, tmp_
         if proc.poll() is None:
             proc.kill()
     assert out.read_text() == "previous list\n"  # never half-written
-    assert E.list_exports(ctx) == []
-    # A SIGKILL can leave the temporary file behind, but never as the export.
-    assert [p for p in os.listdir(out_dir) if not p.endswith(".part")] == ["list.csv"]
+    # Killed: the record says the export is still being written, never "complete".
+    (left,) = E.list_exports(ctx)
+    assert (left.state, left.sha256, left.complete) == ("writing", "", False)
+    # The next start settles it: failed (interrupted), and its temporary file deleted.
+    (said,) = E.finish_interrupted_exports(ctx)
+    assert "failed (interrupted)" in said and "temporary file was deleted" in said
+    (settled,) = E.list_exports(ctx)
+    assert (settled.id, settled.state, settled.sha256) == (left.id, "interrupted", "")
+    assert os.listdir(out_dir) == ["list.csv"]
+    assert out.read_text() == "previous list\n"
+    assert E.finish_interrupted_exports(ctx) == []  # nothing left to do
 
 
 def test_unsubscribe_sync(ctx, tmp_path):
