@@ -10,7 +10,7 @@ import sys
 from ..domain.roles import Role
 from ..errors import CrmError
 from ..persistence import open_database
-from ..services import audit, backups, users
+from ..services import audit, audit_key, backups, users
 from .commands import CliError, opened
 from .output import err, out, print_json
 
@@ -112,12 +112,66 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     with opened(args) as ctx:
         result = audit.verify(ctx)
     if args.json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), "complete": result.complete, "key": result.key_report})
     elif result.ok:
         out(f"The audit trail is intact ({result.entries} entries).")
+    elif result.first_bad_id is None:
+        err(f"crm: the audit trail {result.problem}.")
     else:
         err(f"crm: the audit trail is broken: entry {result.first_bad_id} {result.problem}.")
-    return 0 if result.ok else 1
+    if result.ok and not args.json:
+        # What the audit key let this check cover: exit 1 unless it covered everything.
+        if result.complete:
+            out(result.key_report)
+        else:
+            err(f"crm: intact only as far as this computer can check. {result.key_report}")
+    return 0 if result.complete else 1
+
+
+def cmd_audit_key_show(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        status = audit_key.key_status(ctx)
+    if args.json:
+        print_json(
+            {
+                "database_id": status.database_id,
+                "key_id": status.key_id,
+                "held": status.held,
+                "file": str(status.file) if status.file else None,
+            }
+        )
+    else:
+        out(status.sentence)
+    return 0
+
+
+def cmd_audit_key_export(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        count = audit_key.export_key(ctx, args.path, overwrite=args.overwrite)
+    if args.json:
+        print_json({"file": args.path, "keys": count})
+    else:
+        out(
+            f"Wrote {count} audit key{'s' if count != 1 else ''} to {args.path} (readable by you "
+            "only). Whoever has this file can rewrite the audit trail: move it by hand, import "
+            "it with 'crm audit key import FILE' on the other computer, then delete it."
+        )
+    return 0
+
+
+def cmd_audit_key_import(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        result = audit_key.import_key(ctx, args.path)
+    if args.json:
+        print_json({"added": result.added, "already_held": result.already})
+    elif result.added:
+        out(
+            f"Imported {result.added} audit key{'s' if result.added != 1 else ''}: this "
+            "computer now checks the entries signed with them. You may delete the file."
+        )
+    else:
+        out("This computer already held every key in that file; nothing was added.")
+    return 0
 
 
 def add_parsers(top, command, command_group) -> None:
@@ -143,3 +197,20 @@ def add_parsers(top, command, command_group) -> None:
 
     audit_group = command_group("audit", "The tamper-evident audit trail.")
     command(audit_group, "verify", cmd_audit_verify, "Check no entry was altered or removed.")
+    key_parser = audit_group.add_parser(
+        "key",
+        help="Move the audit key between computers (managers and admins).",
+        description=(
+            "The audit trail is signed with a key kept outside the database, in your "
+            "configuration folder. A computer without it cannot check the entries it signed; "
+            "export it where it is, import it on the other computer."
+        ),
+        allow_abbrev=False,
+    )
+    key_group = key_parser.add_subparsers(dest="key_action", metavar="ACTION", required=True)
+    command(key_group, "show", cmd_audit_key_show, "Say whether this computer holds the key.")
+    export = command(key_group, "export", cmd_audit_key_export, "Write the key to a file.")
+    export.add_argument("path", metavar="FILE")
+    export.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    imp = command(key_group, "import", cmd_audit_key_import, "Add the key from a file.")
+    imp.add_argument("path", metavar="FILE")

@@ -187,7 +187,10 @@ def _audit(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
         if e.action.startswith(_SHOWN_ELSEWHERE):
             continue
         at = _aware(e.at)
-        if e.action == "followup.done":
+        if not e.readable:  # altered: say so, never fail the whole history
+            title = _EDIT_TITLES.get(e.action) or e.action
+            yield HistoryEvent(at, "edit", title, audit.UNREADABLE, e.actor)
+        elif e.action == "followup.done":
             due = e.values.get("due")
             detail = f"Follow-up due {due}" if due else ""
             yield HistoryEvent(at, "correspondence", "Follow-up done", detail, e.actor)
