@@ -114,8 +114,19 @@ def _begin(conn) -> None:
     either gets it (after waiting up to the busy timeout) or fails before it
     has done anything; then it is safe to try again.
     """
-    if not conn.get_execution_options().get("crm_write", False):
+    options = conn.get_execution_options()
+    if not options.get("crm_write", False):
+        # Deferred: a reader takes no lock, and in WAL mode never waits for a writer.
         conn.exec_driver_sql("BEGIN")
+        return
+    wait = options.get("crm_wait")
+    if wait is not None:
+        # A bounded wait (see Database.transaction): one try, then the usual timeout again.
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={max(0, int(wait * 1000))}")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return
     for attempt in range(BEGIN_RETRIES):
         try:
@@ -169,7 +180,7 @@ def _friendly_db_error(exc: BaseException, where: str) -> DatabaseError:
         )
     if "no password supplied" in text or "password is required" in text:
         return PasswordRequiredError(f"The database server asks for a password{place}.")
-    if "locked" in text or "busy" in text:
+    if "locked" in text or "busy" in text or "lock timeout" in text:
         return DatabaseError(
             "The database is busy: another program is writing to it. "
             "Nothing was saved; try again in a moment."
@@ -322,11 +333,24 @@ class Database:
             raise self._unreadable_value_error() from None
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One user action: commits at the end, rolls back everything on error."""
+    def transaction(self, *, wait: float | None = None) -> Iterator[Session]:
+        """One user action: commits at the end, rolls back everything on error.
+
+        ``wait`` bounds, in seconds, how long to wait for another writer
+        (else up to the busy timeout, retried): past it the action fails with
+        "The database is busy" having done nothing, so that the caller can
+        keep it and try again later instead of keeping a person waiting.
+        """
         self.check_writable()
+        engine = self.write_engine
+        if wait is not None:
+            engine = engine.execution_options(crm_wait=wait)
         try:
-            with Session(self.write_engine, expire_on_commit=False) as session, session.begin():
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                if wait is not None and self.dialect == "postgresql":
+                    # 0 would mean no limit; every lock this transaction waits for is bounded.
+                    ms = max(1, int(wait * 1000))
+                    session.connection().exec_driver_sql(f"SET LOCAL lock_timeout = '{ms}ms'")
                 yield session
         except (OperationalError, DBAPIError) as exc:
             raise friendly_db_error(exc, self.display_name) from exc

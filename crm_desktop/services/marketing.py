@@ -383,6 +383,29 @@ def grant_consent(
         return _view(session, p)
 
 
+#: How long an opt-out waits for another program's write before it is kept for later.
+OPT_OUT_WAIT_SECONDS = 5.0
+
+
+def _late(pending_id: str | None, asked_at: datetime | None) -> dict:
+    """What a kept opt-out (see services.pending) adds to its ledger events."""
+    if pending_id is None:
+        return {}
+    return {"pending_id": pending_id, "asked_at": asked_at}
+
+
+def _written_already(session: Session, prospect_id: int, pending_id: str | None) -> bool:
+    """True if this kept opt-out was written before (another program retried it too)."""
+    if pending_id is None:
+        return False
+    found = session.scalars(
+        select(ConsentEvent.id).where(
+            ConsentEvent.prospect_id == prospect_id, ConsentEvent.details.contains(pending_id)
+        )
+    ).first()
+    return found is not None
+
+
 def opt_out(
     ctx: Context,
     prospect_id: int,
@@ -390,23 +413,42 @@ def opt_out(
     *,
     source: str = OptOutSource.OTHER.value,
     reason: str | None = None,
+    wait: float | None = OPT_OUT_WAIT_SECONDS,
+    pending_id: str | None = None,
+    asked_at: datetime | None = None,
 ) -> MarketingView:
-    """Opt a person out of channels (default: all). Never refused; honoured at once."""
+    """Opt a person out of channels (default: all). Never refused; honoured at once.
+
+    Waits at most ``wait`` seconds for another program's write; past that it
+    raises "The database is busy" having saved nothing (the window then keeps
+    it, see services.pending). ``pending_id`` and ``asked_at`` are for writing
+    such a kept opt-out later: it is dated when it was asked for, and written
+    once however often it is retried.
+    """
     ctx.require(Action.RECORD_OPT_OUT)
     chosen = parse_channels(channels)
     src = OptOutSource.parse(source)
     reason = _text("reason", reason)
-    with ctx.db.transaction() as session:
+    with ctx.db.transaction(wait=wait) as session:
         p = _load(session, prospect_id)
-        apply_opt_out(session, ctx, p, chosen, src, reason)
+        if not _written_already(session, p.id, pending_id):
+            apply_opt_out(
+                session, ctx, p, chosen, src, reason, at=asked_at,
+                late=_late(pending_id, asked_at),
+            )  # fmt: skip
         return _view(session, p)
 
 
 def _mark_opted_out(
-    session: Session, p: Prospect, channels: Iterable[Channel], source: str, reason: str | None
+    session: Session,
+    p: Prospect,
+    channels: Iterable[Channel],
+    source: str,
+    reason: str | None,
+    at: datetime | None = None,
 ) -> bool:
     """Set the opt-out state of channels; True if any was not opted out before."""
-    now = utcnow()
+    now = at or utcnow()
     changed = False
     for channel in channels:
         perm = _permission(session, p.id, channel)
@@ -425,11 +467,15 @@ def apply_opt_out(
     channels: list[Channel],
     source: OptOutSource,
     reason: str | None,
+    *,
+    at: datetime | None = None,
+    late: dict | None = None,
 ) -> bool:
     """Opt out inside the caller's transaction. False if already opted out of all of them."""
-    changed = _mark_opted_out(session, p, channels, source.value, reason)
+    changed = _mark_opted_out(session, p, channels, source.value, reason, at)
     for channel in channels:
-        _event(session, ctx, p.id, "opted-out", channel, source=source.value, reason=reason)
+        _event(session, ctx, p.id, "opted-out", channel, source=source.value, reason=reason,
+               **(late or {}))  # fmt: skip
     session.flush()
     _sync_opt_out_suppression(session, ctx, p, "opt-out")
     _touch(p)
@@ -443,12 +489,20 @@ def object_to_marketing(
     *,
     source: str = OptOutSource.OTHER.value,
     reason: str | None = None,
+    wait: float | None = OPT_OUT_WAIT_SECONDS,
+    pending_id: str | None = None,
+    asked_at: datetime | None = None,
 ) -> MarketingView:
-    """The absolute right to object: opts out of every channel and suppresses."""
+    """The absolute right to object: opts out of every channel and suppresses.
+
+    ``wait``, ``pending_id`` and ``asked_at`` as for :func:`opt_out`.
+    """
     ctx.require(Action.RECORD_OPT_OUT)
     reason = _text("reason", reason)
-    with ctx.db.transaction() as session:
+    with ctx.db.transaction(wait=wait) as session:
         p = _load(session, prospect_id)
+        if _written_already(session, p.id, pending_id):
+            return _view(session, p)
         _event(
             session,
             ctx,
@@ -457,10 +511,11 @@ def object_to_marketing(
             None,
             source=OptOutSource.parse(source).value,
             reason=reason,
+            **_late(pending_id, asked_at),
         )
         _mark_opted_out(
             session, p, Channel, OptOutSource.parse(source).value,
-            reason or "Objected to direct marketing",
+            reason or "Objected to direct marketing", asked_at,
         )  # fmt: skip
         session.flush()
         _sync_opt_out_suppression(session, ctx, p, "objection")

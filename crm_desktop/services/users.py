@@ -22,11 +22,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from ..domain.models import User
+from ..domain.models import AuditEntry, User
 from ..domain.roles import Action, Role
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError
-from ..errors import CrmError, DuplicateError, NotFoundError, SignInError
+from ..errors import CrmError, DatabaseError, DuplicateError, NotFoundError, SignInError
 from ..persistence.db import Database
 from . import audit
 from .context import Context, os_user
@@ -144,13 +144,101 @@ def single_user_context(db: Database) -> Context:
         return Context(db, user=users[0].username, role=Role(users[0].role))
 
 
+#: How long recording a successful sign-in waits for another program's write.
+SIGN_IN_RECORD_WAIT = 0.25
+
+
+def _clean_sign_in(db: Database, key: str, password: str, now: datetime) -> Context | None:
+    """The context if the password is right and nothing about the account must change.
+
+    Checked in a read transaction, so that signing in (which ``crm`` does for
+    every command, ``crm prospect list`` too) never waits for another
+    program's write. A failure, a lock or a counter to reset goes the full
+    way, in a write transaction.
+    """
+    with db.read() as session:
+        user = session.scalars(select(User).where(User.username == key)).first()
+        if (
+            user is None
+            or not user.active
+            or user.password_hash is None
+            or user.record_only
+            or user.failed_attempts
+            or (user.locked_until and user.locked_until > now)
+            or (user.next_attempt_at and user.next_attempt_at > now)
+        ):
+            return None
+        try:
+            HASHER.verify(user.password_hash, password or "")
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        return Context(db, user=user.username, role=Role(user.role))
+
+
+def record_sign_in(
+    db: Database,
+    username: str,
+    at: datetime,
+    *,
+    wait: float | None = None,
+    password: str | None = None,
+    pending_id: str | None = None,
+) -> None:
+    """Record a successful sign-in (last sign-in, audit entry); DatabaseError if busy.
+
+    ``password`` re-hashes it if the hashing parameters changed; ``pending_id``
+    marks a sign-in recorded late (kept while the database was busy), which
+    is written once however often it is retried.
+    """
+    with db.transaction(wait=wait) as session:
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            return
+        if pending_id is not None:
+            done = session.scalars(
+                select(AuditEntry.id).where(
+                    AuditEntry.action == "sign-in", AuditEntry.values.contains(pending_id)
+                )
+            ).first()
+            if done is not None:
+                return
+        if password is not None and HASHER.check_needs_rehash(user.password_hash):
+            user.password_hash = HASHER.hash(password)
+        if user.last_sign_in_at is None or user.last_sign_in_at < at:
+            user.last_sign_in_at = at
+        late = {"signed_in_at": at.isoformat(), "pending_id": pending_id} if pending_id else None
+        audit.record(session, username, "sign-in", "user", username, late)
+
+
 def sign_in(db: Database, username: str, password: str, *, now: datetime | None = None) -> Context:
-    """Check a user name and password; return the signed-in context."""
+    """Check a user name and password; return the signed-in context.
+
+    A successful sign-in is recorded without keeping the person waiting: if
+    another program holds the write lock, the record is kept outside the
+    database and written later (see services.pending).
+    """
     ensure_owner(db)
     now = now or utcnow()
     key = (username or "").strip().lower()
     if db.read_only:
         return _sign_in_read_only(db, key, password)
+    ctx = _clean_sign_in(db, key, password, now)
+    if ctx is not None:
+        try:
+            record_sign_in(db, ctx.user, now, wait=SIGN_IN_RECORD_WAIT, password=password)
+        except DatabaseError:
+            from . import pending
+
+            item = pending.Pending(pending.SIGN_IN, ctx.user, ctx.role.value, now.isoformat())
+            try:
+                pending.keep(db, item)
+            except CrmError:
+                # Not even a file can be written: sign in by the one path that waits.
+                pass
+            else:
+                return ctx
+        else:
+            return ctx
     with db.transaction() as session:
         user = session.scalars(select(User).where(User.username == key)).first()
         if user is None or not user.active or user.password_hash is None or user.record_only:
