@@ -143,3 +143,30 @@ def compare(values: object, reason: object, hashes: object) -> str:
                 return ALTERED
             blanked = True
     return BLANKED if blanked else MATCH
+
+
+def stored_object(text: object) -> dict | None:
+    """A stored JSON object (an entry's values or value hashes), or None if it is not one."""
+    try:
+        value = json.loads(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def blank_values(value_hashes: object, values: object) -> dict:
+    """An entry's values with every one blanked, shaped as its chained hashes say.
+
+    Shaped from the value hashes (not the stored values), so that values
+    altered or unreadable are blanked all the same and the blank is exactly
+    what :func:`compare` accepts as :data:`BLANKED`. Both arguments are the
+    stored JSON texts.
+    """
+    template = stored_object(value_hashes)
+    if template is None:  # cannot be read: blank whatever is stored
+        template = stored_object(values) or {}
+    return {
+        k: ({side: REDACTED for side in v} if isinstance(v, dict) else REDACTED)
+        for k, v in template.items()
+        if k != REASON_KEY
+    }

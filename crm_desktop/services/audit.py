@@ -16,9 +16,11 @@ from ..domain.audit import (
     REASON_KEY,
     REDACTING_ACTIONS,
     EntryFields,
+    blank_values,
     compare,
     entry_hash,
     hash_values,
+    stored_object,
     value_hash,
 )
 from ..domain.models import AuditEntry
@@ -268,13 +270,7 @@ class AuditView(_Jsonable):
 UNREADABLE = "The details stored in this entry cannot be read (run 'crm audit verify')."
 
 
-def stored_values(text: object) -> dict | None:
-    """An entry's stored values, or None when they are not a JSON object."""
-    try:
-        values = json.loads(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return values if isinstance(values, dict) else None
+stored_values = stored_object  # an entry's values, or None when not a JSON object
 
 
 def entries(ctx: Context, *, entity: str | None = None, entity_id: object = None, limit: int = 500):
@@ -317,16 +313,4 @@ def redact(session: Session, entity: str, entity_id: object) -> int:
 
 
 def _blank(e: AuditEntry) -> dict:
-    """The entry's values with every one blanked, shaped as its chained hashes say.
-
-    Shaped from the value hashes (not the stored values) so that values that
-    were altered or cannot be read are blanked all the same.
-    """
-    template = stored_values(e.value_hashes)
-    if template is None:  # cannot be read: blank whatever is stored
-        template = stored_values(e.values) or {}
-    return {
-        k: ({side: None for side in v} if isinstance(v, dict) else None)
-        for k, v in template.items()
-        if k != REASON_KEY
-    }
+    return blank_values(e.value_hashes, e.values)
