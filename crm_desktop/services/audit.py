@@ -145,8 +145,7 @@ def key_report(keyed_from: int | None, unchecked: int, missing_keys: tuple[str, 
     return (
         f"{unchecked} entries are signed with an audit key this computer does not have "
         f"(key {names}): only their links were checked, not their hashes. To check them, "
-        f"run '{audit_key.EXPORT_COMMAND}' on a computer that has the key (Settings > Audit "
-        f"trail in the app), then '{audit_key.IMPORT_COMMAND}' here."
+        f"{audit_key.HOW_TO_BRING}"
     )
 
 

@@ -49,6 +49,10 @@ FORMAT = "crm-desktop audit keys"
 KEY_BYTES = 32
 EXPORT_COMMAND = "crm audit key export FILE"
 IMPORT_COMMAND = "crm audit key import FILE"
+HOW_TO_BRING = (
+    "export the key on a computer that has it (File > Audit trail > Export key, or "
+    f"'{EXPORT_COMMAND}') and import it here (Import key, or '{IMPORT_COMMAND}')."
+)
 
 
 class AuditKeyError(CrmError):
@@ -260,6 +264,7 @@ class KeyStatus:
     key_id: str | None  # the database's key (fingerprint)
     held: bool  # this computer has the database's key
     file: Path | None
+    keys_here: int = 0  # keys this computer holds for the database (its own included)
 
     @property
     def sentence(self) -> str:
@@ -269,8 +274,7 @@ class KeyStatus:
             return f"This computer holds the database's audit key (in {self.file})."
         return (
             "This computer does not hold the database's audit key, so the entries signed "
-            "with it cannot be checked here. On a computer that has it, run "
-            f"'{EXPORT_COMMAND}'; here, '{IMPORT_COMMAND}'."
+            f"with it cannot be checked here. To check them, {HOW_TO_BRING}"
         )
 
 
@@ -278,7 +282,8 @@ def status(session: Session) -> KeyStatus:
     database_id, key_id = database_identity(session)
     if database_id is None:
         return KeyStatus(None, None, False, None)
-    return KeyStatus(database_id, key_id, key_id in held_keys(database_id), key_file(database_id))
+    held = held_keys(database_id)
+    return KeyStatus(database_id, key_id, key_id in held, key_file(database_id), len(held))
 
 
 def export_keys(session: Session, path: str | os.PathLike, *, overwrite: bool = False) -> int:

@@ -81,6 +81,12 @@ SPECS: tuple[ActionSpec, ...] = (
         "file",
         tip="People we have not contacted for a long time: keep them or anonymise them",
     ),
+    ActionSpec(
+        "audit_trail",
+        "&Audit trail…",
+        "file",
+        tip="Check that no audit entry was altered or removed; move the audit key",
+    ),
     ActionSpec("quit", "&Quit", "file", "Ctrl+Q", separator_before=True),
     ActionSpec("new_prospect", "&New prospect…", "prospect", "Ctrl+N", "Add a prospect"),
     ActionSpec("edit_prospect", "&Edit prospect…", "prospect", "F2", "Edit the selected prospect"),
@@ -209,6 +215,7 @@ REQUIRES: dict[str, Action] = {
     "load_demo": Action.MANAGE_SETTINGS,
     "back_up": Action.BACKUP,
     "retention_review": Action.RETENTION_REVIEW,
+    "audit_trail": Action.VIEW_AUDIT,
     "manage_users": Action.MANAGE_USERS,
     "manage_interests": Action.MANAGE_SETTINGS,
     "settings": Action.MANAGE_SETTINGS,
@@ -241,6 +248,7 @@ class Actions:
     settings: QAction
     back_up: QAction
     retention_review: QAction
+    audit_trail: QAction
     manage_users: QAction
     change_password: QAction
     sign_out: QAction

@@ -42,6 +42,7 @@ from ..services.demo import generate_demo
 from . import access_pack, appearance, messages, workers
 from .actions import Actions
 from .assessments_dialog import AssessmentsDialog
+from .audit_dialog import AuditTrailDialog
 from .export_wizard import ExportWizard
 from .exports_view import ExportsView
 from .followups_view import FollowUpsView
@@ -173,6 +174,7 @@ class MainWindow(QMainWindow):
         a.load_demo.triggered.connect(self.load_demo_data)
         a.back_up.triggered.connect(self.back_up)
         a.retention_review.triggered.connect(self.retention_review)
+        a.audit_trail.triggered.connect(self.show_audit_trail)
         a.manage_users.triggered.connect(self.manage_users)
         a.change_password.triggered.connect(self.change_password)
         a.sign_out.triggered.connect(self.sign_out)
@@ -799,6 +801,10 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.ctx, self)
         dialog.settingsSaved.connect(lambda: self._status("Settings saved."))
         return self._open(dialog)
+
+    def show_audit_trail(self) -> AuditTrailDialog:
+        """File > Audit trail (managers, admins): verify it; export or import its key."""
+        return self._open(AuditTrailDialog(self.ctx, self))
 
     def manage_interests(self) -> InterestsDialog:
         dialog = InterestsDialog(self.ctx, self)
