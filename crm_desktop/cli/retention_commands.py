@@ -6,7 +6,18 @@ import argparse
 
 from ..services import prospects, retention
 from .commands import CliError, opened
-from .output import JsonArrayWriter, Progress, Table, day, display, err, local_time, out, print_json
+from .output import (
+    JsonArrayWriter,
+    Progress,
+    Table,
+    day,
+    display,
+    err,
+    local_time,
+    out,
+    print_json,
+    warn,
+)
 
 PAGE = 500
 
@@ -72,16 +83,19 @@ def cmd_anonymise(args: argparse.Namespace) -> int:
         ids = _ids(ctx, args.refs)
         progress = Progress("Anonymising")
         try:
-            count = retention.anonymise(ctx, ids, progress=progress)
+            result = retention.anonymise(ctx, ids, progress=progress)
         finally:
             progress.finish()
+    count, done = result.count, result.cleanup
+    who = f"{count} {'person' if count == 1 else 'people'}"
     if args.json:
-        print_json({"anonymised": count})
+        print_json({"anonymised": count, "cleanup": done.to_dict()})
+    elif done.finished:
+        out(f"Anonymised {who}: their addresses are suppressed; {done.outcome}.")
     else:
-        out(
-            f"Anonymised {count} {'person' if count == 1 else 'people'}: their addresses are "
-            "suppressed and no trace is left in the database files."
-        )
+        out(f"Anonymised {who}: their addresses are suppressed.")
+    if not done.finished:
+        warn([f"The clean-up of the database files has not finished: {done.pending}."])
     return 0
 
 

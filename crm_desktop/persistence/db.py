@@ -19,6 +19,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -29,6 +30,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect
+from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -97,6 +99,9 @@ def _set_sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # Deleted or overwritten values are zeroed, not left in free space (many
+    # builds of SQLite leave this off: it is not left to the build).
+    cur.execute("PRAGMA secure_delete=ON")
     # A read-only file or folder cannot switch to WAL; it can still be read.
     with contextlib.suppress(sqlite3.OperationalError):
         cur.execute("PRAGMA journal_mode=WAL")
@@ -277,6 +282,44 @@ def _find_unreadable_row(engine: Engine) -> tuple[str, str, int] | None:
     return None
 
 
+#: How long the clean-up after an erasure waits for other programs' reads to
+#: end before leaving the rest for later (see Database.scrub).
+SCRUB_READER_WAIT_MS = 2_000
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    """What :meth:`Database.scrub` achieved.
+
+    ``finished``: SQLite: the files were rewritten, the log emptied and
+    checked; PostgreSQL: the tables were vacuumed with no older transaction
+    holding their old row versions. ``checked``: the files themselves were
+    checked (SQLite; a server's files cannot be). ``reader``: another
+    connection's open transaction kept the old data (it goes when that ends).
+    ``problem``: otherwise, why it did not finish ("the disk is full").
+    """
+
+    finished: bool
+    checked: bool = False
+    reader: bool = False
+    problem: str = ""
+
+
+def _scrub_problem(exc: BaseException, where: str) -> str:
+    """Why a clean-up failed, as a phrase: the error without "nothing was saved"."""
+    message = str(friendly_db_error(exc, where))
+    if message == DISK_FULL_MESSAGE:
+        return "the disk is full"
+    for start, phrase in (
+        ("The disk may be full or failing", "the disk may be full or failing"),
+        ("The database is busy", "another program was writing to the database"),
+        ("The database is read-only", "the database is read-only"),
+    ):
+        if message.startswith(start):
+            return phrase
+    return message.rstrip(".")
+
+
 class Database:
     """An opened, migrated database. Thread-safe: share one per process."""
 
@@ -375,34 +418,92 @@ class Database:
             "correct that row."
         )
 
-    def scrub(self) -> None:
+    def scrub(self, *, wait_ms: int | None = None) -> ScrubResult:
         """Make deleted or overwritten data unrecoverable from the files (after erasure).
 
         SQLite: merge the search index's segments, rewrite the file without
-        free pages (VACUUM) and empty the write-ahead log. PostgreSQL: VACUUM
-        the tables that held the data, so old row versions are reclaimed.
+        free pages (VACUUM) and empty the write-ahead log, and check that the
+        log really was emptied: another connection's open read keeps the old
+        pages (in the file and the log) until it ends. With secure_delete on
+        every connection, a rewritten file with an empty log holds no old
+        values. (The files are not read from here to look: closing a
+        descriptor on the database file would drop this process's SQLite
+        locks, see sqlite.org/howtocorrupt.html.) PostgreSQL: VACUUM the
+        tables that held the data, so old row versions are reclaimed, and
+        note whether an older transaction still holds them back; what the
+        server keeps in its own files cannot be checked from here.
+
+        Never raises for a failure: what did not finish is in the result, for
+        the caller to say and to leave for later. ``wait_ms`` bounds every
+        wait for another program (the start-up clean-up must not keep a
+        command waiting behind a writer).
         """
         if self.is_sqlite:
-            # Outside any transaction (VACUUM refuses to run inside one); the
-            # driver connection is in autocommit mode (see _set_sqlite_pragmas).
+            return self._scrub_sqlite(wait_ms)
+        if self.dialect == "postgresql":
+            return self._scrub_postgresql()
+        return ScrubResult(finished=True)
+
+    def _scrub_sqlite(self, wait_ms: int | None) -> ScrubResult:
+        # Outside any transaction (VACUUM refuses to run inside one); the
+        # driver connection is in autocommit mode (see _set_sqlite_pragmas).
+        reader_wait = min(SCRUB_READER_WAIT_MS, BUSY_TIMEOUT_MS if wait_ms is None else wait_ms)
+        try:
             raw = self.engine.raw_connection()
             try:
                 cur = raw.cursor()
-                cur.execute("INSERT INTO prospect_fts(prospect_fts) VALUES ('optimize')")
-                cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                cur.execute("VACUUM")
-                cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                cur.close()
-            except sqlite3.Error as exc:
-                raise friendly_db_error(exc, self.display_name) from exc
+                try:
+                    if wait_ms is not None:
+                        cur.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+                    busy = self._scrub_statements(cur, reader_wait)
+                finally:
+                    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+                    cur.close()
             finally:
                 raw.close()
-        elif self.dialect == "postgresql":
-            autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        except (sqlite3.Error, DBAPIError) as exc:
+            return ScrubResult(finished=False, problem=_scrub_problem(exc, self.display_name))
+        if busy:
+            return ScrubResult(finished=False, checked=True, reader=True)
+        return ScrubResult(finished=True, checked=True)
+
+    @staticmethod
+    def _scrub_statements(cur, reader_wait_ms: int) -> bool:
+        """Run the clean-up; True if another connection's read kept the log from emptying."""
+        cur.execute("INSERT INTO prospect_fts(prospect_fts) VALUES ('optimize')")
+        cur.execute("VACUUM")
+        # TRUNCATE waits (up to the busy timeout) for readers of older pages.
+        cur.execute(f"PRAGMA busy_timeout={int(reader_wait_ms)}")
+        busy, _frames, _copied = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return bool(busy)
+
+    def _scrub_postgresql(self) -> ScrubResult:
+        autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        try:
             with autocommit.connect() as conn:
-                for table in ("prospect", "correspondence", "consent_event", "channel_permission",
-                              "audit_entry", "prospect_interest"):  # fmt: skip
-                    conn.exec_driver_sql(f"VACUUM {table}")
+                started = conn.execute(sql("SELECT clock_timestamp()")).scalar_one()
+                self._vacuum_postgresql(conn)
+                # A transaction begun before the VACUUM (a reader's snapshot or
+                # a writer's) keeps the old row versions until it ends.
+                older = conn.execute(
+                    sql(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                        "AND backend_type = 'client backend' "
+                        "AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) "
+                        "AND xact_start < :started"
+                    ),
+                    {"started": started},
+                ).scalar_one()
+        except (OperationalError, DBAPIError) as exc:
+            return ScrubResult(finished=False, problem=_scrub_problem(exc, self.display_name))
+        return ScrubResult(finished=not older, reader=bool(older))
+
+    @staticmethod
+    def _vacuum_postgresql(conn) -> None:
+        for table in ("prospect", "correspondence", "consent_event", "channel_permission",
+                      "audit_entry", "prospect_interest"):  # fmt: skip
+            conn.exec_driver_sql(f"VACUUM {table}")
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -483,12 +584,13 @@ def _read_only_connector(path: Path):
         conn = sqlite3.connect(base, uri=True, check_same_thread=False, timeout=timeout)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return conn
         except sqlite3.OperationalError:
             conn.close()
-        return sqlite3.connect(
-            base + "&immutable=1", uri=True, check_same_thread=False, timeout=timeout
-        )
+            conn = sqlite3.connect(
+                base + "&immutable=1", uri=True, check_same_thread=False, timeout=timeout
+            )
+        conn.execute("PRAGMA secure_delete=ON")  # every connection, as _set_sqlite_pragmas
+        return conn
 
     return connect
 

@@ -24,7 +24,8 @@ from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text
 from ..errors import CrmError, NotFoundError
-from . import audit, rights
+from . import audit, cleanup, rights
+from .cleanup import Cleanup
 from .context import Context
 from .views import _Jsonable
 
@@ -204,17 +205,27 @@ def keep(ctx: Context, ids: Iterable[int], reason: str) -> int:
     return len(chosen)
 
 
+@dataclass(frozen=True)
+class Anonymised:
+    """How many were anonymised, and what the clean-up of the files achieved."""
+
+    count: int
+    cleanup: Cleanup
+
+
 def anonymise(
     ctx: Context,
     ids: Iterable[int],
     progress: Callable[[int, int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
-) -> int:
+) -> Anonymised:
     """Erase these people one by one, then scrub the database files once.
 
     Each erasure is its own transaction, so a cancel (checked between people)
     stops with the people already done anonymised for good; the scrub still
-    runs for them. Returns how many were anonymised.
+    runs for them. A clean-up is marked owed before the first erasure, so
+    that if this is killed part-way the next start cleans the files of the
+    people already done; only a scrub that finished clears the mark.
     """
     ctx.require(Action.RETENTION_REVIEW)
     ctx.require(Action.ERASE)
@@ -222,6 +233,8 @@ def anonymise(
     done: list[int] = []
     if progress:
         progress(0, len(chosen))
+    with ctx.db.transaction() as session:
+        cleanup.mark_owed(session)
     try:
         for pid in chosen:
             if should_cancel and should_cancel():
@@ -249,5 +262,6 @@ def anonymise(
                     {"ids": done, "requested": len(chosen)},
                     reason="retention review",
                 )
-            ctx.db.scrub()
-    return len(done)
+        # Even if nobody was done: only a finished clean-up clears the mark.
+        outcome = cleanup.run(ctx.db)
+    return Anonymised(len(done), outcome)

@@ -12,6 +12,7 @@ audit trail's stored values, the search index and the database files.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 from sqlmodel import Session
@@ -28,7 +29,8 @@ from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text
 from ..errors import CrmError, NotFoundError
-from . import audit, requests, suppression
+from . import audit, cleanup, requests, suppression
+from .cleanup import Cleanup
 from .context import Context
 from .views import ProspectView
 
@@ -112,6 +114,21 @@ def unrestrict(ctx: Context, prospect_id: int, reason: str) -> ProspectView:
     return get_prospect(ctx, prospect_id)
 
 
+@dataclass(frozen=True)
+class Erasure:
+    """An erasure that was committed, and what its clean-up of the files achieved.
+
+    ``cleanup`` is None when the caller left the clean-up for later
+    (``scrub=False``: it is then owed, and the next start does it).
+    """
+
+    view: ProspectView
+    cleanup: Cleanup | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.view.to_dict(), "cleanup": self.cleanup and self.cleanup.to_dict()}
+
+
 def erase(
     ctx: Context,
     prospect_id: int,
@@ -119,14 +136,18 @@ def erase(
     confirm: str,
     scrub: bool = True,
     request_id: int | None = None,
-) -> ProspectView:
+) -> Erasure:
     """Anonymise a person irreversibly. ``confirm`` must be their full name.
 
     The name must be typed exactly as shown, capitals and spaces included:
     a near miss ("jane smith" for "Jane Smith", or "Jane  Smith") may mean the
     wrong person is on screen. ``scrub`` then rewrites the database files so
     no trace of the old values remains (a VACUUM: the caller runs this off
-    the GUI thread). ``request_id`` names the erasure request this answers;
+    the GUI thread), and checks that it did. The erasure is committed first,
+    with a mark that the clean-up is owed; a clean-up that fails or is held
+    back by another program's read does not undo it or raise: the result
+    says so, and the mark stays until a later clean-up finishes
+    (:mod:`.cleanup`). ``request_id`` names the erasure request this answers;
     the erasure is recorded on it. The person's requests are not blanked:
     they keep who asked and how it was answered (``requests.keep_requester``).
     """
@@ -182,11 +203,11 @@ def erase(
         audit.redact(session, "prospect", p.id)
         values = {} if request_id is None else {"request": request_id}
         audit.record(session, ctx.user, "prospect.erased", "prospect", p.id, values)
-    if scrub:
-        ctx.db.scrub()
+        cleanup.mark_owed(session)
+    done = cleanup.run(ctx.db) if scrub else None
     from .prospects import get_prospect
 
-    return get_prospect(ctx, prospect_id)
+    return Erasure(get_prospect(ctx, prospect_id), done)
 
 
 def erased_count(ctx: Context) -> int:

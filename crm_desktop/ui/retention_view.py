@@ -272,19 +272,28 @@ class RetentionDialog(QDialog):
             return retention.anonymise(ctx, ids, progress=progress, should_cancel=should_cancel)
 
         self.task = run_with_progress(self, "Anonymising", f"Anonymising {who}…", work)
-        self.task.succeeded.connect(lambda count: self._anonymised(count, len(ids)))
+        self.task.succeeded.connect(lambda result: self._anonymised(result, len(ids)))
         self.task.failed.connect(self._anonymise_failed)
         self.task.finished.connect(self._task_finished)
         self._update_buttons()
         return self.task
 
-    def _anonymised(self, count: int, asked: int) -> None:
+    def _anonymised(self, result: retention.Anonymised, asked: int) -> None:
+        count, done = result.count, result.cleanup
         if count < asked:
             messages.inform(
                 self,
                 "Anonymising cancelled",
                 f"Cancelled after {count:,} of {asked:,}: the {count:,} already done stay "
                 "anonymised; the others were not changed.",
+            )
+        if count and not done.finished:
+            messages.warn(
+                self,
+                "Anonymised; clean-up not finished",
+                f"{count:,} {'person was' if count == 1 else 'people were'} anonymised and "
+                "their addresses suppressed.\n\nThe clean-up of the database files has not "
+                f"finished: {done.pending}.",
             )
 
     def _anonymise_failed(self, text: str) -> None:

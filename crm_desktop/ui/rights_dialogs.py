@@ -188,10 +188,20 @@ class EraseDialog(QDialog):
             lambda progress, should_cancel: _erase(ctx, pid, typed, should_cancel, request_id),
         )
         self.task.cancelled.connect(self._cancelled)
-        self.task.succeeded.connect(lambda _view: self._done())
+        self.task.succeeded.connect(self._done)
         self.task.failed.connect(self._failed)
 
-    def _done(self) -> None:
+    def _done(self, erasure: rights.Erasure) -> None:
+        done = erasure.cleanup
+        if done is not None and not done.finished:
+            # Erased all the same: say so, and what is still to happen.
+            messages.warn(
+                self,
+                "Erased; clean-up not finished",
+                f"{self._prospect.full_name} was erased: anonymised and their addresses "
+                f"suppressed.\n\nThe clean-up of the database files has not finished: "
+                f"{done.pending}.",
+            )
         self.erased.emit(self._prospect.id)
         super().accept()
 
@@ -207,7 +217,7 @@ class EraseDialog(QDialog):
 
 def _erase(
     ctx: Context, prospect_id: int, typed: str, should_cancel, request_id: int | None
-) -> ProspectView:
+) -> rights.Erasure:
     if should_cancel():  # cancelled before it began; once begun it runs to the end
         raise Cancelled("Not erased.")
     return rights.erase(ctx, prospect_id, confirm=typed, request_id=request_id)
