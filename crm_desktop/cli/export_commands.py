@@ -407,6 +407,8 @@ def cmd_suppressed(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------- email tool sync
 
+EXIT_INTERRUPTED = 130  # as main's for Ctrl-C (app.py imports this module)
+
 
 def cmd_import_unsubscribes(args: argparse.Namespace) -> int:
     path = Path(args.path)
@@ -423,9 +425,17 @@ def cmd_import_unsubscribes(args: argparse.Namespace) -> int:
             ctx, path, progress=progress, should_cancel=cancelled
         )
     if args.json:
-        print_json(report.to_dict())
-        return 0
-    out(f"Read {_count(report.rows, 'row', 'rows')} from {display(report.file)}.")
+        print_json({**report.to_dict(), "remaining": report.remaining})
+        return EXIT_INTERRUPTED if report.cancelled else 0
+    if report.cancelled:
+        out(
+            f"Cancelled: {report.applied:,} of the {_count(report.rows, 'row', 'rows')} in "
+            f"{display(report.file)} were applied (below), {report.remaining:,} were not. "
+            "Run the same command again to apply the rest; what was applied counts as "
+            "already done."
+        )
+    else:
+        out(f"Read {_count(report.rows, 'row', 'rows')} from {display(report.file)}.")
     print_block(
         [
             ("Opted out of email now", f"{report.matched:,}"),
@@ -439,4 +449,4 @@ def cmd_import_unsubscribes(args: argparse.Namespace) -> int:
     if report.invalid_examples:
         shown = report.invalid_examples[:MAX_EXAMPLES]
         out("  e.g. " + ", ".join(f"'{display(one_line(x))}'" for x in shown))
-    return 0
+    return EXIT_INTERRUPTED if report.cancelled else 0

@@ -11,6 +11,7 @@ import argparse
 
 from ..domain.eligibility import Exclusion
 from ..domain.enums import Channel, ConsentMethod, LawfulBasis, OptOutSource, SubscriberType
+from ..errors import DatabaseError
 from ..services import assessments, marketing, prospects
 from ..services.assessments import AssessmentView
 from ..services.context import Context
@@ -174,17 +175,28 @@ def cmd_consent(args: argparse.Namespace) -> int:
     return _print_after(message, view, args)
 
 
+def _not_saved(what: str, exc: DatabaseError) -> CliError:
+    """An opt-out the database would not take (busy beyond the wait, read-only, full)."""
+    return CliError(
+        f"NOT SAVED: {what}. {exc} Until it is saved, do not market to them: run the "
+        "same command again (or record it in the app, which keeps it and retries)."
+    )
+
+
 def cmd_opt_out(args: argparse.Namespace) -> int:
     channels = channels_option(args.channel or ["all"])
     source = _source(args.source)
+    every = len(channels) == len(Channel)
+    names = "every channel" if every else ", ".join(label(Channel, c) for c in channels)
     with opened(args) as ctx:
         person = _find(ctx, args.ref)
         with option_errors({"reason": "--reason"}):
-            view = marketing.opt_out(
-                ctx, person.id, [c.value for c in channels], source=source, reason=args.reason
-            )
-    every = len(channels) == len(Channel)
-    names = "every channel" if every else ", ".join(label(Channel, c) for c in channels)
+            try:
+                view = marketing.opt_out(
+                    ctx, person.id, [c.value for c in channels], source=source, reason=args.reason
+                )
+            except DatabaseError as exc:
+                raise _not_saved(f"the opt-out of {_who(person)} from {names}", exc) from None
     return _print_after(f"Opted {_who(person)} out of {names}.", view, args)
 
 
@@ -193,7 +205,13 @@ def cmd_object(args: argparse.Namespace) -> int:
     with opened(args) as ctx:
         person = _find(ctx, args.ref)
         with option_errors({"reason": "--reason"}):
-            view = marketing.object_to_marketing(ctx, person.id, source=source, reason=args.reason)
+            try:
+                view = marketing.object_to_marketing(
+                    ctx, person.id, source=source, reason=args.reason
+                )
+            except DatabaseError as exc:
+                what = f"the objection of {_who(person)} to direct marketing"
+                raise _not_saved(what, exc) from None
     message = (
         f"Recorded the objection of {_who(person)} to direct marketing: "
         "opted out of every channel and suppressed."

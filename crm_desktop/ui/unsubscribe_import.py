@@ -3,9 +3,10 @@
 People who unsubscribed in the email tool must be opted out here too, or
 the next export would put them back on a list. ``import_unsubscribes``
 opts out everyone it can match and puts unknown addresses on the
-suppression list, all in one transaction: a malformed file, a cancel or an
-error applies nothing. This module adds the file chooser, the progress
-dialog with Cancel, and the report.
+suppression list, in short batches so that nobody else waits (a malformed
+file applies nothing; a cancel keeps the batches applied, and importing the
+file again applies the rest). This module adds the file chooser, the
+progress dialog with Cancel, and the report.
 """
 
 from __future__ import annotations
@@ -57,9 +58,14 @@ class SyncReportDialog(QDialog):
     def __init__(self, report: SyncReport, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("syncReportDialog")
-        self.setWindowTitle("Unsubscribes imported")
+        self.setWindowTitle("Import cancelled" if report.cancelled else "Unsubscribes imported")
         self.report = report
-        heading = QLabel(f"Imported {report.file}", self)
+        heading = QLabel(
+            f"Cancelled: {report.applied:,} of {report.rows:,} rows of {report.file} applied"
+            if report.cancelled
+            else f"Imported {report.file}",
+            self,
+        )
         heading.setObjectName("dialogHeading")
         heading.setWordWrap(True)
         heading.setTextFormat(Qt.TextFormat.PlainText)
@@ -110,6 +116,12 @@ def _printable(text: str) -> str:
 
 
 def _summary(r: SyncReport) -> str:
+    if r.cancelled:
+        return (
+            f"The import was cancelled: the counts above are for the {r.applied:,} rows "
+            f"applied; {r.remaining:,} were not. Import the same file again to apply the "
+            "rest (what was applied counts as already done)."
+        )
     if not r.rows:
         return "The file held no addresses; nothing was changed."
     changed = r.matched + r.new
@@ -178,12 +190,12 @@ class UnsubscribeImport(QObject):
 
     @Slot(str)
     def _failed(self, text: str) -> None:
-        messages.show_error(
-            self._parent, f"{text}\n\nNothing was changed.", "Unsubscribes not imported"
-        )
+        # The service's message says what was applied before the failure, if anything.
+        messages.show_error(self._parent, text, "Unsubscribes not imported")
 
     @Slot()
     def _cancelled(self) -> None:
+        # Cancelled while the file was still being checked, before any batch.
         messages.inform(self._parent, "Import cancelled", "Import cancelled; nothing was changed.")
 
     @Slot()

@@ -198,6 +198,9 @@ def test_import_a_mailchimp_unsubscribe_export(crm, people, tmp_path):
         "duplicates": 1,
         "invalid": 1,
         "invalid_examples": ["not-an-email"],
+        "cancelled": False,
+        "applied": 6,
+        "remaining": 0,
     }
     assert _email_opted_out(crm, "ada@hilltop.sch.uk")
     channels = crm("permissions", "1", "--json").json()["channels"]
