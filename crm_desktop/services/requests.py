@@ -10,7 +10,6 @@ rules live in ``domain.requests``; this module stores what they decide.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -652,7 +651,12 @@ def request_actions(ctx: Context, request_id: int) -> list[RequestAction]:
     with ctx.db.read() as session:
         _load(session, request_id)
         return [
-            RequestAction(e.at, e.action.removeprefix("request."), e.actor, json.loads(e.values))
+            RequestAction(
+                e.at,
+                e.action.removeprefix("request."),
+                e.actor,
+                audit.stored_values(e.values) or {},
+            )
             for e in session.scalars(stmt)
         ]
 

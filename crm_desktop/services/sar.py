@@ -488,7 +488,7 @@ def _requests(session: Session, p: Prospect, staff: _Staff) -> list[dict]:
                         "at": _iso(e.at),
                         "action": e.action.removeprefix("request."),
                         "by": staff(e.actor),
-                        "values": json.loads(e.values),
+                        "values": audit.stored_values(e.values) or {},
                     }
                     for e in actions
                 ],
@@ -520,7 +520,7 @@ def _processing_log(session: Session, p: Prospect, staff: _Staff) -> list[dict]:
             "action": e.action,
             "actor": staff(e.actor),
             "reason": e.reason,
-            "values": _staff_values(json.loads(e.values), staff),
+            "values": _staff_values(audit.stored_values(e.values) or {}, staff),
         }
         for e in rows
     ]
