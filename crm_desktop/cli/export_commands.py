@@ -118,6 +118,9 @@ def record_dict(record: ExportRecord) -> dict:
         "file": record.file_name,
         "sha256": record.sha256,
         "replaced_file": record.replaced_file,
+        # "complete"; "writing" (not finished); "interrupted": stopped before its
+        # file was in place, so no list was written or sent.
+        "state": record.state,
     }
 
 
@@ -258,10 +261,11 @@ def cmd_exports(args: argparse.Namespace) -> int:
         out("No exports yet.")
         return 0
     table = Table(
-        ["ID", "When", "By", "Channel", "Format", "Included", "Excluded", "Campaign", "File"],
-        [10, 16, 16, 16, 9, 9, 9, 40, 80],
+        ["ID", "When", "By", "Channel", "Format", "State", "Included", "Excluded", "Campaign",
+         "File"],
+        [10, 16, 16, 16, 9, 20, 9, 9, 40, 80],
         exact={0},
-    )
+    )  # fmt: skip
     table.print_rows(
         [
             [
@@ -270,8 +274,9 @@ def cmd_exports(args: argparse.Namespace) -> int:
                 r.created_by,
                 label(Channel, r.channel),
                 r.format,
-                f"{r.included:,}",
-                f"{r.excluded:,}",
+                r.state_label,
+                f"{r.included:,}" if r.complete else "-",
+                f"{r.excluded:,}" if r.complete else "-",
                 r.campaign,
                 r.file_name,
             ]
@@ -293,6 +298,14 @@ def cmd_exports_show(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     out(f"Export #{record.id}")
+    if record.state == exports.INTERRUPTED:
+        out(
+            "Failed (interrupted): the run was stopped before its file was in place. "
+            "No list was written to the file named below, and its unfinished temporary "
+            "file was deleted; nobody was sent this list."
+        )
+    elif record.state == exports.WRITING:
+        out("Still being written (or stopped on another computer): not a finished list.")
     filters = "\n".join(f"{name}: {value}" for name, value in filters)
     print_block(
         [
@@ -304,6 +317,7 @@ def cmd_exports_show(args: argparse.Namespace) -> int:
             ("Personalised", "yes" if record.personalised else "no"),
             ("Filters", filters or "none"),
             ("Format", record.format),
+            ("State", record.state_label),
             ("File", record.file_name),
             ("Replaced", "yes, a file that was there" if record.replaced_file else "no"),
             ("SHA-256", record.sha256),

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont
 
 from ..domain.dates import format_datetime
 from ..domain.eligibility import Exclusion
@@ -24,6 +25,7 @@ from ..services import exports
 from ..services import prospects as prospect_service
 from ..services.context import Context
 from ..services.exports import Candidate, ExportRecord, ExportRequest
+from .appearance import colours
 from .table_model import ReadOnlyTableModel
 
 # The invisible root: the parent of every row (a shared default argument).
@@ -318,13 +320,14 @@ class ExportsModel(ReadOnlyTableModel):
         "By",
         "Channel",
         "Campaign",
+        "State",
         "Personalised",
         "Format",
         "Included",
         "Excluded",
         "File",
     )
-    DATE, BY, CHANNEL, CAMPAIGN, PERSONALISED, FORMAT, INCLUDED, EXCLUDED, FILE = range(
+    DATE, BY, CHANNEL, CAMPAIGN, STATE, PERSONALISED, FORMAT, INCLUDED, EXCLUDED, FILE = range(
         len(COLUMNS)
     )
 
@@ -360,6 +363,12 @@ class ExportsModel(ReadOnlyTableModel):
             return _RIGHT
         if role == ExportIdRole:
             return r.id
+        if role == Qt.ItemDataRole.ForegroundRole and not r.complete and col == self.STATE:
+            return QColor(colours().error if r.state == exports.INTERRUPTED else colours().muted)
+        if role == Qt.ItemDataRole.FontRole and not r.complete:
+            font = QFont()
+            font.setItalic(True)  # not a list that was sent
+            return font
         return None
 
     def _display(self, r: ExportRecord, col: int) -> str:
@@ -371,14 +380,16 @@ class ExportsModel(ReadOnlyTableModel):
             return channel_label(r.channel)
         if col == self.CAMPAIGN:
             return " ".join(r.campaign.split())
+        if col == self.STATE:
+            return r.state_label
         if col == self.PERSONALISED:
             return "Yes" if r.personalised else "No"
         if col == self.FORMAT:
             return format_label(r.format)
         if col == self.INCLUDED:
-            return f"{r.included:,}"
+            return f"{r.included:,}" if r.complete else "–"
         if col == self.EXCLUDED:
-            return f"{r.excluded:,}"
+            return f"{r.excluded:,}" if r.complete else "–"
         if col == self.FILE:
             return Path(r.file_name).name
         return ""

@@ -254,7 +254,9 @@ class ExportsView(QWidget):
 
     def _show_detail(self) -> None:
         record = self.selected_record()
-        self.people_button.setEnabled(record is not None and record.included > 0)
+        self.people_button.setEnabled(
+            record is not None and record.complete and record.included > 0
+        )
         if record is None:
             self.detail.setHtml(
                 f"<p style='color:{colours().muted}'>Select an export to see its details.</p>"
@@ -272,6 +274,8 @@ class ExportsView(QWidget):
             )
 
         campaign = escape(" ".join(r.campaign.split()))
+        if not r.complete:
+            return f"<h3>{campaign}</h3>{self._unfinished_html(r, row)}"
         purpose = escape(r.purpose).replace("\n", "<br>") if r.purpose else "<i>Not given</i>"
         reasons = ordered_reasons(r.exclusions)
         why = (
@@ -301,6 +305,36 @@ class ExportsView(QWidget):
         if r.included == 0:
             note = "<p>Nobody could be included: the file holds only the header row.</p>"
         return f"<h3>{campaign}</h3><table>{''.join(rows)}</table>{note}"
+
+    def _unfinished_html(self, r: ExportRecord, row) -> str:
+        """An export that is not a list: what happened, and that nothing was sent."""
+        c = colours()
+        if r.state == exports.INTERRUPTED:
+            what = (
+                "<b>Failed (interrupted).</b> The export was stopped (the program was "
+                "closed or the computer turned off) before its file was in place. No list "
+                "was written, and its unfinished temporary file was deleted. Nobody was "
+                "sent this list: export it again if it is still needed."
+            )
+            colour, background = c.error, c.error_background
+        else:
+            what = (
+                "<b>Being written.</b> This export has not finished yet (or was stopped on "
+                "another computer, which settles it when the program starts there)."
+            )
+            colour, background = c.text, c.warning_background
+        rows = [
+            row("Started", f"{escape(format_when(r.created_at))} by {escape(r.created_by)}"),
+            row("Channel", escape(channel_label(r.channel))),
+            row("Purpose", escape(r.purpose) if r.purpose else "<i>Not given</i>"),
+            row("Filters", self._filters_html(r.filters)),
+            row("Format", escape(format_label(r.format))),
+            row("File", escape(r.file_name) + " <i>(not written)</i>"),
+        ]
+        return (
+            f"<p style='color:{colour}; background:{background}; padding:6px'>{what}</p>"
+            f"<table>{''.join(rows)}</table>"
+        )
 
     def _filters_html(self, filters: dict) -> str:
         if not filters:

@@ -1,7 +1,8 @@
 """A large ``crm export`` stopped midway in a real process: Ctrl-C (SIGINT) or kill -9.
 
 Either way the destination is never a partial file: it is absent, or the
-previous file is left byte for byte, and no export is recorded. The atomic
+previous file is left byte for byte. Ctrl-C records nothing; after kill -9
+the next command marks the run "interrupted" and deletes its temporary file. The atomic
 writer writes a hidden temporary file and renames it into place only after
 fsync, so the test waits until that temporary file is being written before
 it strikes.
@@ -123,9 +124,14 @@ def test_kill_midway_leaves_the_previous_file_intact(run_crm, big_db, tmp_path):
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert out.read_bytes() == previous
-    # Only the hidden temporary file can be left; the list itself is never partial.
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, part.name])
-    assert _export_records(run_crm, big_db) == before
+    # The next command settles the run: failed (interrupted), its temporary file deleted.
+    after = _export_records(run_crm, big_db)
+    interrupted = after[0]
+    assert after[1:] == before
+    assert (interrupted["state"], interrupted["sha256"]) == ("interrupted", "")
+    assert not part.exists()
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+    assert out.read_bytes() == previous
 
     # The database took no harm: the same export now completes and is recorded.
     done = run_crm(
@@ -139,5 +145,6 @@ def test_kill_midway_leaves_the_previous_file_intact(run_crm, big_db, tmp_path):
     assert out.read_bytes().count(b"\n") == record["included"] + 1
     assert [r["id"] for r in _export_records(run_crm, big_db)] == [
         record["id"],
+        interrupted["id"],
         *(r["id"] for r in before),
     ]

@@ -136,3 +136,61 @@ def test_an_export_from_the_tab_shows_up_in_it_at_once(qtbot, make_window, ctx, 
     assert window.exports.selected_record().id == done.args[0].id
     assert "From the tab" in window.exports.detail_text()
     assert "Exported 3 of 7 to tab.csv" in window.statusBar().currentMessage()
+
+
+def _interrupted_export(ctx, out) -> int:
+    """What a run killed mid-write leaves (see tests/services/test_export_backup_kills.py),
+    settled as the next start settles it."""
+    from crm_desktop.domain.models import ExportRun
+    from crm_desktop.domain.types import utcnow
+    from crm_desktop.formats.atomic import part_path_for
+
+    part = part_path_for(out)
+    part.write_bytes(b"Prospect ID,First name\r\n1,Half")
+    with ctx.db.transaction() as session:
+        run = ExportRun(
+            created_by=ctx.user, created_at=utcnow(), channel="email",
+            campaign="Spring newsletter", format="csv", file_name=str(out), sha256="",
+            state="writing", part_file=str(part), host=__import__("socket").gethostname(),
+        )  # fmt: skip
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    (said,) = exports.finish_interrupted_exports(ctx)
+    assert "failed (interrupted)" in said and not part.exists()
+    return run_id
+
+
+def test_an_interrupted_export_is_shown_as_failed_not_as_a_list(qtbot, ctx, tmp_path, qapp):
+    from crm_desktop.ui.appearance import colours, dark_palette
+
+    build_population(ctx)
+    done = exports.run_export(ctx, ExportRequest("email", "Autumn open day"), tmp_path / "a.csv")
+    failed = _interrupted_export(ctx, tmp_path / "spring.csv")
+    previous = qapp.palette()
+    qapp.setPalette(dark_palette())
+    try:
+        view = make_view(qtbot, ctx)
+        view.resize(1024, 640)
+        model = view.model
+        assert [model.record_at(r).id for r in range(2)] == [failed, done.id]
+        assert model.index(0, model.STATE).data() == "Failed (interrupted)"
+        assert model.index(0, model.INCLUDED).data() == "–"  # no list: no counts
+        assert model.index(1, model.STATE).data() == "Complete"
+        assert model.index(0, model.STATE).data(Qt.ItemDataRole.ForegroundRole).name() == (
+            colours().error
+        )
+        text = view.detail_text()
+        assert "Failed (interrupted)" in text and "Nobody was sent this list" in text
+        assert "SHA-256" not in text and "Included" not in text
+        assert not view.people_button.isEnabled()
+        qtbot.wait(50)
+        import os
+
+        os.makedirs("/tmp/shots/c", exist_ok=True)
+        view.grab().save("/tmp/shots/c/exports-interrupted-dark.png")
+        view.table.selectRow(1)  # the complete one: its counts and people as before
+        assert "SHA-256" in view.detail_text() and view.people_button.isEnabled()
+        view.grab().save("/tmp/shots/c/exports-complete-dark.png")
+    finally:
+        qapp.setPalette(previous)
