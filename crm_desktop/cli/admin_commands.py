@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import re
 import sys
 
 from ..domain.roles import Role
@@ -110,11 +111,17 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     with opened(args) as ctx:
-        result = audit.verify(ctx)
+        result = audit.verify(ctx, expect_head=args.expect_head)
     if args.json:
         print_json({**result.to_dict(), "complete": result.complete, "key": result.key_report})
     elif result.ok:
-        out(f"The audit trail is intact ({result.entries} entries).")
+        # The head, for a person to note and give to --expect-head later.
+        if result.entries:
+            out(f"The audit trail is intact: {result.entries:,} entries, last {result.last_hash}.")
+        else:
+            out("The audit trail is intact: it has no entries yet.")
+        if result.head_note:
+            out(result.head_note)
     elif result.first_bad_id is None:
         err(f"crm: the audit trail {result.problem}.")
     else:
@@ -174,6 +181,15 @@ def cmd_audit_key_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _head_hash(text: str) -> str:
+    value = text.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{8,64}", value):
+        raise argparse.ArgumentTypeError(
+            "give the last hash 'crm audit verify' printed (at least its first 8 characters)"
+        )
+    return value
+
+
 def add_parsers(top, command, command_group) -> None:
     """Register the commands on ``crm``'s parser (see app.build_parser)."""
     group = command_group("user", "Users and their roles (admins), and your own password.")
@@ -196,7 +212,13 @@ def add_parsers(top, command, command_group) -> None:
     restore.add_argument("--yes", action="store_true", help="yes, replace the database")
 
     audit_group = command_group("audit", "The tamper-evident audit trail.")
-    command(audit_group, "verify", cmd_audit_verify, "Check no entry was altered or removed.")
+    verify = command(
+        audit_group, "verify", cmd_audit_verify, "Check no entry was altered or removed."
+    )
+    verify.add_argument(
+        "--expect-head", type=_head_hash, metavar="HASH",
+        help="a last hash noted earlier: the trail must still hold that entry",
+    )  # fmt: skip
     key_parser = audit_group.add_parser(
         "key",
         help="Move the audit key between computers (managers and admins).",

@@ -45,6 +45,7 @@ from ..errors import (
     ReadOnlyDatabaseError,
     SchemaTooNewError,
 )
+from . import audit_head
 from .folders import make_private_folder
 from .urls import mask_secrets, safe_url, url_without_password, with_password
 
@@ -141,6 +142,41 @@ def _begin(conn) -> None:
             if "locked" not in str(exc).lower() or attempt == BEGIN_RETRIES - 1:
                 raise
             time.sleep(0.05 * 2**attempt)
+
+
+#: The PostgreSQL advisory lock every write transaction takes first ("CRMWRITE").
+PG_WRITE_LOCK = 0x43524D5752495445
+#: How long a PostgreSQL writer waits for that lock (or any other) before
+#: giving up with "The database is busy", having done nothing.
+PG_WRITE_LOCK_WAIT_MS = 30_000
+
+
+def _begin_postgresql(conn) -> None:
+    """Start a PostgreSQL write transaction by taking the one write lock.
+
+    This is SQLite's ``BEGIN IMMEDIATE`` on the server: one transaction-level
+    advisory lock that every write transaction takes as its first statement,
+    so writers run one at a time and each sees everything committed before
+    it. Two things need that. Appending to the audit trail reads the last
+    entry's hash and links the new entry to it; under READ COMMITTED two
+    writers locking "the last entry" each lock the one they can see, and both
+    append after it (the chain forks). And because every other lock (a
+    prospect row, the audit trail's head) is then taken while holding this
+    one, locks are always taken in one order and writers cannot deadlock
+    (as logging a contact, which audits and then updates the prospect, once
+    did against an edit, which updates and then audits). Writes in this
+    app are short, so serialising them costs little; reads take no lock and
+    never wait. The lock goes with the transaction (commit, rollback or a
+    dropped connection). ``crm_wait`` (see :meth:`Database.transaction`)
+    bounds the wait as it does on SQLite.
+    """
+    options = conn.get_execution_options()
+    if not options.get("crm_write", False):
+        return
+    wait = options.get("crm_wait")
+    ms = PG_WRITE_LOCK_WAIT_MS if wait is None else max(1, int(wait * 1000))
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{ms}ms'")
+    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
 
 
 SQLITE_FULL = 13
@@ -389,18 +425,23 @@ class Database:
         if wait is not None:
             engine = engine.execution_options(crm_wait=wait)
         try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
-                if wait is not None and self.dialect == "postgresql":
-                    # 0 would mean no limit; every lock this transaction waits for is bounded.
-                    ms = max(1, int(wait * 1000))
-                    session.connection().exec_driver_sql(f"SET LOCAL lock_timeout = '{ms}ms'")
-                yield session
+            with Session(engine, expire_on_commit=False) as session:
+                with session.begin():
+                    if wait is not None and self.dialect == "postgresql":
+                        # 0 would mean no limit; every lock this transaction waits for is bounded.
+                        ms = max(1, int(wait * 1000))
+                        session.connection().exec_driver_sql(f"SET LOCAL lock_timeout = '{ms}ms'")
+                    yield session
+                appended = audit_head.appended(session)
         except (OperationalError, DBAPIError) as exc:
             raise friendly_db_error(exc, self.display_name) from exc
         except (ValueError, TypeError, LookupError, OverflowError) as exc:
             if not _is_unreadable_value(exc):
                 raise
             raise self._unreadable_value_error() from None
+        if appended and self.path is not None:
+            # Committed: the head file beside it follows (see audit_head).
+            audit_head.advance(self, born=appended)
 
     def _unreadable_value_error(self) -> DatabaseError:
         """A stored value the driver could not read back, named by its row, never its text.
@@ -561,7 +602,10 @@ def _make_engine(url: str, *, create: bool) -> tuple[Engine, bool]:
         event.listen(engine, "connect", _set_sqlite_pragmas)
         event.listen(engine, "begin", _begin)
         return engine, read_only
-    return create_engine(url, pool_pre_ping=True), False
+    engine = create_engine(url, pool_pre_ping=True)
+    if parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "begin", _begin_postgresql)
+    return engine, False
 
 
 def _sqlite_writable(path: Path) -> bool:

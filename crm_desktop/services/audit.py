@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from ..domain.audit import (
@@ -26,6 +26,8 @@ from ..domain.audit import (
 from ..domain.models import AuditEntry
 from ..domain.roles import Action
 from ..domain.types import utcnow
+from ..persistence import audit_head
+from ..persistence.db import PG_WRITE_LOCK
 from . import audit_key
 from .context import Context
 from .views import _Jsonable
@@ -42,15 +44,21 @@ def record(
 ) -> AuditEntry:
     """Append an entry inside the caller's transaction (so it commits with the change).
 
-    Writers are serialised by the caller's write transaction on SQLite and by
-    locking the last entry on PostgreSQL, so the chain never forks.
+    Writers are serialised by the caller's write transaction: ``BEGIN
+    IMMEDIATE`` on SQLite, the write lock every write transaction takes first
+    on PostgreSQL (see persistence.db._begin_postgresql), so the last entry
+    read here is the last there is, and the chain never forks. After the
+    commit, the trail's head record moves forward (see persistence.audit_head).
     """
     values = values or {}
+    if session.get_bind().dialect.name == "postgresql":
+        # Already held when the transaction came from Database.transaction();
+        # taken (re-entrantly) for any other caller, so none can fork the chain.
+        session.execute(text(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
     last = session.execute(
         select(AuditEntry.id, AuditEntry.hash, AuditEntry.key_id)
         .order_by(AuditEntry.id.desc())
         .limit(1)
-        .with_for_update()
     ).first()
     prev = last.hash if last else GENESIS
     # Microsecond precision survives every database round trip.
@@ -77,6 +85,7 @@ def record(
     )
     session.add(entry)
     session.flush()
+    audit_head.note_appended(session)
     return entry
 
 
@@ -121,6 +130,12 @@ class Verification(_Jsonable):
     keyed_from: int | None = None
     unchecked: int = 0
     missing_keys: tuple[str, ...] = ()
+    # The trail's head as walked (its length is ``entries``): the last
+    # entry's hash, for a person to note and compare later, and what the
+    # head record kept apart from the trail could not vouch for (see
+    # persistence.audit_head), if anything.
+    last_hash: str | None = None
+    head_note: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -149,20 +164,28 @@ def key_report(keyed_from: int | None, unchecked: int, missing_keys: tuple[str, 
     )
 
 
-def verify(ctx: Context) -> Verification:
+def verify(ctx: Context, *, expect_head: str | None = None) -> Verification:
     """Check the whole chain; name the first entry that was altered, removed or moved.
 
     A blanked value or reason verifies only when a later entry records the
     erasure or deletion that blanked it; anything that cannot be read (not
-    JSON, the wrong shape) is an alteration.
+    JSON, the wrong shape) is an alteration. Entries removed from the end
+    show against the head record kept apart from the trail; ``expect_head``
+    (the start of a last hash noted earlier) must be the hash of an entry.
     """
     ctx.require(Action.VIEW_AUDIT)
     prev = GENESIS
     count = 0
+    # A head file is read before the trail is (never ahead of what is read).
+    head, head_unreadable = _head(ctx, None) if ctx.db.is_sqlite else (None, False)
+    at_head: str | None = None
+    expected_found = False
     keyed_from: int | None = None
     unchecked = 0
     missing: set[str] = set()
     with ctx.db.read() as session:
+        if not ctx.db.is_sqlite:  # the server's row, before the trail
+            head, head_unreadable = _head(ctx, session)
         database_id, _ = audit_key.database_identity(session)
         keys = audit_key.held_keys(database_id)
         # The last redacting entry about each record: that record's entries
@@ -192,11 +215,65 @@ def verify(ctx: Context) -> Verification:
             if problem is not None:
                 return Verification(False, count, e.id, problem, keyed_from)
             prev = e.hash
+            if head is not None and count == head.length:
+                at_head = e.hash
+            if expect_head and e.hash.startswith(expect_head.lower()):
+                expected_found = True
         if keyed_from is None:
             stripped = _keys_stripped(session, database_id)
             if stripped is not None:
                 return Verification(False, count, None, stripped)
-    return Verification(True, count, None, None, keyed_from, unchecked, tuple(sorted(missing)))
+    problem, note = _head_verdict(ctx, head, head_unreadable, count, at_head)
+    if problem is None and expect_head and not expected_found:
+        problem = (
+            f"has no entry whose hash begins {expect_head}, the head you noted: entries "
+            "were removed or altered since"
+        )
+    last = prev if count else None
+    if problem is not None:
+        return Verification(False, count, None, problem, keyed_from, last_hash=last)
+    return Verification(
+        True, count, None, None, keyed_from, unchecked, tuple(sorted(missing)), last, note
+    )
+
+
+def _head(ctx: Context, session: Session | None) -> tuple[audit_head.Head | None, bool]:
+    """The head record and whether it could not be read."""
+    try:
+        return audit_head.read(ctx.db, session), False
+    except audit_head.HeadUnreadable:
+        return None, True
+
+
+def _head_verdict(
+    ctx: Context, head: audit_head.Head | None, unreadable: bool, count: int, at_head: str | None
+) -> tuple[str | None, str | None]:
+    """(what is wrong, what cannot be vouched for) between a sound chain and its head record.
+
+    A head file that is missing is started now, and one that is behind is
+    caught up (SQLite); the server's row moves with the next entry.
+    """
+    if unreadable:
+        return "has a head record that cannot be read: it was damaged or altered", None
+    if head is None:
+        if ctx.db.is_sqlite:
+            audit_head.advance(ctx.db, create=True)
+        return None, (
+            "No head record was found, so entries removed from the end cannot be seen; "
+            "one is kept from now on."
+        )
+    problem = audit_head.compare(head, count, at_head)
+    if problem is not None:
+        return problem, None
+    if count > head.length and ctx.db.is_sqlite:
+        audit_head.advance(ctx.db, create=False)
+    if head.started_at:
+        return None, (
+            f"The head record was started on {audit_head.when(head.since)}, when the trail "
+            f"had {head.started_at:,} entries: entries removed from the end before then "
+            "cannot be seen."
+        )
+    return None, None
 
 
 def _keys_stripped(session: Session, database_id: str | None) -> str | None:

@@ -22,8 +22,9 @@ def run_migrations_online() -> None:
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    # The FTS5 index and its shadow tables are managed by hand (0002).
-    return not (type_ == "table" and name.startswith("prospect_fts"))
+    # The FTS5 index and its shadow tables are managed by hand (0002), and so
+    # is PostgreSQL's audit trail head with its trigger (0011).
+    return not (type_ == "table" and (name.startswith("prospect_fts") or name == "audit_head"))
 
 
 def _run(connection) -> None:
