@@ -132,11 +132,13 @@ def _import(
     should_cancel: Callable[[], bool] | None,
     batch_size: int,
 ) -> SyncReport:
-    counted = SyncReport(file=path.name)
-    for _ in _checked(path, counted):
-        if should_cancel and counted.rows % 500 == 0 and should_cancel():
+    # The whole file is read once first: an error in it (binary, no email
+    # column, a broken CSV line) is found before anything is applied.
+    total = 0
+    for _ in read_addresses(path):
+        total += 1
+        if should_cancel and total % 500 == 0 and should_cancel():
             raise Cancelled("Import cancelled while the file was read; nothing was changed.")
-    total = counted.rows
     reason = f"Unsubscribed or bounced in the email tool ({path.name})"
     batch: list[tuple[str, str]] = []
     number = 0
@@ -247,7 +249,7 @@ def _apply_batch(
         counts["new"] = len(fresh)
         if fresh:
             session.execute(
-                insert(Suppression),
+                insert(Suppression.__table__),
                 [
                     {
                         "kind": address_kind(digests[d]),
@@ -291,7 +293,7 @@ def _opt_out_email(session, ctx: Context, people, has_email_row, source, reason,
     missing = [pid for pid in ids if pid not in has_email_row]
     if missing:
         session.execute(
-            insert(ChannelPermission),
+            insert(ChannelPermission.__table__),
             [
                 {
                     "prospect_id": pid,
@@ -306,7 +308,7 @@ def _opt_out_email(session, ctx: Context, people, has_email_row, source, reason,
         )
     details = json.dumps({"reason": reason, "source": source}, ensure_ascii=False, sort_keys=True)
     session.execute(
-        insert(ConsentEvent),
+        insert(ConsentEvent.__table__),
         [
             {
                 "prospect_id": pid,
@@ -343,7 +345,7 @@ def _opt_out_email(session, ctx: Context, people, has_email_row, source, reason,
         if d not in there
     ]
     if rows:
-        session.execute(insert(Suppression), rows)
+        session.execute(insert(Suppression.__table__), rows)
     for chunk in _chunks(ids):
         session.execute(
             update(Prospect)

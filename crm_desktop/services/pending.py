@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..domain.dates import format_datetime
 from ..domain.roles import Role
 from ..domain.types import utcnow
 from ..errors import CrmError, DatabaseError, NotFoundError
@@ -148,7 +149,7 @@ def write(ctx: Context, item: Pending, *, wait: float = RETRY_WAIT_SECONDS) -> s
     if item.kind == SIGN_IN:
         users.record_sign_in(ctx.db, item.user, item.asked, wait=wait, pending_id=item.id)
         drop(ctx.db, item)
-        return f"Recorded the sign-in of {item.user} at {item.asked:%H:%M} in the audit trail."
+        return f"Recorded the sign-in of {item.user} at {_local(item.asked)} in the audit trail."
     try:
         if item.kind == OBJECTION:
             marketing.object_to_marketing(
@@ -167,11 +168,11 @@ def write(ctx: Context, item: Pending, *, wait: float = RETRY_WAIT_SECONDS) -> s
             "was deleted meanwhile. Check their address is on the suppression list."
         )
     drop(ctx.db, item)
-    return f"Saved {item.describe()}, asked for at {_local(item.asked)}."
+    return f"Saved {item.describe()}, asked for on {_local(item.asked)}."
 
 
 def _local(at: datetime) -> str:
-    return at.astimezone().strftime("%H:%M on %d %b %Y").lstrip("0")
+    return format_datetime(at.astimezone())
 
 
 def write_all(ctx: Context, *, wait: float = RETRY_WAIT_SECONDS) -> tuple[list[str], list[str]]:

@@ -50,6 +50,7 @@ from .history_view import HistoryDialog
 from .interests_dialog import InterestsDialog
 from .log_contact_dialog import LogContactDialog
 from .opening import open_or_ask
+from .pending_opt_outs import PendingOptOutsBanner
 from .prospect_dialog import ProspectDialog
 from .prospects_page import ProspectsPage
 from .read_only import EditingLock, ReadOnlyBanner
@@ -127,12 +128,17 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.requests, "Requests")
         self.apply_role()
         self.read_only_banner = ReadOnlyBanner(self)
+        # Opt-outs the database could not take yet: shown until saved, retried meanwhile.
+        self.pending_opt_outs = PendingOptOutsBanner(ctx, self)
+        self.pending_opt_outs.saved.connect(self._pending_opt_outs_saved)
+        self.databaseChanged.connect(self.pending_opt_outs.refresh)
         central = QWidget(self)
         central.setObjectName("mainCentral")
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.read_only_banner)
+        column.addWidget(self.pending_opt_outs)
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         # Disabling the group keeps its actions off whatever the selection says.
@@ -521,6 +527,11 @@ class MainWindow(QMainWindow):
         self.overdue.refresh()
         self.prospects.detail.marketing.apply_role()
 
+    def _pending_opt_outs_saved(self, sentences: list[str]) -> None:
+        self.prospects.refresh_rows()
+        self.prospects.detail.marketing.refresh()
+        self._status(" ".join(sentences))
+
     def refresh_all(self) -> None:
         self.prospects.reload_filters()
         self.prospects.reload()
@@ -856,5 +867,6 @@ class MainWindow(QMainWindow):
         # database we are about to close): cancel it and let it roll back.
         if workers.active_tasks():
             workers.cancel_all_and_wait()
+        self.pending_opt_outs.wait()
         self.save_settings()
         super().closeEvent(event)

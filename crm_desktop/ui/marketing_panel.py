@@ -52,6 +52,7 @@ from .basis_dialog import BasisDialog
 from .consent_dialog import ConsentDialog
 from .flow_layout import FlowLayout
 from .opt_out_dialog import OptOutDialog
+from .pending_opt_outs import record_opt_out
 from .prospect_model import format_date
 
 MAX_EVENTS = 200  # ledger entries drawn; the rest are counted
@@ -362,7 +363,19 @@ class MarketingPanel(QWidget):
             "lift it.",
         ):
             return False
-        return self._call(marketing.object_to_marketing, "Could not record the objection")
+        try:
+            result = record_opt_out(
+                self._ctx, self._prospect.id, name, "all", source="other", reason=None,
+                objection=True,
+            )  # fmt: skip
+        except CrmError as exc:
+            messages.show_error(self, exc, "Could not record the objection")
+            self.refresh()
+            return False
+        # Else kept on this computer (the database is busy): the strip above the tabs shows it.
+        if isinstance(result, MarketingView):
+            self._changed(result)
+        return True
 
     def record_consent(self, channels: list[str] | None = None) -> ConsentDialog | None:
         if self._prospect is None or self._view is None:

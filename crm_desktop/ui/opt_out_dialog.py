@@ -5,7 +5,9 @@ picked from the Opt out menu), the source to "Other" and the reason is
 optional, so Opt out… then Enter records it. If the reason itself cannot be
 stored (control characters pasted in, say) the opt-out is recorded straight
 away without it and the dialog stays open to fix the reason: a bad note
-must never delay an opt-out.
+must never delay an opt-out. Nor may a busy database: what it cannot take
+within a second or two is kept on this computer and retried (see
+pending_opt_outs).
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from ..domain.enums import Channel, OptOutSource
 from ..domain.models import MAX_NOTE
 from ..domain.validation import ValidationError
 from ..errors import CrmError
-from ..services import marketing
 from ..services.context import Context
 from ..services.marketing import MarketingView
+from ..services.pending import Pending
 from ..services.views import ProspectView
 from . import messages
 from .marketing_text import with_labels
+from .pending_opt_outs import record_opt_out
 
 FIELDS = ("channel", "source", "reason")
 LABELS = {"reason": "The reason", "source": "The source", "channel": "The channel"}
@@ -59,6 +62,8 @@ class OptOutDialog(QDialog):
         self._ctx = ctx
         self._prospect = prospect
         self.view: MarketingView | None = None
+        #: Kept on this computer because the database could not take it yet.
+        self.kept: Pending | None = None
         self._done_without_reason = False
         self.setObjectName("optOutDialog")
         self.setWindowTitle(f"Opt out {prospect.full_name}")
@@ -124,34 +129,48 @@ class OptOutDialog(QDialog):
     def errors(self) -> dict[str, str]:
         return self._errors.shown()
 
+    def _record(self, channels: str, source: str, reason: str | None):
+        return record_opt_out(
+            self._ctx, self._prospect.id, self._prospect.full_name, channels,
+            source=source, reason=reason,
+        )  # fmt: skip
+
     def accept(self) -> None:
-        """Opt out now; a reason that cannot be stored never blocks the opt-out."""
+        """Opt out now; a reason that cannot be stored never blocks the opt-out.
+
+        If the database cannot take it now, it is kept on this computer and
+        shown above the tabs until it is saved (see pending_opt_outs).
+        """
         self._errors.clear()
         channels, source = self.channels(), self.source.currentData()
         try:
-            view = marketing.opt_out(
-                self._ctx, self._prospect.id, channels, source=source, reason=self.reason.text()
-            )
+            result = self._record(channels, source, self.reason.text())
         except ValidationError as exc:
             self._without_reason(channels, source, exc)
             return
         except CrmError as exc:
             messages.show_error(self, exc, "Could not record the opt-out")
             return
-        self.view = view
-        self.optedOut.emit(view)
+        if isinstance(result, MarketingView):
+            self.view = result
+            self.optedOut.emit(result)
+        else:
+            self.kept = result
         super().accept()
 
     def _without_reason(self, channels: str, source: str, exc: ValidationError) -> None:
         if not self._done_without_reason:
             try:
-                view = marketing.opt_out(self._ctx, self._prospect.id, channels, source=source)
+                result = self._record(channels, source, None)
             except CrmError as err:
                 messages.show_error(self, err, "Could not record the opt-out")
                 return
             self._done_without_reason = True
-            self.view = view
-            self.optedOut.emit(view)
+            if isinstance(result, MarketingView):
+                self.view = result
+                self.optedOut.emit(result)
+            else:
+                self.kept = result
         errors = with_labels(exc.errors, LABELS)
         errors["_notice"] = (
             f"{self._prospect.full_name} is opted out now. The reason was not saved: "
