@@ -610,7 +610,9 @@ def _add_export_commands(
     )
     unsubscribes.epilog = (
         "Matching prospects are opted out of email; other addresses go on the suppression "
-        "list. All or nothing: a bad file changes nothing."
+        "list. A bad file changes nothing. It is applied 5,000 addresses at a time, so "
+        "others can opt people out meanwhile; Ctrl-C stops after the batch in progress "
+        "and says how much was applied, and running the same file again applies the rest."
     )
 
 

@@ -73,7 +73,10 @@ class SyncReportDialog(QDialog):
         form = QFormLayout()
         self.value_labels: dict[str, QLabel] = {}
         for field, label, tip in REPORT_ROWS:
-            value = QLabel(f"{getattr(report, field):,}", self)
+            text = f"{getattr(report, field):,}"
+            if field == "rows" and report.cancelled:
+                text = f"{report.applied:,} applied of {report.rows:,}"
+            value = QLabel(text, self)
             value.setObjectName(f"report_{field}")
             value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             value.setToolTip(tip)
