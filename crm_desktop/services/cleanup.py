@@ -74,14 +74,14 @@ class Cleanup:
         """Why the clean-up has not finished, and what will finish it."""
         if self.reader:
             return (
-                "another program has the database open in a transaction that still "
-                "sees their old details, so they stay in the files until it ends; the "
-                "clean-up finishes after that, at the next start of CRM Desktop or the "
-                f"next crm command (or run: {FINISH_COMMAND})"
+                "another program is reading the database and can still see their old "
+                "details, so they stay in the files until it finishes; the next start of "
+                f"CRM Desktop or crm command then finishes the clean-up (or run "
+                f"'{FINISH_COMMAND}')"
             )
         return (
             f"{self.problem or 'it failed'}, so their old details may still be in the "
-            f"files. Run {FINISH_COMMAND} once that is fixed (the next start of CRM "
+            f"files. Run '{FINISH_COMMAND}' once that is fixed (the next start of CRM "
             "Desktop or crm command also tries)"
         )
 
