@@ -37,6 +37,8 @@ from .context import Context
 
 #: How long a retry waits for another program's write before leaving it for later.
 RETRY_WAIT_SECONDS = 1.0
+#: The same on start, where a command (crm prospect list) is waiting to run.
+START_WAIT_SECONDS = 0.25
 OPT_OUT = "opt-out"
 OBJECTION = "objection"
 SIGN_IN = "sign-in"
@@ -201,7 +203,7 @@ def write_pending(ctx: Context) -> list[str]:
     """On start: write the opt-outs and sign-ins kept while the database was busy."""
     if not count(ctx.db):
         return []
-    done, _still = write_all(ctx)
+    done, _still = write_all(ctx, wait=START_WAIT_SECONDS)
     return done
 
 
