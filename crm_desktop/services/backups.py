@@ -47,6 +47,8 @@ from . import audit, recovery
 from .context import Context
 
 WRITING, COMPLETE, INTERRUPTED = "writing", "complete", "interrupted"
+# SQLite's own files beside a copy being made (they hold its data too).
+COMPANIONS = ("-journal", "-wal", "-shm")
 # Makes the copy into the temporary file; given a hook that may change a SQLite copy.
 Copier = Callable[[Path, Callable | None], None]
 
@@ -165,7 +167,7 @@ def _recorded_copy(ctx: Context, kind: str, dest: Path, copy: Copier) -> Path:
             os.close(fd)
     except BaseException:
         if not published:
-            part.unlink(missing_ok=True)
+            _remove_part(part)
             # If this fails the row stays "writing": the next start marks it.
             with contextlib.suppress(CrmError), ctx.db.transaction() as session:
                 session.execute(
@@ -173,6 +175,20 @@ def _recorded_copy(ctx: Context, kind: str, dest: Path, copy: Copier) -> Path:
                 )
         raise
     return dest
+
+
+def _part_files(part: Path) -> list[Path]:
+    """The temporary file and any SQLite journal/WAL files a copy into it left, that exist."""
+    paths = [part, *(part.with_name(part.name + suffix) for suffix in COMPANIONS)]
+    return [p for p in paths if os.path.lexists(p)]
+
+
+def _remove_part(part: Path) -> bool:
+    """Delete the temporary file and its companions; True if there was any."""
+    found = _part_files(part)
+    for path in found:
+        path.unlink(missing_ok=True)
+    return bool(found)
 
 
 def _set_if_writing(session: Session, run_id: int, **values) -> bool:
@@ -238,9 +254,9 @@ def _settle(ctx: Context, run) -> str | None:
     part = Path(run.part_file) if is_part_of(run.part_file, dest) else None
     try:
         in_place = bool(run.sha256) and dest.is_file() and sha256_of(dest) == run.sha256
-        had_part = part is not None and part.exists()
+        had_part = part is not None and bool(_part_files(part))
         if not in_place and had_part:
-            part.unlink()  # first: a kill now leaves the row "writing", settled next time
+            _remove_part(part)  # first: a kill now leaves the row "writing", settled next time
         with ctx.db.transaction() as session:
             if in_place:
                 changed = _complete(session, run.id, ctx.user, on_next_start=True)
@@ -249,7 +265,7 @@ def _settle(ctx: Context, run) -> str | None:
                     session, run.id, state=INTERRUPTED, sha256="", finished_at=utcnow()
                 )
         if in_place and part is not None:
-            part.unlink(missing_ok=True)
+            _remove_part(part)
     except (CrmError, OSError):
         return None  # busy, read-only, unreadable: the next start tries again
     if not changed:

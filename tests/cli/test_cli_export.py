@@ -481,13 +481,14 @@ def test_exports_lists_records_newest_first_with_counts(crm, population, tmp_pat
     ]
     assert (records[1]["included"], records[1]["excluded"]) == (3, 5)
     table = crm("exports").out.splitlines()
-    assert table[0].split()[:8] == [
-        "ID", "When", "By", "Channel", "Format", "Included", "Excluded", "Campaign",
+    assert table[0].split()[:9] == [
+        "ID", "When", "By", "Channel", "Format", "State", "Included", "Excluded", "Campaign",
     ]  # fmt: skip
     assert table[1].split()[0] == "2" and "Second" in table[1]
     first = table[2].split()
     assert first[0] == "1" and "First" in first and str(tmp_path / "a.csv") in first
-    assert first[first.index("csv") + 1 : first.index("csv") + 3] == ["3", "5"]
+    assert first[first.index("csv") + 1 : first.index("csv") + 4] == ["Complete", "3", "5"]
+    assert [r["state"] for r in records] == ["complete", "complete"]
 
 
 def test_exports_show_with_members(crm, population, tmp_path):
