@@ -250,8 +250,7 @@ def compare(head: Head, length: int, hash_at_head: str | None) -> str | None:
             f"ends after {length:,} entries, but its head record says {noted}: "
             f"{removed:,} {'entry was' if removed == 1 else 'entries were'} removed from the end"
         )
-    expected = GENESIS if head.length == 0 else head.hash
-    if head.length and hash_at_head != expected:
+    if (head.hash != GENESIS) if head.length == 0 else (hash_at_head != head.hash):
         return (
             f"does not match its head record ({noted}): entry number {head.length:,} is "
             "another entry now (entries were removed and others put in their place), or "
