@@ -126,12 +126,12 @@ def run(db: Database, *, wait_ms: int | None = None) -> Cleanup:
     if result.finished and token is not None:
         # If this fails it stays marked: the next start cleans again, which is harmless.
         with contextlib.suppress(CrmError):
-            _clear(db, token)
+            _clear(db, token, None if wait_ms is None else wait_ms / 1000)
     return result
 
 
-def _clear(db: Database, token: str) -> None:
-    with db.transaction() as session:
+def _clear(db: Database, token: str, wait: float | None) -> None:
+    with db.transaction(wait=wait) as session:
         session.execute(delete(Setting).where(Setting.key == OWED_KEY, Setting.value == token))
 
 

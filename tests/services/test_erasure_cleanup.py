@@ -351,3 +351,41 @@ def test_a_killed_bulk_anonymise_leaves_no_trace_after_the_next_start(ctx):
         figures.append((how, len(erased), before, after))
         assert after == 0, figures
     print("kills (how, erased, matches before, after next start):", json.dumps(figures))
+
+
+WRITER = textwrap.dedent(
+    """
+    import sqlite3, sys
+    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")  # another program in the middle of a write
+    print("writing", flush=True)
+    sys.stdin.readline()
+    conn.execute("ROLLBACK")
+    """
+)
+
+
+@pytest.mark.sqlite_only
+def test_the_start_up_step_leaves_the_clean_up_for_later_when_another_program_writes(ctx):
+    pid, secrets = _person(ctx, 4)
+    R.erase(ctx, pid, confirm=f"{secrets[0]} {secrets[1]}", scrub=False)
+    assert cleanup.owed_token(ctx.db) is not None
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(ctx.db.path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        started = time.monotonic()
+        assert cleanup.finish_owed(ctx) == []  # nothing finished, nothing raised
+        assert time.monotonic() - started < 3  # a command is not kept waiting
+        assert cleanup.owed_token(ctx.db) is not None  # left for the next start
+    finally:
+        writer.stdin.write("done\n")
+        writer.stdin.close()
+        writer.wait(timeout=30)
+    assert cleanup.finish_owed(ctx) == [
+        "Finished the clean-up after an earlier erasure: no trace is left in the database "
+        "files (checked)."
+    ]
+    assert cleanup.owed_token(ctx.db) is None
