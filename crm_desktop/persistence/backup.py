@@ -8,6 +8,7 @@ use ``pg_dump`` when it is installed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -22,6 +23,8 @@ from urllib.parse import quote
 from sqlalchemy.engine import make_url
 
 from ..errors import DatabaseError, NotACrmDatabaseError, SchemaTooNewError
+from ..formats.atomic import FileWriteError
+from . import audit_head
 from .db import Database, _known_revisions, head_revision
 from .folders import make_private_folder
 
@@ -65,9 +68,10 @@ def backup_sqlite_file(source: Path, dest: Path, progress: Progress | None = Non
     """Consistent copy of ``source`` at ``dest`` (0600), verified before it appears."""
     tmp = _temp_beside(dest)
     try:
-        copy_sqlite(source, tmp, progress)
+        head = copy_sqlite(source, tmp, progress)
         os.replace(tmp, dest)
         _fsync_dir(dest.parent)
+        write_backup_head(dest, head)
     except OSError as exc:
         from ..formats.atomic import describe_os_error
 
@@ -82,13 +86,17 @@ def copy_sqlite(
     target: Path,
     progress: Progress | None = None,
     finish: Callable[[sqlite3.Connection], None] | None = None,
-) -> None:
+) -> audit_head.Head | None:
     """Copy ``source`` into the (new, empty) file ``target``, checked and fsynced.
 
     ``finish(connection)`` may change the copy before it is checked (a
     backup marks its own record complete in it: the copy is only ever seen
-    once it is in place).
+    once it is in place). Returns the audit trail's head for the copy (see
+    :func:`write_backup_head`): the source's head file, read before the copy
+    is taken so it is never ahead of it, moved forward to the copy's end.
     """
+    source_head = _head_of(source)
+    copy_head = None
     try:
         src = sqlite3.connect(_ro_uri(source), uri=True)
         try:
@@ -104,6 +112,10 @@ def copy_sqlite(
                 if finish:
                     finish(dst)
                     dst.commit()
+                if source_head is not None:
+                    copy_head = audit_head.moved_forward(
+                        source_head, lambda sql, params=(): dst.execute(sql, params).fetchall()
+                    )
                 ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
                 dst.execute("PRAGMA journal_mode=DELETE")
             finally:
@@ -120,6 +132,28 @@ def copy_sqlite(
         from ..formats.atomic import describe_os_error
 
         raise DatabaseError(describe_os_error(exc, target)) from exc
+    return copy_head or source_head
+
+
+def _head_of(database_file: Path) -> audit_head.Head | None:
+    """The head file beside ``database_file``; None if it has none or it cannot be read
+    (then the copy gets none: the evidence stays with the source)."""
+    try:
+        return audit_head.read_sidecar(audit_head.sidecar_path(database_file))
+    except audit_head.HeadUnreadable:
+        return None
+
+
+def write_backup_head(backup_file: Path, head: audit_head.Head | None) -> None:
+    """Put the copy's head file beside the backup, once the backup is in place.
+
+    A backup killed before this, or on a disk that refused the small file,
+    has no head file: checking it then cannot see entries removed from its
+    end, and never reports that any were.
+    """
+    if head is not None:
+        with contextlib.suppress(FileWriteError):
+            audit_head.write_sidecar(audit_head.sidecar_path(backup_file), head)
 
 
 def backup_folder(db: Database) -> Path:
@@ -254,6 +288,7 @@ def _prune(folder: Path, stem: str, keep: int) -> list[Path]:
     old = copies[:-keep] if len(copies) > keep else []
     for path in old:
         path.unlink(missing_ok=True)
+        audit_head.sidecar_path(path).unlink(missing_ok=True)
     return old
 
 
@@ -288,6 +323,14 @@ def check_backup(path: Path) -> str:
             f"{path.name} was written by a newer version of CRM Desktop "
             f"(schema {revision[0] if revision else '?'}); update the app to restore it."
         )
+    try:
+        problem = audit_head.check_backup_head(path)
+    except (audit_head.HeadUnreadable, sqlite3.Error) as exc:
+        problem = f"has a head record that cannot be read ({exc})"
+    if problem is not None:
+        raise DatabaseError(
+            f"The audit trail in {path.name} {problem}. It was not restored; use another backup."
+        )
     return revision[0]
 
 
@@ -317,7 +360,30 @@ def restore_sqlite(target: Path, source: Path) -> Path:
     except sqlite3.Error as exc:
         raise DatabaseError(f"Could not restore {target} from {source.name}: {exc}") from exc
     os.chmod(target, 0o600)
+    _restore_head(target, source)
     return safety
+
+
+def _restore_head(target: Path, source: Path) -> None:
+    """The restored database's head file is the backup's (it goes back with the trail).
+
+    Without one (a backup made before head files were kept), the old head
+    file is removed, so the shorter trail is not reported as truncated;
+    ``verify`` then says there is no head record and starts one.
+    """
+    side = audit_head.sidecar_path(target)
+    head = _head_of(source)
+    try:
+        with audit_head.locked(side):
+            if head is None:
+                side.unlink(missing_ok=True)
+            else:
+                audit_head.write_sidecar(side, head)
+    except (OSError, FileWriteError) as exc:
+        raise DatabaseError(
+            f"{target} was restored, but its audit head file could not be put back ({exc}). "
+            f"Delete {side.name} beside it, then run 'crm audit verify'."
+        ) from exc
 
 
 def is_current_schema(revision: str) -> bool:

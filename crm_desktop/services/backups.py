@@ -50,7 +50,8 @@ WRITING, COMPLETE, INTERRUPTED = "writing", "complete", "interrupted"
 # SQLite's own files beside a copy being made (they hold its data too).
 COMPANIONS = ("-journal", "-wal", "-shm")
 # Makes the copy into the temporary file; given a hook that may change a SQLite copy.
-Copier = Callable[[Path, Callable | None], None]
+# Makes the copy; returns the copy's audit head (SQLite), or None.
+Copier = Callable[[Path, Callable | None], object]
 
 
 def back_up(ctx: Context, out: str | Path | None = None, progress=None, should_cancel=None) -> Path:
@@ -71,11 +72,11 @@ def back_up(ctx: Context, out: str | Path | None = None, progress=None, should_c
     db = ctx.db
     if db.is_sqlite:
 
-        def copy(part: Path, finish) -> None:
-            _backup.copy_sqlite(db.path, part, step, finish)
+        def copy(part: Path, finish):
+            return _backup.copy_sqlite(db.path, part, step, finish)
     else:
 
-        def copy(part: Path, finish) -> None:
+        def copy(part: Path, finish):
             _backup.pg_dump_to(db, part)
 
     dest = Path(out) if out else _backup.default_destination(db)
@@ -93,8 +94,8 @@ def daily_backup(ctx: Context, today: date | None = None) -> _backup.AutoBackup:
     made = []
     for kind, dest, source in _backup.daily_plan(ctx.db, today):
 
-        def copy(part: Path, finish, source=source) -> None:
-            _backup.copy_sqlite(source, part, None, finish)
+        def copy(part: Path, finish, source=source):
+            return _backup.copy_sqlite(source, part, None, finish)
 
         made.append(_recorded_copy(ctx, kind, dest, copy))
     removed = _backup.prune_copies(ctx.db) if ctx.db.is_sqlite else []
@@ -143,7 +144,7 @@ def _recorded_copy(ctx: Context, kind: str, dest: Path, copy: Copier) -> Path:
     try:
         fd = create_part(part)
         try:
-            copy(part, mark_copy_complete)
+            head = copy(part, mark_copy_complete)  # the audit trail's head for the copy
             digest = sha256_of(part)
             _reached("copied")
             with ctx.db.transaction() as session:
@@ -155,6 +156,7 @@ def _recorded_copy(ctx: Context, kind: str, dest: Path, copy: Copier) -> Path:
             publish(part, dest, replace=True)
             published = True
             _reached("published")
+            _backup.write_backup_head(dest, head)
             try:
                 with ctx.db.transaction() as session:
                     _complete(session, run_id, ctx.user)

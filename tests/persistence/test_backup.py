@@ -81,8 +81,9 @@ def test_auto_backup_rotates_daily_and_weekly(ctx, db_path):
         backups.daily_backup(ctx, start + timedelta(days=day))
     again = backups.daily_backup(ctx, start + timedelta(days=39))
     assert again.made == []  # once a day
-    daily = sorted(p.name for p in (db_path.parent / "backups" / "daily").iterdir())
-    weekly = sorted(p.name for p in (db_path.parent / "backups" / "weekly").iterdir())
+    # Each copy has its audit head file beside it (test_backup_audit_head).
+    daily = sorted(p.name for p in (db_path.parent / "backups" / "daily").glob("*.db"))
+    weekly = sorted(p.name for p in (db_path.parent / "backups" / "weekly").glob("*.db"))
     assert len(daily) == 7 and daily[-1] == "crm-2026-02-09.db" and daily[0] == "crm-2026-02-03.db"
     assert len(weekly) == 4 and weekly[-1] == "crm-2026-W07.db"
 
