@@ -148,8 +148,13 @@ def single_user_context(db: Database) -> Context:
 SIGN_IN_RECORD_WAIT = 0.25
 
 
-def _clean_sign_in(db: Database, key: str, password: str, now: datetime) -> Context | None:
+def _clean_sign_in(
+    db: Database, key: str, password: str, now: datetime
+) -> tuple[Context | None, str | None]:
     """The context if the password is right and nothing about the account must change.
+
+    Else (None, the hash the password did not match, if it was checked), so
+    that the full way does not spend a second hashing on the same answer.
 
     Checked in a read transaction, so that signing in (which ``crm`` does for
     every command, ``crm prospect list`` too) never waits for another
@@ -167,12 +172,12 @@ def _clean_sign_in(db: Database, key: str, password: str, now: datetime) -> Cont
             or (user.locked_until and user.locked_until > now)
             or (user.next_attempt_at and user.next_attempt_at > now)
         ):
-            return None
+            return None, None
         try:
             HASHER.verify(user.password_hash, password or "")
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return None
-        return Context(db, user=user.username, role=Role(user.role))
+            return None, user.password_hash
+        return Context(db, user=user.username, role=Role(user.role)), None
 
 
 def record_sign_in(
@@ -218,11 +223,12 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
     database and written later (see services.pending).
     """
     ensure_owner(db)
+    clock = now is None  # the real time, not one given by a test
     now = now or utcnow()
     key = (username or "").strip().lower()
     if db.read_only:
         return _sign_in_read_only(db, key, password)
-    ctx = _clean_sign_in(db, key, password, now)
+    ctx, refused_hash = _clean_sign_in(db, key, password, now)
     if ctx is not None:
         try:
             record_sign_in(db, ctx.user, now, wait=SIGN_IN_RECORD_WAIT, password=password)
@@ -257,16 +263,22 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
             raise_after = SignInError(f"Too many attempts: wait {seconds} seconds and try again.")
         else:
             try:
+                if refused_hash is not None and refused_hash == user.password_hash:
+                    raise VerifyMismatchError  # checked a moment ago, against this same hash
                 HASHER.verify(user.password_hash, password or "")
             except (VerifyMismatchError, VerificationError, InvalidHashError):
+                # The delay runs from the failure, not from the start of the
+                # check (hashing alone can take most of a second).
+                failed_at = utcnow() if clock else now
                 user.failed_attempts += 1
                 if user.failed_attempts >= LOCK_AFTER:
-                    user.locked_until = now + LOCK_FOR
+                    user.locked_until = failed_at + LOCK_FOR
                     user.failed_attempts = 0
                     user.next_attempt_at = None
                 else:
                     # 1, 2, 4, 8 seconds before the next try is even looked at.
-                    user.next_attempt_at = now + timedelta(seconds=2 ** (user.failed_attempts - 1))
+                    delay = timedelta(seconds=2 ** (user.failed_attempts - 1))
+                    user.next_attempt_at = failed_at + delay
                 audit.record(session, key, "sign-in.failed", "user", key,
                              reason="wrong password")  # fmt: skip
                 raise_after = SignInError(BAD_SIGN_IN)
