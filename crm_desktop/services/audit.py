@@ -28,7 +28,7 @@ from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..persistence import audit_head
 from ..persistence.db import PG_WRITE_LOCK
-from . import audit_key
+from . import audit_key, recovery
 from .context import Context
 from .views import _Jsonable
 
@@ -235,6 +235,18 @@ def verify(ctx: Context, *, expect_head: str | None = None) -> Verification:
     return Verification(
         True, count, None, None, keyed_from, unchecked, tuple(sorted(missing)), last, note
     )
+
+
+@recovery.register("audit-head")
+def catch_up_head(ctx: Context) -> list[str]:
+    """Move a SQLite head file left behind by a killed writer up to the trail's end.
+
+    Cheap (a small file and two indexed reads, no write lock), and silent:
+    the head only catches up with entries already committed. A missing or
+    disagreeing head file is left for ``verify`` to report.
+    """
+    audit_head.advance(ctx.db, create=False)
+    return []
 
 
 def _head(ctx: Context, session: Session | None) -> tuple[audit_head.Head | None, bool]:

@@ -55,7 +55,7 @@ def recover(ctx: Context) -> list[str]:
 # The modules that register a step when imported (they import this one);
 # imported here so that every step runs whichever parts of the program the
 # command happened to load.
-STEP_MODULES: tuple[str, ...] = (".exports", ".backups", ".pending", ".cleanup")
+STEP_MODULES: tuple[str, ...] = (".exports", ".backups", ".pending", ".cleanup", ".audit")
 
 
 def _load_steps() -> None:

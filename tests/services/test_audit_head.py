@@ -20,7 +20,7 @@ from sqlmodel import Session
 from crm_desktop.domain.models import AuditEntry
 from crm_desktop.domain.validation import ContactInput, ProspectInput
 from crm_desktop.persistence import audit_head, open_database
-from crm_desktop.services import Context, audit
+from crm_desktop.services import Context, audit, recovery
 from crm_desktop.services import correspondence as C
 from crm_desktop.services import prospects as P
 
@@ -219,3 +219,17 @@ def test_postgresql_a_login_that_may_only_append_moves_the_head_but_cannot_chang
                 conn.exec_driver_sql(change)
             conn.exec_driver_sql("ROLLBACK TO SAVEPOINT s")
         conn.rollback()
+
+
+@pytest.mark.sqlite_only
+def test_the_next_start_catches_up_a_head_file_left_behind_and_says_nothing(ctx, trail):
+    side = _side(ctx)
+    behind = side.read_text()
+    C.log_contact(ctx, trail, ContactInput(kind="note", summary="later"))
+    side.write_text(behind)
+    assert not [s for s in recovery.recover(ctx) if "head" in s]
+    assert json.loads(side.read_text())["length"] == audit.verify(ctx).entries
+    # A missing head file is left for verify to report, not started silently.
+    side.unlink()
+    recovery.recover(ctx)
+    assert not side.exists()
