@@ -44,7 +44,13 @@ def verification_text(result: audit.Verification) -> str:
         if result.complete
         else f"<b>Intact only as far as this computer can check</b> ({head})."
     )
-    return f"{verdict}<br>{result.key_report}"
+    text = f"{verdict}<br>{result.key_report}"
+    if result.last_hash:
+        # The head, for a person to note and compare later ('crm audit verify --expect-head').
+        text += f"<br>Last entry: <tt>{result.last_hash}</tt>"
+    if result.head_note:
+        text += f"<br>{result.head_note}"
+    return text
 
 
 class AuditTrailDialog(QDialog):
@@ -79,6 +85,7 @@ class AuditTrailDialog(QDialog):
         self.result_label.setObjectName("verification")
         self.result_label.setWordWrap(True)
         self.result_label.setTextFormat(Qt.TextFormat.RichText)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.verify_button = QPushButton("&Verify again", self)
         self.verify_button.setObjectName("verifyButton")
