@@ -20,6 +20,7 @@ any other unfinished one interrupted, deleting its temporary file.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import socket
 from collections.abc import Callable
@@ -193,6 +194,14 @@ def _remove_part(part: Path) -> bool:
     return bool(found)
 
 
+def _remove_stale_head_parts(dest: Path) -> None:
+    """Temporary files of the backup's audit head file that a kill left (named as ours)."""
+    head = _backup.audit_head.sidecar_path(dest)
+    for path in dest.parent.glob(f".{glob.escape(head.name)}.*.part"):
+        if is_part_of(path, head) and not part_in_use(path):
+            path.unlink(missing_ok=True)
+
+
 def _set_if_writing(session: Session, run_id: int, **values) -> bool:
     """Update the row only while it is still "writing" (a run and a later start never both decide)."""
     result = session.execute(
@@ -268,6 +277,7 @@ def _settle(ctx: Context, run) -> str | None:
                 )
         if in_place and part is not None:
             _remove_part(part)
+        _remove_stale_head_parts(dest)
     except (CrmError, OSError):
         return None  # busy, read-only, unreadable: the next start tries again
     if not changed:
