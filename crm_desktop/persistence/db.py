@@ -51,7 +51,6 @@ from .urls import mask_secrets, safe_url, url_without_password, with_password
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 10_000
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def default_database_path() -> Path:
@@ -657,6 +656,8 @@ def _read_schema_without_changing(path: Path) -> tuple[str | None, set[str]]:
         finally:
             conn.close()
     except sqlite3.Error as exc:
+        if "file is not a database" in str(exc):  # not SQLite at all
+            raise NotACrmDatabaseError(f"{path} is not a CRM Desktop database.") from None
         raise friendly_db_error(exc, str(path)) from exc
     return current, tables
 
@@ -682,11 +683,12 @@ def _check_sqlite_file(path: Path, *, create: bool) -> None:
     if path.exists():
         if not os.access(path, os.R_OK):
             raise DatabaseError(f"Cannot read the database file {path}: permission denied.")
-        if path.stat().st_size:
-            with path.open("rb") as fh:
-                if fh.read(16) != _SQLITE_MAGIC:
-                    raise NotACrmDatabaseError(f"{path} is not a CRM Desktop database.")
-        elif not create:
+        # Its content is checked through SQLite (_read_schema_without_changing),
+        # never by opening the file ourselves: closing any descriptor of a file
+        # drops every POSIX lock this process holds on it, so a read of the
+        # header while a connection here has it open would let another program
+        # write under that connection's feet.
+        if not path.stat().st_size and not create:
             raise missing_database(str(path))
     elif not create:
         raise missing_database(str(path))
