@@ -109,7 +109,9 @@ def test_ctrl_c_midway_leaves_no_file_and_records_nothing(run_crm, big_db, tmp_p
     assert stderr == "crm: interrupted; Export cancelled; no file was written.\n"
     assert not out.exists()
     assert not part.exists()
-    assert list(tmp_path.iterdir()) == []  # nothing left behind at all
+    # Nothing left behind at all (the isolated configuration folder holds the
+    # audit key, which the test database's first entry made).
+    assert [p for p in tmp_path.iterdir() if p.name != "xdg-config"] == []
     assert _export_records(run_crm, big_db) == before
 
 
