@@ -237,17 +237,21 @@ def short(hash_: str) -> str:
     return hash_[:16]
 
 
+def _entries(count: int) -> str:
+    return f"{count:,} {'entry' if count == 1 else 'entries'}"
+
+
 def compare(head: Head, length: int, hash_at_head: str | None) -> str | None:
     """What is wrong between a sound chain of ``length`` entries and its head, if anything.
 
     ``hash_at_head``: the hash of the chain's entry number ``head.length``.
     A head that is behind is accepted when that entry is the one it noted.
     """
-    noted = f"{head.length:,} entries ending {short(head.hash)} on {when(head.updated)}"
+    noted = f"{_entries(head.length)} ending {short(head.hash)} on {when(head.updated)}"
     if length < head.length:
         removed = head.length - length
         return (
-            f"ends after {length:,} entries, but its head record says {noted}: "
+            f"ends after {_entries(length)}, but its head record says {noted}: "
             f"{removed:,} {'entry was' if removed == 1 else 'entries were'} removed from the end"
         )
     if (head.hash != GENESIS) if head.length == 0 else (hash_at_head != head.hash):
