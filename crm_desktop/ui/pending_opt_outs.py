@@ -12,6 +12,7 @@ written on the next start.
 
 from __future__ import annotations
 
+import re
 import threading
 from html import escape
 
@@ -144,7 +145,7 @@ class PendingOptOutsBanner(QFrame):
             if len(items) > 5:
                 lines.append(f"• and {len(items) - 5} more")
             if items[0].error:
-                lines.append(f"<i>{escape(items[0].error)}</i>")
+                lines.append(f"<i>Last try: {escape(_why(items[0].error))}</i>")
             self.label.setText("<br>".join(lines))
             self.retry_button.show()
             self.dismiss_button.hide()
@@ -208,3 +209,8 @@ class PendingOptOutsBanner(QFrame):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self._restyle()
         super().changeEvent(event)
+
+
+def _why(error: str) -> str:
+    """Why the database refused, without its "nothing was saved" (it is kept here)."""
+    return re.sub(r"[:.] [Nn]othing was saved\b.*$", ".", error, flags=re.DOTALL)

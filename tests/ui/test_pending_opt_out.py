@@ -69,6 +69,9 @@ def test_a_busy_database_keeps_the_opt_out_shows_it_and_saves_it_when_free(
         assert "Not saved yet: 1 opt-out" in text
         assert f"the opt-out of Ada Lovelace (#{pid}) from all channels" in text
         assert "busy" in text and "do not market to" in text
+        # It is kept, so the strip does not also say "nothing was saved".
+        assert "Last try: The database is busy" in text
+        assert "othing was saved" not in text
         # Kept outside the database, for its owner only.
         [kept] = list(pending.folder(ctx.db).glob("*.json"))
         assert stat.S_IMODE(kept.stat().st_mode) == 0o600
