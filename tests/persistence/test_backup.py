@@ -11,8 +11,7 @@ from crm_desktop.domain.validation import ProspectInput
 from crm_desktop.errors import DatabaseError, NotACrmDatabaseError, SchemaTooNewError
 from crm_desktop.persistence import backup as B
 from crm_desktop.persistence import open_database
-from crm_desktop.services import Context
-from crm_desktop.services import backups
+from crm_desktop.services import Context, backups
 from crm_desktop.services import prospects as P
 
 
