@@ -35,10 +35,14 @@ def pytest_generate_tests(metafunc):
 
     Tests that also want ``db_path`` look at the SQLite file itself, and
     tests marked ``sqlite_only`` check SQLite's own behaviour: they run on
-    SQLite only.
+    SQLite only; those marked ``postgresql_only`` run on the server only.
     """
     if "backend" in metafunc.fixturenames:
         backends = ["sqlite"]
+        if metafunc.definition.get_closest_marker("postgresql_only"):
+            # Without a server (outside CI) pytest reports it as not run.
+            metafunc.parametrize("backend", ["postgresql"] if POSTGRES_URL else [])
+            return
         sqlite_only = metafunc.definition.get_closest_marker("sqlite_only")
         layer = Path(str(metafunc.definition.path)).parent.name
         if (

@@ -192,10 +192,12 @@ def test_the_head_file_is_never_written_over_a_trail_that_disagrees(ctx, trail):
     assert not audit.verify(ctx).ok
 
 
+@pytest.mark.postgresql_only
 def test_postgresql_a_login_that_may_only_append_moves_the_head_but_cannot_change_it(ctx):
-    """What the server guarantees once people have logins that are not the schema owner."""
-    if ctx.db.is_sqlite:
-        pytest.skip("PostgreSQL only: SQLite keeps its head in a file")
+    """What the server guarantees once people have logins that are not the schema owner.
+
+    (SQLite keeps its head in a file beside the database instead.)
+    """
     clerk = f"crm_test_clerk_{os.getpid()}"
     with ctx.db.engine.connect() as conn:  # rolled back at the end, role and all
         conn.exec_driver_sql(f"CREATE ROLE {clerk} NOLOGIN")
