@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtTest import QTest
+from ui_shots import save_shot
 
 from crm_desktop.errors import PasswordRequiredError
 from crm_desktop.persistence import open_database
@@ -19,12 +19,9 @@ from crm_desktop.services.demo import generate_demo
 from crm_desktop.ui import opening, platform_check
 from crm_desktop.ui.log_contact_dialog import LogContactDialog
 
-SHOTS = Path("/tmp/shots/database")
-
 
 def _shot(widget, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    widget.grab().save(str(SHOTS / f"{name}.png"))
+    save_shot(widget, "database", name)
 
 
 # ------------------------------------------------------ missing databases

@@ -5,6 +5,7 @@ from __future__ import annotations
 from export_support import build_population
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton, QWizard
+from ui_shots import save_shot
 
 from crm_desktop.errors import DatabaseError
 from crm_desktop.services import exports, interests, prospects
@@ -185,12 +186,9 @@ def test_an_interrupted_export_is_shown_as_failed_not_as_a_list(qtbot, ctx, tmp_
         assert "SHA-256" not in text and "Included" not in text
         assert not view.people_button.isEnabled()
         qtbot.wait(50)
-        import os
-
-        os.makedirs("/tmp/shots/c", exist_ok=True)
-        view.grab().save("/tmp/shots/c/exports-interrupted-dark.png")
+        save_shot(view, "exports", "exports-interrupted-dark")
         view.table.selectRow(1)  # the complete one: its counts and people as before
         assert "SHA-256" in view.detail_text() and view.people_button.isEnabled()
-        view.grab().save("/tmp/shots/c/exports-complete-dark.png")
+        save_shot(view, "exports", "exports-complete-dark")
     finally:
         qapp.setPalette(previous)

@@ -15,13 +15,12 @@ import stat
 
 import pytest
 from PySide6.QtCore import Qt
+from ui_shots import save_shot
 
 from crm_desktop.services import marketing, pending
 from crm_desktop.ui import pending_opt_outs
 from crm_desktop.ui.main_window import MainWindow
 from crm_desktop.ui.opt_out_dialog import OptOutDialog
-
-SHOTS = "/tmp/shots/d"
 
 
 @pytest.fixture
@@ -39,10 +38,7 @@ def _open_opt_out(qtbot, window: MainWindow) -> OptOutDialog:
 
 
 def _save(widget, name: str) -> None:
-    import os
-
-    if os.path.isdir(SHOTS):
-        widget.grab().save(f"{SHOTS}/{name}.png")
+    save_shot(widget, "pending-opt-outs", name)
 
 
 def test_a_busy_database_keeps_the_opt_out_shows_it_and_saves_it_when_free(
