@@ -27,10 +27,10 @@ from crm_desktop.persistence import open_database  # noqa: E402
 from crm_desktop.services import correspondence, prospects  # noqa: E402
 from crm_desktop.services.context import Context  # noqa: E402
 from crm_desktop.services.demo import generate_demo  # noqa: E402
-from crm_desktop.ui import messages  # noqa: E402
-from crm_desktop.ui.app import configure_application  # noqa: E402
-from crm_desktop.ui.main_window import FOLLOWUPS_TAB, SCHOOLS_TAB, MainWindow  # noqa: E402
-from crm_desktop.ui.prospect_model import ProspectIdRole  # noqa: E402
+from crm_desktop.ui.common import messages  # noqa: E402
+from crm_desktop.ui.prospects.prospect_model import ProspectIdRole  # noqa: E402
+from crm_desktop.ui.shell.app import configure_application  # noqa: E402
+from crm_desktop.ui.shell.main_window import FOLLOWUPS_TAB, SCHOOLS_TAB, MainWindow  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 1400, 850

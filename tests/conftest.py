@@ -9,8 +9,12 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from crm_desktop.domain.validation import ProspectInput  # noqa: E402
 from crm_desktop.persistence import open_database  # noqa: E402
-from crm_desktop.services import Context  # noqa: E402
+from crm_desktop.services import (
+    Context,  # noqa: E402
+    prospects,  # noqa: E402
+)
 
 REPO = Path(__file__).resolve().parent.parent
 BLNS = REPO.parent / "shared" / "corpora" / "blns.txt"
@@ -92,3 +96,16 @@ def blns_lines() -> list[str]:
         pytest.fail(f"test corpus missing: {BLNS}")
     lines = BLNS.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
     return [line for line in lines if line and not line.startswith("#")]
+
+
+@pytest.fixture
+def add_prospect(ctx):
+    """``add_prospect("Ada", "Lovelace", school="...")`` -> id, through the service."""
+
+    def add(first: str, last: str, **fields) -> int:
+        data = ProspectInput(first_name=first, last_name=last, **fields)
+        if not data.email and not data.phone:
+            data.email = f"{first}.{last}@example.sch.uk".lower()
+        return prospects.create_prospect(ctx, data).record.id
+
+    return add

@@ -25,6 +25,8 @@ def core_modules() -> list[str]:
     for info in pkgutil.walk_packages(crm_desktop.__path__, "crm_desktop."):
         if info.name.startswith(("crm_desktop.ui", "crm_desktop.persistence.migrations")):
             continue
+        if info.name == "crm_desktop.reports.sar_pdf":  # renders PDF with QtGui
+            continue
         names.append(info.name)
     return names
 

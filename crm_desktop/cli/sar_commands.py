@@ -1,7 +1,7 @@
 """``crm sar``: write a person's subject access pack as JSON or PDF.
 
 The format follows the file name (``.json`` or ``.pdf``). The PDF is drawn
-by Qt, so ``crm_desktop.ui.sar_pdf`` is imported only when a PDF is asked
+by Qt, so ``crm_desktop.reports.sar_pdf`` is imported only when a PDF is asked
 for: ``import crm_desktop.cli`` stays Qt-free and the JSON pack works on a
 server without PySide6.
 """
@@ -20,7 +20,7 @@ _REF_HELP = "the prospect's id (12 or #12) or email address"
 
 def _pdf_writer():
     try:
-        from ..ui.sar_pdf import write_pdf
+        from crm_desktop.reports.sar_pdf import write_pdf
     except ImportError as exc:  # PySide6 missing, or its Qt libraries not loadable
         raise CliError(
             f"A PDF pack needs the desktop app's Qt libraries ({exc}); write a .json pack instead."

@@ -8,11 +8,9 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
-from crm_desktop.domain.validation import ProspectInput
-from crm_desktop.services import prospects
 from crm_desktop.services.context import Context
 from crm_desktop.services.demo import generate_demo
-from crm_desktop.ui import messages, workers
+from crm_desktop.ui.common import messages, workers
 
 TIMEOUT_MS = 10_000
 BLNS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "blns.txt"
@@ -117,7 +115,7 @@ def prompter(tmp_path) -> ScriptedPrompter:
 @pytest.fixture
 def styled_app(qapp: QApplication) -> QApplication:
     """The application named and styled as ``crm-desktop`` runs it."""
-    from crm_desktop.ui.app import configure_application
+    from crm_desktop.ui.shell.app import configure_application
 
     configure_application(qapp)
     yield qapp
@@ -132,7 +130,7 @@ def settings(tmp_path) -> QSettings:
 @pytest.fixture
 def make_window(qtbot, ctx, settings, styled_app):
     """Build (and show) a main window over ``ctx``; closed and checked at teardown."""
-    from crm_desktop.ui.main_window import MainWindow
+    from crm_desktop.ui.shell.main_window import MainWindow
 
     def make(context: Context | None = None, window_settings: QSettings | None = None):
         window = MainWindow(context or ctx, window_settings or settings)
@@ -156,19 +154,6 @@ def demo_ctx(ctx) -> Context:
     """``ctx`` with 60 demo prospects (fixed seed)."""
     generate_demo(ctx, 60, seed=11)
     return ctx
-
-
-@pytest.fixture
-def add_prospect(ctx):
-    """``add_prospect("Ada", "Lovelace", school="...")`` -> id, through the service."""
-
-    def add(first: str, last: str, **fields) -> int:
-        data = ProspectInput(first_name=first, last_name=last, **fields)
-        if not data.email and not data.phone:
-            data.email = f"{first}.{last}@example.sch.uk".lower()
-        return prospects.create_prospect(ctx, data).record.id
-
-    return add
 
 
 @pytest.fixture(scope="session")

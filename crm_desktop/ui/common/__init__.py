@@ -1,0 +1,1 @@
+"""Parts every feature shares: base table model, background workers, messages, appearance, shared widgets."""

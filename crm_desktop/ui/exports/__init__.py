@@ -1,0 +1,1 @@
+"""Campaign exports: the export wizard and the list of past exports."""

@@ -1,0 +1,1 @@
+"""The follow-ups page: contacts due, overdue and coming up."""

@@ -1,0 +1,352 @@
+"""The detail pane beside the prospect table.
+
+Shows one prospect's details and their correspondence timeline, newest
+first, as rich text in a read-only :class:`QTextBrowser`: it wraps long names
+and summaries anywhere they need to, the text can be selected and copied,
+and a long timeline scrolls as one document instead of hundreds of widgets.
+Everything a person typed is HTML-escaped before it is shown.
+
+The pane has two tabs: Details (that browser) and Marketing (the
+:class:`MarketingPanel`: lawful basis, consent, opt-outs and their history).
+"Opt out…" sits on the tab bar itself, so it is one click away whichever
+tab is open; the Details tab also sums up who may be marketed to on what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from html import escape
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QTextOption
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QTabWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm_desktop.domain.enums import ContactKind, DataSource
+from crm_desktop.domain.roles import Action
+from crm_desktop.errors import CrmError, NotFoundError
+from crm_desktop.reports import marketing_text
+from crm_desktop.services import correspondence as correspondence_service
+from crm_desktop.services import prospects as prospect_service
+from crm_desktop.services.context import Context
+from crm_desktop.services.views import ContactView, ProspectView
+from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.appearance import colours
+from crm_desktop.ui.marketing.marketing_panel import MarketingPanel
+from crm_desktop.ui.prospects.prospect_model import format_date, format_datetime, stage_label
+
+
+def _style() -> str:
+    """The pane's CSS in the current palette's colours (see :mod:`.appearance`)."""
+    c = colours()
+    return f"""
+h2 {{ margin: 0; font-size: 15pt; font-weight: 600; }}
+.sub {{ color: {c.muted}; margin-top: 2px; margin-bottom: 8px; }}
+td.k {{ color: {c.muted}; padding: 3px 12px 3px 0; white-space: nowrap; }}
+td.v {{ padding: 3px 0; }}
+h3 {{ margin-top: 18px; margin-bottom: 8px; font-size: 12pt; font-weight: 600; }}
+table.entry {{ margin-bottom: 8px; }}
+.kind {{ font-weight: 600; }}
+.meta {{ color: {c.muted}; }}
+.subject {{ font-weight: 600; }}
+.overdue {{ color: {c.error}; font-weight: 600; }}
+.done {{ color: {c.ok}; }}
+.empty {{ color: {c.muted}; }}
+"""
+
+
+def _label(enum_cls, value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return enum_cls(value).label
+    except ValueError:
+        return value
+
+
+def _text(value: str | None) -> str:
+    """Escape text for rich text, keeping the writer's line breaks."""
+    return escape(value or "").replace("\n", "<br>")
+
+
+DETAILS_TAB, MARKETING_TAB = range(2)
+# Links inside the pane that act instead of opening something.
+MARK_DONE_SCHEME = "crm-mark-done"
+
+
+class ProspectDetail(QWidget):
+    """One prospect and their correspondence; an empty state when none is chosen.
+
+    ``actions`` (Edit, Log contact, ...) appear as buttons above the details,
+    so the commands are next to the thing they act on.
+
+    Signals:
+        marketingChanged(int): the prospect id, after any change to their
+            marketing permissions made in this pane (the pane has already
+            refreshed itself; other views may want to).
+        followUpsChanged(int): the prospect id, after a follow-up was marked
+            done from the pane (their next follow-up may have moved).
+    """
+
+    marketingChanged = Signal(int)
+    followUpsChanged = Signal(int)
+
+    def __init__(self, ctx: Context, actions: Sequence[QAction] = (), parent=None):
+        super().__init__(parent)
+        self._ctx = ctx
+        self._prospect: ProspectView | None = None
+        self._contacts: list[ContactView] = []
+
+        self._stack = QStackedWidget(self)
+        self._empty = QLabel(self)
+        self._empty.setObjectName("detailEmpty")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+        self._empty.setMargin(24)
+
+        page = QWidget(self)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for action in actions:
+            button = QToolButton(page)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self._browser = QTextBrowser(page)
+        self._browser.setObjectName("prospectDetailText")
+        # Links are handled here: "Mark done" acts, email addresses open outside.
+        self._browser.setOpenLinks(False)
+        self._browser.anchorClicked.connect(self._link_clicked)
+        self._browser.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self._browser.document().setDefaultStyleSheet(_style())
+        self._browser.document().setDocumentMargin(12)
+        self.marketing = MarketingPanel(ctx, page)
+        self.marketing.marketingChanged.connect(self._marketing_changed)
+        self.tabs = QTabWidget(page)
+        self.tabs.setObjectName("detailTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self._browser, "Details")
+        self.tabs.addTab(self.marketing, "Marketing")
+        self.opt_out_button = self.marketing.make_opt_out_button(self.tabs)
+        self.tabs.setCornerWidget(self.opt_out_button, Qt.Corner.TopRightCorner)
+        page_layout = QVBoxLayout(page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.setSpacing(6)
+        page_layout.addLayout(buttons)
+        page_layout.addWidget(self.tabs, 1)
+
+        self._stack.addWidget(self._empty)
+        self._stack.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._stack)
+        self._show_empty("Select a prospect to see their details and correspondence.")
+
+    # -------------------------------------------------------------- public
+
+    @property
+    def prospect(self) -> ProspectView | None:
+        return self._prospect
+
+    @property
+    def prospect_id(self) -> int | None:
+        return self._prospect.id if self._prospect else None
+
+    @property
+    def contacts(self) -> list[ContactView]:
+        return list(self._contacts)
+
+    def show_prospect(self, prospect_id: int | None) -> None:
+        """Show ``prospect_id`` (None: the "select a prospect" empty state)."""
+        if prospect_id is None:
+            self._prospect = None
+            self._contacts = []
+            self.marketing.set_prospect(None)
+            self._show_empty("Select a prospect to see their details and correspondence.")
+            return
+        try:
+            prospect = prospect_service.get_prospect(self._ctx, prospect_id)
+            contacts = correspondence_service.list_correspondence(self._ctx, prospect_id)
+        except NotFoundError:
+            self._prospect = None
+            self._contacts = []
+            self.marketing.set_prospect(None)
+            self._show_empty("This prospect no longer exists; someone may have deleted them.")
+            return
+        self._prospect = prospect
+        self._contacts = contacts
+        self.marketing.set_prospect(prospect)
+        self._draw()
+        self._stack.setCurrentIndex(1)
+
+    def reload(self) -> None:
+        """Re-read the shown prospect (after an edit or a logged contact)."""
+        self.show_prospect(self.prospect_id)
+
+    def show_marketing(self) -> None:
+        """Bring the Marketing tab to the front."""
+        self.tabs.setCurrentIndex(MARKETING_TAB)
+
+    def plain_text(self) -> str:
+        """What the pane says, as plain text (for tests and accessibility checks)."""
+        if self._stack.currentIndex() == 0:
+            return self._empty.text()
+        return self._browser.toPlainText()
+
+    # ------------------------------------------------------------- drawing
+
+    def _draw(self) -> None:
+        if self._prospect is None:
+            return
+        scroll = self._browser.verticalScrollBar().value()
+        self._browser.document().setDefaultStyleSheet(_style())  # the palette may have changed
+        self._browser.setHtml(self._html(self._prospect, self._contacts))
+        self._browser.verticalScrollBar().setValue(scroll)
+
+    def _link_clicked(self, url: QUrl) -> None:
+        if url.scheme() != MARK_DONE_SCHEME:
+            QDesktopServices.openUrl(url)
+            return
+        prospect_id = self.prospect_id
+        try:
+            correspondence_service.complete_followup(self._ctx, int(url.path()))
+        except (CrmError, ValueError) as exc:
+            messages.show_error(self, exc, "Could not mark the follow-up done")
+        self.reload()
+        if prospect_id is not None:
+            self.followUpsChanged.emit(prospect_id)
+
+    def _marketing_changed(self, prospect_id: int) -> None:
+        # The change bumped the prospect's version: re-read it, so an edit
+        # started from this pane does not meet a false "changed by someone".
+        try:
+            self._prospect = prospect_service.get_prospect(self._ctx, prospect_id)
+        except NotFoundError:
+            self.show_prospect(None)
+            return
+        self._draw()
+        self.marketingChanged.emit(prospect_id)
+
+    def _show_empty(self, text: str) -> None:
+        self._empty.setText(text)
+        self._stack.setCurrentIndex(0)
+
+    def _html(self, p: ProspectView, contacts: list[ContactView]) -> str:
+        subtitle = " · ".join(escape(part) for part in (p.role, p.school_name) if part)
+        parts = [self._banner(p), f"<h2>{escape(p.full_name)}</h2>"]
+        if subtitle:
+            parts.append(f"<p class='sub'>{subtitle}</p>")
+        parts.append("<table cellspacing='0' width='100%'>")
+        parts.extend(self._rows(p))
+        parts.append("</table>")
+        if contacts:
+            parts.append(f"<h3>Correspondence ({len(contacts)})</h3>")
+        else:
+            parts.append("<h3>Correspondence</h3>")
+            parts.append(
+                "<p class='empty'>No correspondence yet. "
+                "Use <b>Log contact</b> (Ctrl+L) to record a call, email or meeting.</p>"
+            )
+        today = date.today()
+        can_close = self._ctx.may(Action.MANAGE_FOLLOWUPS)
+        parts.extend(self._entry(contact, today, can_close) for contact in contacts)
+        return "".join(parts)
+
+    @staticmethod
+    def _banner(p: ProspectView) -> str:
+        """A clear notice on an erased or restricted person."""
+        if p.erased_at is not None:
+            text = (
+                f"<b>Erased</b> on {escape(format_date(p.erased_at.astimezone().date()))}. "
+                "Their details were removed; the record stays so counts and history add up."
+            )
+        elif p.restricted_at is not None:
+            text = (
+                f"<b>Processing restricted</b> since "
+                f"{escape(format_date(p.restricted_at.astimezone().date()))}: "
+                f"{escape(p.restriction_reason or 'no reason given')}. The data is kept, left "
+                "out of every export and cannot be changed until a manager lifts the restriction."
+            )
+        else:
+            return ""
+        c = colours()
+        return (
+            f"<table width='100%' cellpadding='6' bgcolor='{c.error_background}'><tr><td>"
+            f"<span style='color:{c.text}'>{text}</span></td></tr></table>"
+        )
+
+    def _rows(self, p: ProspectView) -> Iterable[str]:
+        email = (
+            f"<a href='mailto:{escape(p.email, quote=True)}'>{escape(p.email)}</a>"
+            if p.email
+            else ""
+        )
+        source = ", ".join(
+            part
+            for part in (
+                escape(_label(DataSource, p.source)),
+                escape(p.source_detail or ""),
+                escape(format_date(p.source_date)),
+            )
+            if part
+        )
+        rows = (
+            ("Email", email),
+            ("Phone", escape(p.phone_display)),
+            ("Stage", escape(stage_label(p.stage))),
+            ("Owner", escape(p.owner or "")),
+            ("Interests", escape(", ".join(p.interests))),
+            ("Source", source),
+            ("Marketing", self._marketing_summary()),
+        )
+        for key, value in rows:
+            shown = value or "<span class='empty'>—</span>"
+            yield f"<tr><td class='k' width='90'>{key}</td><td class='v'>{shown}</td></tr>"
+
+    def _marketing_summary(self) -> str:
+        view = self.marketing.view
+        if view is None:
+            return ""
+        text = escape(marketing_text.summary(view))
+        suppressed = marketing_text.suppressed_text(view)
+        if suppressed:
+            text += f"<br><span class='overdue'>{escape(suppressed)}</span>"
+        return text
+
+    @staticmethod
+    def _entry(c: ContactView, today: date, can_close: bool = False) -> str:
+        meta = f"{escape(format_datetime(c.occurred_at))} · logged by {escape(c.logged_by)}"
+        lines = [
+            f"<table class='entry' width='100%' cellspacing='0' cellpadding='8' "
+            f"bgcolor='{colours().card}'>"
+            f"<tr><td><span class='kind'>{escape(_label(ContactKind, c.kind))}</span>"
+            f" &nbsp;<span class='meta'>{meta}</span>"
+        ]
+        if c.subject:
+            lines.append(f"<br><span class='subject'>{escape(c.subject)}</span>")
+        lines.append(f"<br>{_text(c.summary)}")
+        if c.follow_up_on is not None:
+            when = escape(format_date(c.follow_up_on))
+            if c.follow_up_done_at is not None:
+                done = escape(format_date(c.follow_up_done_at.astimezone().date()))
+                lines.append(f"<br><span class='done'>Follow-up {when}: done {done}</span>")
+            elif c.follow_up_on < today:
+                lines.append(f"<br><span class='overdue'>Follow-up {when}: overdue</span>")
+            elif c.follow_up_on == today:
+                lines.append("<br><span class='overdue'>Follow-up today</span>")
+            else:
+                lines.append(f"<br><span class='meta'>Follow-up {when}</span>")
+            if c.follow_up_done_at is None and can_close:
+                lines.append(f" &nbsp;<a href='{MARK_DONE_SCHEME}:{c.id}'>Mark done</a>")
+        lines.append("</td></tr></table>")
+        return "".join(lines)

@@ -1,0 +1,552 @@
+"""The Prospects tab: search box, filters, the SQL-backed table and the detail pane.
+
+Typing in the search box re-queries after a short pause (a single-shot
+timer restarted on each keystroke), so a fast typist causes one query, not
+one per letter. Filters apply at once. Both become a :class:`ProspectQuery`
+that the model runs in SQL; nothing here filters or sorts rows in Python.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QStyle,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm_desktop.domain.enums import JOB_ROLES, Stage
+from crm_desktop.errors import NotFoundError
+from crm_desktop.services import interests as interest_service
+from crm_desktop.services import prospects as prospect_service
+from crm_desktop.services import schools as school_service
+from crm_desktop.services.context import Context
+from crm_desktop.services.prospects import ProspectQuery
+from crm_desktop.services.views import ProspectView
+from crm_desktop.ui.prospects.prospect_detail import ProspectDetail
+from crm_desktop.ui.prospects.prospect_layout import TableFirstSplitter, content_widths, fit_widths
+from crm_desktop.ui.prospects.prospect_model import (
+    COLUMNS,
+    LAST_CONTACT,
+    NAME,
+    NEXT_FOLLOW_UP,
+    ROLE,
+    SCHOOL,
+    ProspectIdRole,
+    ProspectTableModel,
+    format_date,
+)
+from crm_desktop.ui.shell.actions import Actions
+
+SEARCH_DELAY_MS = 200
+# After a new search or sort, the prospect on show stays selected if it is
+# still listed. Finding its row is one SQL query over the matches; above this
+# many it is only looked for on the first page, so a re-sort stays instant.
+RESELECT_LIMIT = 100_000
+# Text columns that share the table's spare width and elide when it is short:
+# (minimum, maximum) content width. The other columns keep their content width.
+ELASTIC_COLUMNS = {NAME: (80, 240), SCHOOL: (70, 300), ROLE: (56, 200)}
+# A date column must fit a long date even before any row has one.
+_LONG_DATE = format_date(date(2026, 9, 30))
+DATE_SAMPLES = {LAST_CONTACT: _LONG_DATE, NEXT_FOLLOW_UP: _LONG_DATE}
+# Table : detail when the window is wide enough; the table takes more if its
+# columns need it (the detail pane yields first), until the user drags the split.
+SPLIT = (64, 36)
+FILTERS = ("school", "role", "interest", "stage", "owner")
+_ANY = {
+    "school": "Any school",
+    "role": "Any role",
+    "interest": "Any interest",
+    "stage": "Any stage",
+    "owner": "Any owner",
+}
+
+
+class ProspectsPage(QWidget):
+    """Find and browse prospects.
+
+    Signals:
+        selectionChanged(): the selected prospect changed, or none is selected.
+        activated(): Enter or double-click on a row (the window opens the editor).
+        countChanged(int): the number of prospects matching search and filters.
+        marketingChanged(int): a prospect's marketing permissions were changed
+            in the detail pane (the prospect id); views built on them may refresh.
+    """
+
+    selectionChanged = Signal()
+    activated = Signal()
+    countChanged = Signal(int)
+    marketingChanged = Signal(int)
+
+    def __init__(self, ctx: Context, actions: Actions, parent=None):
+        super().__init__(parent)
+        self._ctx = ctx
+        self._select_after_reset: int | None = None
+        self._fitting = False
+        self._hand_sized: dict[int, int] = {}  # columns resized by hand this session
+        self._user_table_width: int | None = None  # the split, once dragged
+
+        self.search = QLineEdit(self)
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Search name, email or school  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.installEventFilter(self)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_query)
+        self.search.textChanged.connect(self._search_timer.start)
+        self.search.returnPressed.connect(self._search_entered)
+
+        new_button = QToolButton(self)
+        new_button.setDefaultAction(actions.new_prospect)
+        new_button.setObjectName("newProspectButton")
+
+        self.filters: dict[str, QComboBox] = {}
+        filter_row = QHBoxLayout()
+        filter_row.setSpacing(6)
+        for name in FILTERS:
+            combo = QComboBox(self)
+            combo.setObjectName(f"filter_{name}")
+            combo.setToolTip(f"Show only prospects with this {name}")
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(10)
+            combo.setMaxVisibleItems(20)
+            combo.currentIndexChanged.connect(self.apply_query)
+            self.filters[name] = combo
+            filter_row.addWidget(combo, 2 if name == "school" else 1)
+        self.clear_button = QToolButton(self)
+        self.clear_button.setObjectName("clearFilters")
+        self.clear_button.setText("Clear")
+        self.clear_button.setToolTip("Clear the search and all filters")
+        self.clear_button.clicked.connect(self.clear_filters)
+        filter_row.addWidget(self.clear_button)
+
+        self.model = ProspectTableModel(ctx, self)
+        self.table = QTableView(self)
+        self.table.setObjectName("prospectTable")
+        self._setup_table()
+        self.model.modelReset.connect(self._after_reset)
+        self.model.countChanged.connect(self._count_changed)
+
+        self.detail = ProspectDetail(
+            ctx, [actions.log_contact, actions.edit_prospect, actions.delete_prospect], self
+        )
+        self.detail.setObjectName("prospectDetail")
+        self.detail.marketingChanged.connect(self.marketingChanged)
+        self.detail.followUpsChanged.connect(lambda _pid: self.model.refresh_rows())
+
+        self.splitter = TableFirstSplitter(self._table_width_for, self)
+        self.splitter.setObjectName("prospectSplitter")
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.splitterMoved.connect(self._split_dragged)
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(new_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 0)
+        layout.addLayout(top)
+        layout.addLayout(filter_row)
+        layout.addWidget(self.splitter, 1)
+
+        QWidget.setTabOrder(self.search, new_button)
+        QWidget.setTabOrder(new_button, self.filters["school"])
+        for first, second in zip(FILTERS, FILTERS[1:], strict=False):
+            QWidget.setTabOrder(self.filters[first], self.filters[second])
+        QWidget.setTabOrder(self.filters["owner"], self.clear_button)
+        QWidget.setTabOrder(self.clear_button, self.table)
+
+        self.reload_filters()
+        self._update_empty_state()
+
+    def _setup_table(self) -> None:
+        t = self.table
+        t.setModel(self.model)
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.setAlternatingRowColors(True)
+        t.setWordWrap(False)
+        t.setTextElideMode(Qt.TextElideMode.ElideRight)
+        t.setTabKeyNavigation(False)
+        t.setCornerButtonEnabled(False)
+        t.verticalHeader().hide()
+        t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 10)
+        t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = t.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)  # fit_columns fills the width itself
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        header.sectionResized.connect(self._section_resized)
+        t.viewport().installEventFilter(self)
+        t.setSortingEnabled(True)
+        # A mouse click makes a row current *before* it selects it; keys and
+        # setCurrentIndex select first. Following both signals means the
+        # actions see the finished selection whichever way it was made.
+        t.selectionModel().currentRowChanged.connect(self._current_changed)
+        t.selectionModel().selectionChanged.connect(self._selection_changed)
+        t.activated.connect(lambda _index: self.activated.emit())
+
+        self._empty = QLabel(t.viewport())
+        self._empty.setObjectName("tableEmpty")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setWordWrap(True)
+        self._empty.setMargin(24)
+        empty_layout = QVBoxLayout(t.viewport())
+        empty_layout.addWidget(self._empty)
+
+    # --------------------------------------------------------------- query
+
+    def query(self) -> ProspectQuery:
+        """The search and filters on show, with the table's current sort."""
+        data = {name: combo.currentData() for name, combo in self.filters.items()}
+        return replace(
+            self.model.query,
+            search=self.search.text(),
+            school_id=data["school"],
+            role=data["role"],
+            interest_id=data["interest"],
+            stage=data["stage"],
+            owner=data["owner"],
+        )
+
+    def is_filtered(self) -> bool:
+        q = self.query()
+        return bool(q.search.strip()) or any(
+            combo.currentData() is not None for combo in self.filters.values()
+        )
+
+    def apply_query(self) -> None:
+        """Run the search and filters now (the timer calls this after typing stops)."""
+        self._search_timer.stop()
+        query = self.query()
+        if query != self.model.query:
+            self.model.set_query(query)
+        self.clear_button.setEnabled(self.is_filtered())
+
+    def clear_filters(self) -> None:
+        for combo in self.filters.values():
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.apply_query()
+
+    def reload(self, select_id: int | None = None) -> None:
+        """Re-run the query (rows added or deleted); select ``select_id`` if given."""
+        self._select_after_reset = select_id
+        self.model.reload()
+        self.detail.reload()
+
+    def refresh_rows(self) -> None:
+        """Re-read rows and the detail pane after edits elsewhere, keeping the selection."""
+        self.model.refresh_rows()
+        self.detail.reload()
+
+    def reload_filters(self) -> None:
+        """Refill the filter lists (new schools, owners, roles or interests)."""
+        roles = sorted(
+            {*JOB_ROLES, *prospect_service.list_roles(self._ctx)}, key=lambda r: r.lower()
+        )
+        choices = {
+            "school": school_service.school_names(self._ctx),
+            "role": [(role, role) for role in roles],
+            "interest": [(i, name) for i, name, _n in interest_service.list_interests(self._ctx)],
+            "stage": [(stage.value, stage.label) for stage in Stage],
+            "owner": [(o, o) for o in prospect_service.list_owners(self._ctx)],
+        }
+        changed = False
+        for name, combo in self.filters.items():
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(_ANY[name], None)
+            for value, label in choices[name]:
+                combo.addItem(label, value)
+            index = combo.findData(current) if current is not None else 0
+            changed |= index < 0
+            combo.setCurrentIndex(max(index, 0))
+            combo.blockSignals(False)
+        if changed:
+            self.apply_query()
+        self.clear_button.setEnabled(self.is_filtered())
+
+    def filters_lack(self, prospect: ProspectView) -> bool:
+        """True if ``prospect``'s school, role or owner is missing from the filter lists."""
+        values = (
+            ("school", prospect.school_id),
+            ("role", prospect.role),
+            ("owner", prospect.owner),
+        )
+        return any(v is not None and self.filters[n].findData(v) < 0 for n, v in values)
+
+    # ----------------------------------------------------------- selection
+
+    def selected_id(self) -> int | None:
+        index = self.table.selectionModel().currentIndex()
+        if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row()):
+            return None
+        return index.data(ProspectIdRole)
+
+    def selected_prospect(self) -> ProspectView | None:
+        """The selected prospect, read fresh (so an edit starts from the latest version)."""
+        prospect_id = self.selected_id()
+        if prospect_id is None:
+            return None
+        try:
+            return prospect_service.get_prospect(self._ctx, prospect_id)
+        except NotFoundError:
+            self.reload()
+            return None
+
+    def select_prospect(self, prospect_id: int, *, clear_filters: bool = False) -> bool:
+        """Select ``prospect_id`` in the table; with ``clear_filters``, even if hidden."""
+        row = self.model.position_of(prospect_id)
+        if row is None and clear_filters and self.is_filtered():
+            self.clear_filters()
+            row = self.model.position_of(prospect_id)
+        if row is None:
+            return False
+        self._select_row(row)
+        return True
+
+    def _select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        prospect_id = current.data(ProspectIdRole) if current.isValid() else None
+        if prospect_id != self.detail.prospect_id:
+            self.detail.show_prospect(prospect_id)
+        self.selectionChanged.emit()
+
+    def _selection_changed(self, _selected, _deselected) -> None:
+        self.selectionChanged.emit()
+
+    # -------------------------------------------------------------- layout
+
+    def fit_columns(self) -> None:
+        """Size the columns to their content, fitted to the table's width."""
+        header = self.table.horizontalHeader()
+        hidden = frozenset(c for c in range(len(COLUMNS)) if header.isSectionHidden(c))
+        widths = fit_widths(
+            self._wanted_widths(),
+            self.table.viewport().width(),
+            ELASTIC_COLUMNS,
+            self._hand_sized,
+            hidden,
+        )
+        self._fitting = True
+        try:
+            for column, width in enumerate(widths):
+                if column not in hidden and header.sectionSize(column) != width:
+                    header.resizeSection(column, width)
+        finally:
+            self._fitting = False
+
+    def _wanted_widths(self) -> list[int]:
+        return content_widths(self.table, samples=DATE_SAMPLES, bold=frozenset({NEXT_FOLLOW_UP}))
+
+    def _table_width_for(self, total: int) -> int:
+        """The table's share of ``total`` splitter pixels (the splitter caps it).
+
+        The table gets :data:`SPLIT` of the width, or more if its columns
+        want more: the detail pane yields first, down to its minimum width,
+        and only then do the text columns elide.
+        """
+        if self._user_table_width is not None:
+            return self._user_table_width
+        header = self.table.horizontalHeader()
+        wanted = self._wanted_widths()
+        for column, (low, high) in ELASTIC_COLUMNS.items():
+            wanted[column] = min(max(wanted[column], low), high)
+        for column, width in self._hand_sized.items():
+            wanted[column] = width
+        scrollbar = self.table.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        needed = sum(w for c, w in enumerate(wanted) if not header.isSectionHidden(c))
+        needed += scrollbar + 2 * self.table.frameWidth()
+        return max(total * SPLIT[0] // 100, needed)
+
+    def _split_dragged(self, _pos: int, _index: int) -> None:
+        self._user_table_width = self.splitter.sizes()[0]
+
+    def _section_resized(self, column: int, _old: int, new: int) -> None:
+        if not self._fitting:
+            self._hand_sized[column] = new
+
+    def _relayout(self) -> None:
+        self.splitter.share()
+        self.fit_columns()
+
+    def _after_reset(self) -> None:
+        self._relayout()
+        explicit, self._select_after_reset = self._select_after_reset, None
+        wanted = explicit or self.detail.prospect_id
+        row = None
+        if wanted is not None:
+            search_sql = explicit is not None or self.model.rowCount() <= RESELECT_LIMIT
+            self.model.row(0)  # the view shows the first page anyway
+            row = self.model.position_of(wanted, search_sql=search_sql)
+        if row is not None:
+            self._select_row(row)
+            if self.detail.prospect_id != wanted:
+                self.detail.show_prospect(wanted)
+        else:
+            self.detail.show_prospect(None)
+        self.selectionChanged.emit()
+
+    def _count_changed(self, count: int) -> None:
+        self._update_empty_state()
+        self.countChanged.emit(count)
+
+    def _update_empty_state(self) -> None:
+        if self.model.rowCount():
+            self._empty.hide()
+            return
+        if self.is_filtered():
+            text = "No prospects match the search and filters."
+        else:
+            text = (
+                "No prospects yet.\n\nAdd one with Prospect > New prospect (Ctrl+N), "
+                "or try the app with File > Load demo data."
+            )
+        self._empty.setText(text)
+        self._empty.show()
+
+    # ------------------------------------------------------------ keyboard
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _search_entered(self) -> None:
+        self.apply_query()
+        self._focus_table()
+
+    def _focus_table(self) -> None:
+        if self.model.rowCount() and self.selected_id() is None:
+            self._select_row(0)
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+            return False
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            if event.key() == Qt.Key.Key_Down:
+                self.apply_query()
+                self._focus_table()
+                return True
+            if event.key() == Qt.Key.Key_Escape and self.search.text():
+                self.search.clear()
+                return True
+        return super().eventFilter(watched, event)
+
+    # ------------------------------------------------------------ settings
+
+    def save_state(self) -> tuple[QByteArray, QByteArray]:
+        """The split (if not the one it would get anyway), and the header
+        (order, sort) with the widths set by hand."""
+        table, detail = self.splitter.sizes()
+        chosen = self._user_table_width
+        if chosen is None and table > 0 and table != self.splitter.split_for(table + detail)[0]:
+            chosen = table
+        columns = {
+            "header": bytes(self.table.horizontalHeader().saveState().toBase64()).decode("ascii"),
+            "hand_sized": {str(c): w for c, w in self._hand_sized.items()},
+        }
+        return (
+            QByteArray(json.dumps({"table_width": chosen}).encode("utf-8")),
+            QByteArray(json.dumps(columns).encode("utf-8")),
+        )
+
+    def restore_state(self, splitter: object, header: object, width: int) -> None:
+        """Restore the split, the column order and sort, and widths set by hand.
+
+        Without a chosen split the table gets what its columns need of
+        ``width`` (see :meth:`_table_width_for`). Other columns are fitted to
+        the content again: widths saved from a wider window (or the fixed
+        widths of older versions, whose state is read for order and sort
+        only) would push columns off screen.
+        """
+        chosen = _saved_json(splitter).get("table_width")
+        if isinstance(chosen, int) and chosen > 0:
+            self._user_table_width = chosen
+        self.splitter.setSizes(list(self.splitter.split_for(width)))
+        state, hand_sized = _column_state(header)
+        h = self.table.horizontalHeader()
+        if state is not None:
+            self._fitting = True
+            try:
+                restored = h.restoreState(state)
+            finally:
+                self._fitting = False
+            h.setStretchLastSection(False)
+            if restored:
+                self._hand_sized = {c: w for c, w in hand_sized.items() if 0 <= c < len(COLUMNS)}
+                section = h.sortIndicatorSection()
+                if 0 <= section < len(COLUMNS):
+                    self.model.sort(section, h.sortIndicatorOrder())
+        self._relayout()
+
+
+def _saved_json(saved: object) -> dict:
+    """What :meth:`ProspectsPage.save_state` wrote; {} for anything else."""
+    if not isinstance(saved, QByteArray) or saved.isEmpty():
+        return {}
+    try:
+        value = json.loads(bytes(saved).decode("utf-8"))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _column_state(saved: object) -> tuple[QByteArray | None, dict[int, int]]:
+    """The header state and hand-set widths in what :meth:`save_state` wrote.
+
+    Older versions stored the bare header state; its order and sort are
+    kept, its widths are not.
+    """
+    if not isinstance(saved, QByteArray) or saved.isEmpty():
+        return None, {}
+    columns = _saved_json(saved)
+    try:
+        state = QByteArray.fromBase64(columns["header"].encode("ascii"))
+        hand_sized = {int(c): int(w) for c, w in columns["hand_sized"].items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return saved, {}
+    return state, hand_sized

@@ -1,0 +1,1 @@
+"""The schools page and the school dialog."""

@@ -1,0 +1,1 @@
+"""The application shell: start-up, the main window that assembles the features' pages and actions, database switching."""

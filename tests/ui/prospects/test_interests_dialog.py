@@ -1,0 +1,191 @@
+"""The interests (our services) dialog: counts, add, rename, delete, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from crm_desktop.domain.enums import DEFAULT_INTERESTS
+from crm_desktop.domain.validation import ProspectInput
+from crm_desktop.services import interests
+from crm_desktop.services.prospects import create_prospect, get_prospect
+from crm_desktop.ui.prospects.interests_dialog import InterestsDialog
+
+
+class Script:
+    """Stands in for a seam: records each prompt and returns the next scripted answer."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.prompts: list[tuple] = []
+
+    def __call__(self, parent, *prompt):
+        self.prompts.append(prompt)
+        if not self.answers:
+            raise AssertionError(f"unexpected prompt: {prompt}")
+        return self.answers.pop(0)
+
+
+@pytest.fixture
+def dialog(qtbot, ctx) -> InterestsDialog:
+    widget = InterestsDialog(ctx)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def counts(dialog: InterestsDialog) -> dict[str, str]:
+    tree = dialog.tree
+    return {
+        tree.topLevelItem(i).text(0): tree.topLevelItem(i).text(1)
+        for i in range(tree.topLevelItemCount())
+    }
+
+
+def prospect_with(ctx, first: str, *services: str) -> int:
+    data = ProspectInput(
+        first_name=first, last_name="Smith", email=f"{first}@example.org", interests=services
+    )
+    return create_prospect(ctx, data).record.id
+
+
+def test_lists_every_interest_with_its_prospect_count(qtbot, ctx):
+    prospect_with(ctx, "ann", "Safeguarding", "SEND support")
+    prospect_with(ctx, "bob", "Safeguarding")
+    dialog = InterestsDialog(ctx)
+    qtbot.addWidget(dialog)
+    assert dialog.names() == sorted(DEFAULT_INTERESTS, key=str.lower)
+    shown = counts(dialog)
+    assert shown["Safeguarding"] == "2"
+    assert shown["SEND support"] == "1"
+    assert shown["Staff CPD"] == "0"
+    assert not dialog.rename_button.isEnabled() and not dialog.delete_button.isEnabled()
+
+
+def test_add_with_enter_then_duplicate_and_blank_are_refused(qtbot, ctx, dialog):
+    with qtbot.waitSignal(dialog.interestsChanged, timeout=2000):
+        qtbot.keyClicks(dialog.new_edit, "  Careers guidance ")
+        qtbot.keyClick(dialog.new_edit, Qt.Key.Key_Return)
+    assert "Careers guidance" in dialog.names()
+    assert dialog.new_edit.text() == ""
+    assert dialog.tree.selectedItems()[0].text(0) == "Careers guidance"
+    assert dialog.isVisible()  # Enter added; it did not close the dialog
+    assert dialog.error_text() == ""
+
+    # Case-insensitive duplicate: refused with a clear message, input kept.
+    with qtbot.assertNotEmitted(dialog.interestsChanged):
+        qtbot.keyClicks(dialog.new_edit, "careers GUIDANCE")
+        qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    assert dialog.error_text() == "'careers GUIDANCE' is already on the list."
+    assert dialog.new_edit.text() == "careers GUIDANCE"
+
+    # Typing clears the message.
+    qtbot.keyClick(dialog.new_edit, Qt.Key.Key_Backspace)
+    assert dialog.error_text() == ""
+
+    dialog.new_edit.clear()
+    with qtbot.assertNotEmitted(dialog.interestsChanged):
+        dialog.add_from_field()
+    assert dialog.error_text() == "The name is required."
+    names = [n for _i, n, _c in interests.list_interests(ctx)]
+    assert names.count("Careers guidance") == 1
+    assert len(names) == len(DEFAULT_INTERESTS) + 1
+
+
+def test_rename_changes_it_for_every_prospect(qtbot, ctx, dialog, monkeypatch):
+    pid = prospect_with(ctx, "ann", "Staff CPD")
+    dialog.refresh()
+    script = Script("Staff training & CPD")
+    monkeypatch.setattr(InterestsDialog, "ask_text", staticmethod(script))
+    assert dialog.select_name("Staff CPD")
+
+    with qtbot.waitSignal(dialog.interestsChanged, timeout=2000):
+        qtbot.mouseClick(dialog.rename_button, Qt.MouseButton.LeftButton)
+
+    title, label, text = script.prompts[0]
+    assert text == "Staff CPD"
+    assert "1 prospect" in label
+    assert "Staff training & CPD" in dialog.names() and "Staff CPD" not in dialog.names()
+    assert dialog.tree.selectedItems()[0].text(0) == "Staff training & CPD"
+    assert get_prospect(ctx, pid).interests == ["Staff training & CPD"]
+
+
+def test_rename_to_an_existing_name_or_blank_shows_why(qtbot, ctx, dialog, monkeypatch):
+    script = Script("safeguarding", "   ", None)
+    monkeypatch.setattr(InterestsDialog, "ask_text", staticmethod(script))
+    dialog.select_name("Staff CPD")
+
+    with qtbot.assertNotEmitted(dialog.interestsChanged):
+        dialog.rename_selected()
+    assert (
+        dialog.error_text() == "“Staff CPD” was not renamed. 'safeguarding' is already on the list."
+    )
+
+    with qtbot.assertNotEmitted(dialog.interestsChanged):
+        dialog.rename_selected()
+    assert dialog.error_text() == "“Staff CPD” was not renamed. The name is required."
+
+    with qtbot.assertNotEmitted(dialog.interestsChanged):
+        dialog.rename_selected()  # Cancel
+    assert "Staff CPD" in dialog.names()
+    assert sorted(dialog.names(), key=str.lower) == sorted(DEFAULT_INTERESTS, key=str.lower)
+
+
+def test_delete_says_how_many_prospects_lose_it(qtbot, ctx, dialog, monkeypatch):
+    ann = prospect_with(ctx, "ann", "Safeguarding", "SEND support")
+    bob = prospect_with(ctx, "bob", "Safeguarding")
+    dialog.refresh()
+    script = Script(False, True)
+    monkeypatch.setattr(InterestsDialog, "ask", staticmethod(script))
+    dialog.select_name("Safeguarding")
+
+    with qtbot.assertNotEmitted(dialog.interestsChanged):
+        qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+    title, text = script.prompts[0]
+    assert "Remove “Safeguarding” from the list?" in text
+    assert "2 prospects have it and will lose it." in text
+    assert "Safeguarding" in dialog.names()
+
+    with qtbot.waitSignal(dialog.interestsChanged, timeout=2000):
+        dialog.delete_selected()
+    assert "Safeguarding" not in dialog.names()
+    assert get_prospect(ctx, ann).interests == ["SEND support"]
+    assert get_prospect(ctx, bob).interests == []
+    assert not dialog.delete_button.isEnabled()  # nothing selected any more
+
+
+def test_delete_of_an_unused_interest_says_none_lose_it(qtbot, ctx, dialog, monkeypatch):
+    script = Script(True)
+    monkeypatch.setattr(InterestsDialog, "ask", staticmethod(script))
+    dialog.select_name("Staff CPD")
+    dialog.delete_selected()
+    assert "No prospects have it." in script.prompts[0][1]
+    assert "Staff CPD" not in [n for _i, n, _c in interests.list_interests(ctx)]
+
+
+def test_an_interest_deleted_elsewhere_is_reported_not_crashed(qtbot, ctx, dialog, monkeypatch):
+    monkeypatch.setattr(InterestsDialog, "ask", staticmethod(Script(True)))
+    dialog.select_name("Staff CPD")
+    interest_id = dialog.selected_id()
+    interests.delete_interest(ctx, interest_id)  # someone else, meanwhile
+
+    with qtbot.assertNotEmitted(dialog.interestsChanged):
+        dialog.delete_selected()
+    assert dialog.error_text() == f"“Staff CPD” was not deleted. No interest with id {interest_id}."
+    assert "Staff CPD" not in dialog.names()  # reloaded
+
+
+def test_empty_list_says_what_to_do(qtbot, ctx):
+    for interest_id, _name, _count in interests.list_interests(ctx):
+        interests.delete_interest(ctx, interest_id)
+    dialog = InterestsDialog(ctx)
+    qtbot.addWidget(dialog)
+    assert dialog.names() == []
+    assert not dialog.empty_label.isHidden()
+    assert "empty" in dialog.empty_label.text()
+
+
+def test_escape_closes(qtbot, dialog):
+    qtbot.keyClick(dialog.tree, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
