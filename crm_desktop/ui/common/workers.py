@@ -65,6 +65,7 @@ class _WorkerThread(QThread):
         self._cancel_flag = cancel_flag
         self._latest: tuple[int, int] | None = None
         self._notice_pending = False
+        self.error: BaseException | None = None
 
     def _progress(self, done: int, total: int) -> None:
         self._latest = (int(done), int(total))  # written before the flag is read
@@ -83,9 +84,11 @@ class _WorkerThread(QThread):
         except Cancelled:
             self.outcome.emit("cancelled", None)
         except CrmError as exc:
+            self.error = exc
             self.outcome.emit("failed", str(exc))
         except Exception as exc:
             log.exception("Background task failed unexpectedly")
+            self.error = exc
             self.outcome.emit("failed", f"Something went wrong and the task stopped: {exc}")
         else:
             self.outcome.emit("succeeded", result)
@@ -163,9 +166,22 @@ class BackgroundTask(QObject):
     finished = Signal()
 
     def __init__(
-        self, func: WorkFn, *, parent_widget: QWidget | None, title: str, label: str
+        self,
+        func: WorkFn,
+        *,
+        parent_widget: QWidget | None,
+        title: str,
+        label: str,
+        quiet: bool = False,
     ) -> None:
+        """``quiet``: no progress dialog, and not one of :func:`active_tasks`.
+
+        For short reads (see :mod:`crm_desktop.ui.common.reads`): nobody is
+        asked to wait for them or cancel them, but :func:`cancel_all_and_wait`
+        still waits for their threads, so none outlives the window.
+        """
         super().__init__()
+        self.quiet = quiet
         self._cancel_flag = threading.Event()
         self._outcome: tuple[str, object] | None = None
         self._done = False
@@ -175,10 +191,12 @@ class BackgroundTask(QObject):
         self._thread.outcome.connect(self._on_outcome)
         self._thread.finished.connect(self._on_thread_finished)
 
-        self._dialog: _ProgressDialog | None = _ProgressDialog(parent_widget)
-        self._dialog.setWindowTitle(title)
-        self._dialog.setLabelText(label)
-        self._dialog.cancelRequested.connect(self.cancel)
+        self._dialog: _ProgressDialog | None = None
+        if not quiet:
+            self._dialog = _ProgressDialog(parent_widget)
+            self._dialog.setWindowTitle(title)
+            self._dialog.setLabelText(label)
+            self._dialog.cancelRequested.connect(self.cancel)
         self._show_timer = QTimer(self)
         self._show_timer.setSingleShot(True)
         self._show_timer.timeout.connect(self._show_dialog)
@@ -193,6 +211,11 @@ class BackgroundTask(QObject):
     @property
     def is_running(self) -> bool:
         return not self._done
+
+    @property
+    def error(self) -> BaseException | None:
+        """What the work raised (a :class:`CrmError` or a bug), once ``failed`` was sent."""
+        return self._thread.error
 
     @property
     def cancel_requested(self) -> bool:
@@ -292,7 +315,15 @@ def run_with_progress(
 
 
 def active_tasks() -> list[BackgroundTask]:
-    """Tasks still running (for a main window deciding whether it may close)."""
+    """Tasks still running (for a main window deciding whether it may close).
+
+    Quiet tasks (reads) are left out: they finish on their own in moments.
+    """
+    return [t for t in _ACTIVE if t.is_running and not t.quiet]
+
+
+def running_tasks() -> list[BackgroundTask]:
+    """Every task whose thread still runs, quiet reads included."""
     return [t for t in _ACTIVE if t.is_running]
 
 
@@ -302,7 +333,7 @@ def cancel_all_and_wait(timeout_ms: int = 10_000) -> bool:
     For application shutdown: a QThread destroyed while running aborts the
     process. Result signals of tasks stopped this way are not delivered.
     """
-    tasks = active_tasks()
+    tasks = running_tasks()
     for task in tasks:
         task.cancel()
     deadline = time.monotonic() + timeout_ms / 1000
