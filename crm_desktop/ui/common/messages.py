@@ -141,11 +141,14 @@ def acting_context(parent: QWidget | None, db):
 
     Returns None when the person cancels signing in.
     """
-    from crm_desktop.services import users
+    from crm_desktop.services import session
 
-    if users.sign_in_required(db):
-        return _prompter.sign_in(parent, db)
-    return users.single_user_context(db)
+    return session.acting_context(db, lambda db: ask_sign_in(parent, db))
+
+
+def ask_sign_in(parent: QWidget | None, db):
+    """The sign-in dialog: the signed-in context, or None when the person cancels."""
+    return _prompter.sign_in(parent, db)
 
 
 def save_file(

@@ -25,7 +25,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.ui.common import appearance, messages
 from crm_desktop.ui.shell import platform_check
 from crm_desktop.ui.shell.main_window import MainWindow
-from crm_desktop.ui.shell.opening import open_or_ask
+from crm_desktop.ui.shell.opening import Stopped, open_and_sign_in
 
 RESOURCES = "crm_desktop.resources"
 
@@ -85,20 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_application(app)
     try:
         # A named database that is not there is a question, not a new empty file.
-        database = open_or_ask(None, args.db, offer_create=True)
+        ctx = open_and_sign_in(None, args.db, offer_create=True)
     except CrmError as exc:
         messages.show_error(None, exc, f"{APP_NAME} cannot open the database")
         return 1
-    if database is None:  # not created, or no password given
+    if ctx is Stopped.AT_OPENING:  # not created, or no password given
         return 1
-    try:
-        ctx = messages.acting_context(None, database)
-    except CrmError as exc:
-        database.dispose()
-        messages.show_error(None, exc, f"{APP_NAME} cannot open the database")
-        return 1
-    if ctx is None:  # signing in was cancelled
-        database.dispose()
+    if ctx is Stopped.AT_SIGN_IN:  # signing in was cancelled
         return 0
     window = MainWindow(ctx)
     window.show()

@@ -64,7 +64,7 @@ from crm_desktop.ui.prospects.prospect_dialog import ProspectDialog
 from crm_desktop.ui.prospects.prospects_page import ProspectsPage
 from crm_desktop.ui.schools.schools_page import SchoolsView
 from crm_desktop.ui.shell.actions import Actions
-from crm_desktop.ui.shell.opening import open_or_ask
+from crm_desktop.ui.shell.opening import Stopped, open_and_sign_in
 
 DB_FILTERS = "CRM databases (*.db *.sqlite *.sqlite3);;All files (*)"
 STATUS_MS = 8000
@@ -467,21 +467,13 @@ class MainWindow(QMainWindow):
         A database that is not there is refused unless ``create`` (File > New).
         """
         try:
-            database = open_or_ask(self, spec, create=create)
+            acting = open_and_sign_in(self, spec, create=create)
         except CrmError as exc:
             messages.show_error(self, exc, "Could not open the database")
             return False
-        if database is None:  # no password given: stay where we were
+        if isinstance(acting, Stopped):  # no password given, or signing in cancelled: stay
             return False
-        try:
-            acting = messages.acting_context(self, database)
-        except CrmError as exc:
-            database.dispose()
-            messages.show_error(self, exc, "Could not open the database")
-            return False
-        if acting is None:  # signing in was cancelled: stay where we were
-            database.dispose()
-            return False
+        database = acting.db
         # Views share this context object: switch it in place.
         self.ctx.user, self.ctx.role = acting.user, acting.role
         self.apply_role()

@@ -14,7 +14,7 @@ from ui_shots import save_shot
 
 from crm_desktop.errors import PasswordRequiredError
 from crm_desktop.persistence import open_database
-from crm_desktop.services import Context, prospects
+from crm_desktop.services import Context, prospects, session
 from crm_desktop.services.demo import generate_demo
 from crm_desktop.ui.prospects.log_contact_dialog import LogContactDialog
 from crm_desktop.ui.shell import opening, platform_check
@@ -82,7 +82,7 @@ def test_a_server_asking_for_a_password_gets_a_password_dialog(qapp, monkeypatch
                                         refused=password is not None)  # fmt: skip
         return "opened"
 
-    monkeypatch.setattr(opening, "open_database", server)
+    monkeypatch.setattr(session, "open_database", server)
     prompter.passwords = ["wrong", "right"]
     url = "postgresql+psycopg://crm:typo@db/crm"
     assert opening.open_or_ask(None, url) == "opened"
