@@ -23,12 +23,9 @@ from ..errors import PasswordRequiredError
 from ..persistence import (
     Database,
     mask_secrets,
-    open_database,
-    resolve_database_url,
-    safe_url,
     sqlite_file,
 )
-from ..services import correspondence, prospects, recovery, users
+from ..services import correspondence, prospects, recovery, session, users
 from ..services.context import Context
 from ..services.views import ContactView, FollowUpView, ProspectRow, ProspectView
 from .output import (
@@ -61,59 +58,59 @@ class CliError(Exception):
         self.code = code
 
 
-PASSWORD_TRIES = 3
+def _ask_password(refusal: PasswordRequiredError, where: str) -> str:
+    """A server that asks for a password gets it from a prompt on a terminal.
 
-
-def _open(spec: str | None, *, migrate: bool = True, create: bool = False) -> Database:
-    """Open the database; a missing one is refused (see open_database) unless ``create``.
-
-    A server that asks for a password gets it from a prompt on a terminal
-    (libpq has already tried ``PGPASSFILE``/``~/.pgpass``), so nobody has to
-    put it on the command line.
+    libpq has already tried ``PGPASSFILE``/``~/.pgpass``, so nobody has to put
+    it on the command line.
     """
-    password = None
-    for attempt in range(PASSWORD_TRIES + 1):
-        try:
-            return open_database(spec, migrate=migrate, create=create, password=password)
-        except PasswordRequiredError as exc:
-            if not sys.stdin.isatty():
-                raise CliError(
-                    f"{exc} Put it in ~/.pgpass (or the file PGPASSFILE names), or run "
-                    "crm in a terminal to be asked for it."
-                ) from None
-            if attempt == PASSWORD_TRIES:
-                raise
-            if exc.refused:
-                err(f"crm: {exc}")
-            password = getpass.getpass(f"Password for {safe_url(resolve_database_url(spec))}: ")
-        except ArgumentError as exc:
-            # A URL SQLAlchemy cannot parse or has no dialect for; persistence
-            # passes these through, so they would otherwise be a traceback.
-            raise CliError(f"Cannot open the database: {mask_secrets(str(exc))}.") from None
-    raise AssertionError("unreachable")
+    if not sys.stdin.isatty():
+        raise CliError(
+            f"{refusal} Put it in ~/.pgpass (or the file PGPASSFILE names), or run "
+            "crm in a terminal to be asked for it."
+        )
+    if refusal.refused:
+        err(f"crm: {refusal}")
+    return getpass.getpass(f"Password for {where}: ")
 
 
 @contextmanager
 def opened(args: argparse.Namespace, *, create: bool = False) -> Iterator[Context]:
     """The database named by --db (else CRM_DATABASE_URL, else the default),
-    as its single user, or as whoever signs in with --user/CRM_USER."""
-    db = _open(args.db, create=create)
+    as its single user, or as whoever signs in with --user/CRM_USER.
+
+    A missing database is refused (see open_database) unless ``create``.
+    """
+    name = getattr(args, "user", None) or os.environ.get("CRM_USER")
     try:
-        ctx = _signed_in(db, getattr(args, "user", None) or os.environ.get("CRM_USER"))
+        ctx = session.open_and_sign_in(
+            args.db,
+            create=create,
+            ask_password=_ask_password,
+            sign_in=lambda db: _sign_in(db, name),
+            check_owner=lambda owner: _check_owner(owner, name),
+        )
+    except ArgumentError as exc:
+        # A URL SQLAlchemy cannot parse or has no dialect for; persistence
+        # passes these through, so they would otherwise be a traceback.
+        raise CliError(f"Cannot open the database: {mask_secrets(str(exc))}.") from None
+    # The questions above are answered or refused with an error, never declined.
+    assert isinstance(ctx, Context), ctx
+    try:
         # Work a killed or failed run left unfinished is finished first.
         for sentence in recovery.recover(ctx):
             err(f"crm: {sentence}")
         yield ctx
     finally:
-        db.dispose()
+        ctx.db.dispose()
 
 
-def _signed_in(db: Database, name: str | None) -> Context:
-    if not users.sign_in_required(db):
-        ctx = users.single_user_context(db)
-        if name and name.strip().lower() != ctx.user:
-            raise CliError(f"This database has one user, {ctx.user}; there is no '{name}'.")
-        return ctx
+def _check_owner(owner: Context, name: str | None) -> None:
+    if name and name.strip().lower() != owner.user:
+        raise CliError(f"This database has one user, {owner.user}; there is no '{name}'.")
+
+
+def _sign_in(db: Database, name: str | None) -> Context:
     if not name:
         raise CliError(
             "This database has several users: sign in with --user NAME (or CRM_USER) and "

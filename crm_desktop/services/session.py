@@ -31,6 +31,8 @@ ConfirmCreate = Callable[[DatabaseMissingError], bool]
 """``(missing)``: True to create the database ``missing.location`` names."""
 SignIn = Callable[[Database], "Context | None"]
 """``(db)``: the signed-in context for a database with several users, or None if cancelled."""
+CheckOwner = Callable[[Context], None]
+"""``(owner)``: raises to refuse a single-user database's owner (``crm --user`` naming another)."""
 
 
 class Stopped(enum.Enum):
@@ -79,11 +81,19 @@ def open_asking(
     raise AssertionError("unreachable")
 
 
-def acting_context(db: Database, sign_in: SignIn) -> Context | None:
-    """Who uses ``db``: its owner in single-user mode, else whoever ``sign_in`` signs in."""
+def acting_context(
+    db: Database, sign_in: SignIn, check_owner: CheckOwner | None = None
+) -> Context | None:
+    """Who uses ``db``: its owner in single-user mode, else whoever ``sign_in`` signs in.
+
+    ``check_owner`` sees the owner's context first and may refuse it by raising.
+    """
     if users.sign_in_required(db):
         return sign_in(db)
-    return users.single_user_context(db)
+    owner = users.single_user_context(db)
+    if check_owner is not None:
+        check_owner(owner)
+    return owner
 
 
 def open_and_sign_in(
@@ -93,6 +103,7 @@ def open_and_sign_in(
     create: bool = False,
     confirm_create: ConfirmCreate | None = None,
     ask_password: AskPassword | None = None,
+    check_owner: CheckOwner | None = None,
 ) -> Context | Stopped:
     """Open ``spec`` (see :func:`open_asking`) and sign in (see :func:`acting_context`).
 
@@ -105,7 +116,7 @@ def open_and_sign_in(
     if db is None:
         return Stopped.AT_OPENING
     try:
-        ctx = acting_context(db, sign_in)
+        ctx = acting_context(db, sign_in, check_owner)
     except BaseException:
         db.dispose()
         raise

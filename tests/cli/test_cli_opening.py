@@ -55,13 +55,13 @@ def test_a_password_in_the_url_never_reaches_the_terminal(run_crm):
 
 
 def test_without_a_terminal_a_password_request_says_where_to_put_it(run_crm, monkeypatch):
-    from crm_desktop.cli import commands
     from crm_desktop.errors import PasswordRequiredError
+    from crm_desktop.services import session
 
     def asks(*args, **kwargs):
         raise PasswordRequiredError("The database server asks for a password (db).")
 
-    monkeypatch.setattr(commands, "open_database", asks)
+    monkeypatch.setattr(session, "open_database", asks)
     result = run_crm("--db", "postgresql+psycopg://crm@db/crm", "prospect", "list")
     assert_error(result, 1, "asks for a password", "~/.pgpass", "PGPASSFILE")
 
@@ -69,18 +69,19 @@ def test_without_a_terminal_a_password_request_says_where_to_put_it(run_crm, mon
 def test_on_a_terminal_the_password_is_asked_for_and_used(run_crm, monkeypatch):
     from crm_desktop.cli import commands
     from crm_desktop.errors import PasswordRequiredError
+    from crm_desktop.services import session
 
     passwords: list[str | None] = []
     prompts: list[str] = []
 
-    def server(spec, *, migrate, create, password):
+    def server(spec, *, create, password):
         passwords.append(password)
         if password != "right one":
             raise PasswordRequiredError("refused", refused=password is not None)
         return open_database(Path(os.environ["HOME"]) / "crm.db", create=True)
 
     answers = iter(["wrong", "right one"])
-    monkeypatch.setattr(commands, "open_database", server)
+    monkeypatch.setattr(session, "open_database", server)
     monkeypatch.setattr(commands.sys.stdin, "isatty", lambda: True, raising=False)
     monkeypatch.setattr(commands.getpass, "getpass", lambda p: prompts.append(p) or next(answers))
     result = run_crm("--db", "postgresql+psycopg://crm:typed@db/crm", "prospect", "list")
