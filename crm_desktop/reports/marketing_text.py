@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from html import escape
 
+from crm_desktop.domain.consent_wording import action_title, event_facts
 from crm_desktop.domain.dates import format_date, format_datetime
 from crm_desktop.domain.eligibility import ALL, Exclusion
 from crm_desktop.domain.enums import (
@@ -178,65 +179,22 @@ def _local_date(value: datetime | None):
 
 # ----------------------------------------------------------------- ledger
 
-_ACTIONS = {
-    "consent-granted": "Consent given",
-    "opt-out-lifted": "Opt-out lifted by an explicit opt-in",
-    "opted-out": "Opted out",
-    "objected": "Objected to direct marketing",
-    "basis-set": "Lawful basis set",
-    "subscriber-type-set": "Subscriber type set",
-    "personalisation-refused": "Refused personalised marketing",
-    "personalisation-allowed": "Allowed personalised marketing again",
-}
-
-
-def action_text(action: str) -> str:
-    return _ACTIONS.get(action) or action.replace("-", " ").capitalize()
-
 
 def event_details(event: ConsentEventView, assessments: Mapping[int, str]) -> list[str]:
-    """The event's details as short readable phrases (plain text)."""
-    d = event.details
-    action = event.action
-    if action == "consent-granted":
-        parts = [f"How: {label(ConsentMethod, d.get('method'))}"]
-        if d.get("given_by"):
-            parts.append(f"given by {d['given_by']}")
-        if d.get("given_at"):
-            parts.append(f"on {format_datetime(_parse(d['given_at']))}")
-        if d.get("policy_version"):
-            parts.append(f"privacy notice {d['policy_version']}")
-        out = [", ".join(parts)]
-        if d.get("wording"):
-            out.append(f"They were told: {_quoted(d['wording'], 300)}")
-        return out
-    if action in ("opted-out", "objected"):
-        parts = [f"Source: {label(OptOutSource, d.get('source'))}"] if d.get("source") else []
-        if d.get("reason"):
-            parts.append(f"reason: {_quoted(d['reason'], 300)}")
-        return ["; ".join(parts)] if parts else []
-    if action == "basis-set":
-        out = [f"{label(LawfulBasis, d.get('old'))} → {label(LawfulBasis, d.get('new'))}"]
-        if d.get("assessment_id"):
-            ident = d["assessment_id"]
-            out.append(f"Assessment: {assessments.get(ident, f'#{ident} (deleted)')}")
-        if d.get("note"):
-            out.append(f"Note: {_quoted(d['note'], 300)}")
-        return out
-    if action == "subscriber-type-set":
-        how = "inferred from the email domain" if d.get("inferred") else "set by a person"
-        old, new = label(SubscriberType, d.get("old")), label(SubscriberType, d.get("new"))
-        return [f"{old} → {new} ({how})"]
-    if action == "opt-out-lifted":
-        return []
-    return [f"{key.replace('_', ' ')}: {value}" for key, value in sorted(d.items()) if value]
+    """The event's details as short readable lines (plain text).
 
+    The facts and their wording are ``domain.consent_wording``'s; here the
+    short ones share a line and what a person typed is quoted, shortened,
+    on a line of its own.
+    """
 
-def _parse(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
+    def assessment_name(ident: int) -> str:
+        return assessments.get(ident, f"#{ident} (deleted)")
+
+    facts = event_facts(event.action, event.details, assessment_name=assessment_name)
+    short = "; ".join(f"{f.label}: {f.value}" for f in facts if not f.free_text)
+    typed = [f"{f.label}: {_quoted(f.value, 300)}" for f in facts if f.free_text]
+    return [short, *typed] if short else typed
 
 
 def group_events(events: list[ConsentEventView]) -> list[tuple[ConsentEventView, list[str]]]:
@@ -284,7 +242,7 @@ def event_html(
     ``muted`` is the colour (a CSS colour name or #rrggbb) of the secondary text.
     """
     channels = channels if channels is not None else ([event.channel] if event.channel else [])
-    title = escape(action_text(event.action))
+    title = escape(action_title(event.action))
     if channels:
         title += f" · {escape(channels_text(channels))}"
     meta = f"{escape(format_datetime(event.recorded_at))} by {escape(event.recorded_by)}"
@@ -298,7 +256,7 @@ def event_text(
 ) -> str:
     """One ledger entry (or a group) as plain text (tests, copying)."""
     channels = channels if channels is not None else ([event.channel] if event.channel else [])
-    head = action_text(event.action)
+    head = action_title(event.action)
     if channels:
         head += f" · {channels_text(channels)}"
     head += f" — {format_datetime(event.recorded_at)} by {event.recorded_by}"

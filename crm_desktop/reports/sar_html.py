@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from html import escape
 
+from crm_desktop.domain.consent_wording import action_title, event_facts
 from crm_desktop.domain.dates import format_date, format_datetime
-from crm_desktop.domain.eligibility import ALL, Exclusion
+from crm_desktop.domain.eligibility import ALL
 from crm_desktop.domain.enums import (
     Channel,
     ConsentMethod,
@@ -28,34 +29,10 @@ from crm_desktop.domain.enums import (
 )
 from crm_desktop.domain.requests import RequestKind, RequestStatus
 from crm_desktop.domain.validation import format_phone
-from crm_desktop.reports.marketing_text import action_text, label
-
-_MUTED = "#5f6b7a"
-_RULE = "#c9d1da"
-_HEAD = "#eef1f4"
-_STYLE = f"""
-body {{ font-size: 10pt; }}
-h1 {{ font-size: 18pt; font-weight: 600; margin-top: 0; margin-bottom: 4px; }}
-h2 {{ font-size: 13pt; font-weight: 600; margin-top: 22px; margin-bottom: 8px; }}
-h3 {{ font-size: 11pt; font-weight: 600; margin-top: 14px; margin-bottom: 6px; }}
-p {{ margin-top: 0; margin-bottom: 8px; }}
-ul {{ margin-top: 0; margin-bottom: 8px; }}
-.sub {{ color: {_MUTED}; margin-bottom: 14px; }}
-.muted {{ color: {_MUTED}; }}
-.entry {{ margin-bottom: 12px; }}
-th {{ background-color: {_HEAD}; font-weight: 600; text-align: left; }}
-td.k {{ color: {_MUTED}; }}
-"""
-
+from crm_desktop.reports.html import bullets, document, pairs, stored, table
+from crm_desktop.reports.marketing_text import exclusion_labels, label
 
 # ------------------------------------------------------------------ text
-
-
-def _t(value: object) -> str:
-    """Stored text, escaped, keeping the writer's line breaks."""
-    if value is None:
-        return ""
-    return escape(str(value)).replace("\n", "<br>")
 
 
 def _dt(value: str | None) -> str:
@@ -74,39 +51,6 @@ def _channel(value: str | None) -> str:
     return "All channels" if value == ALL else label(Channel, value)
 
 
-def _kv(rows: list[tuple[str, str]]) -> str:
-    """A two-column table of label and (already escaped) value; empty values say so."""
-    cells = "".join(
-        f"<tr><td class='k' width='30%'>{escape(k)}</td>"
-        f"<td width='70%'>{v or '<span class=muted>—</span>'}</td></tr>"
-        for k, v in rows
-    )
-    return (
-        f"<table width='100%' cellspacing='0' cellpadding='3' style='margin-bottom: 8px'>"
-        f"{cells}</table>"
-    )
-
-
-def _table(headers: list[str], widths: list[int], rows: list[list[str]], empty: str) -> str:
-    """A ruled table with a header row; ``rows`` hold escaped HTML."""
-    if not rows:
-        return f"<p class='muted'>{escape(empty)}</p>"
-    head = "".join(
-        f"<th width='{w}%'>{escape(h)}</th>" for h, w in zip(headers, widths, strict=True)
-    )
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return (
-        f"<table width='100%' border='1' cellspacing='0' cellpadding='4' "
-        f"style='border-color:{_RULE}; border-style: solid; border-collapse: collapse; "
-        f"margin-bottom: 8px'>"
-        f"<thead><tr>{head}</tr></thead>{body}</table>"
-    )
-
-
-def _list(items: list[str]) -> str:
-    return "<ul>" + "".join(f"<li>{_t(item)}</li>" for item in items) + "</ul>"
-
-
 # -------------------------------------------------------------- sections
 
 
@@ -114,19 +58,19 @@ def _details(pack: dict) -> str:
     s = pack["subject"]
     restricted = _dt(s["restricted_at"])
     if restricted and s["restriction_reason"]:
-        restricted += f" ({_t(s['restriction_reason'])})"
-    html = _kv(
+        restricted += f" ({stored(s['restriction_reason'])})"
+    html = pairs(
         [
-            ("Name", _t(f"{s['first_name']} {s['last_name']}")),
-            ("Email", _t(s["email"])),
-            ("Phone", _t(format_phone(s["phone"]))),
-            ("Job role", _t(s["role"])),
-            ("Interested in", _t(", ".join(pack["interests"]))),
-            ("Stage of our conversations", _t(label(Stage, s["stage"]))),
-            ("Looked after by", _t(s["owner"])),
+            ("Name", stored(f"{s['first_name']} {s['last_name']}")),
+            ("Email", stored(s["email"])),
+            ("Phone", stored(format_phone(s["phone"]))),
+            ("Job role", stored(s["role"])),
+            ("Interested in", stored(", ".join(pack["interests"]))),
+            ("Stage of our conversations", stored(label(Stage, s["stage"]))),
+            ("Looked after by", stored(s["owner"])),
             (
                 "Subscriber type (for marketing law)",
-                _t(label(SubscriberType, s["subscriber_type"]))
+                stored(label(SubscriberType, s["subscriber_type"]))
                 + (" (from your email address)" if s["subscriber_type_inferred"] else ""),
             ),
             ("Refused personalised marketing", _yes(s["personalisation_refused"])),
@@ -143,27 +87,27 @@ def _details(pack: dict) -> str:
     if school is None:
         html += "<p class='muted'>We hold no school for you.</p>"
     else:
-        html += _kv(
+        html += pairs(
             [
-                ("Name", _t(school["name"])),
-                ("URN", _t(school["urn"])),
-                ("Phase", _t(label(SchoolPhase, school["phase"]))),
-                ("Local authority or region", _t(school["local_authority"])),
-                ("Postcode", _t(school["postcode"])),
-                ("Phone", _t(format_phone(school["phone"]))),
-                ("Website", _t(school["website"])),
+                ("Name", stored(school["name"])),
+                ("URN", stored(school["urn"])),
+                ("Phase", stored(label(SchoolPhase, school["phase"]))),
+                ("Local authority or region", stored(school["local_authority"])),
+                ("Postcode", stored(school["postcode"])),
+                ("Phone", stored(format_phone(school["phone"]))),
+                ("Website", stored(school["website"])),
             ]
         )
-    html += "<h3>The kinds of data we hold</h3>" + _list(pack["categories"])
+    html += "<h3>The kinds of data we hold</h3>" + bullets(pack["categories"])
     return html
 
 
 def _source(pack: dict) -> str:
     src = pack["source"]
-    return _kv(
+    return pairs(
         [
-            ("How we got your details", _t(label(DataSource, src["source"]))),
-            ("Details", _t(src["detail"])),
+            ("How we got your details", stored(label(DataSource, src["source"]))),
+            ("Details", stored(src["detail"])),
             ("When", _d(src["date"])),
         ]
     )
@@ -171,29 +115,19 @@ def _source(pack: dict) -> str:
 
 def _basis(pack: dict) -> str:
     b = pack["lawful_basis"]
-    html = _list(pack["purposes"]) + f"<p>{_t(b['sales_basis'])}</p>"
-    rows = [("Lawful basis for marketing", _t(label(LawfulBasis, b["marketing_basis"])))]
+    html = bullets(pack["purposes"]) + f"<p>{stored(b['sales_basis'])}</p>"
+    rows = [("Lawful basis for marketing", stored(label(LawfulBasis, b["marketing_basis"])))]
     a = b["assessment"]
     if a is not None:
         rows += [
-            ("Legitimate-interest assessment", _t(a["name"])),
-            ("Its purpose", _t(a["purpose"])),
-            ("Why the processing is necessary", _t(a["necessity"])),
-            ("Balancing your interests and ours", _t(a["balancing"])),
+            ("Legitimate-interest assessment", stored(a["name"])),
+            ("Its purpose", stored(a["purpose"])),
+            ("Why the processing is necessary", stored(a["necessity"])),
+            ("Balancing your interests and ours", stored(a["balancing"])),
         ]
     if b["note"]:
-        rows.append(("Note about you", _t(b["note"])))
-    return html + _kv(rows)
-
-
-def _reasons(values: list[str]) -> str:
-    out = []
-    for value in values:
-        try:
-            out.append(Exclusion(value).label)
-        except ValueError:
-            out.append(value)
-    return ", ".join(out)
+        rows.append(("Note about you", stored(b["note"])))
+    return html + pairs(rows)
 
 
 def _permissions(pack: dict) -> str:
@@ -203,25 +137,29 @@ def _permissions(pack: dict) -> str:
         consent = f"Yes, {_dt(c['consent_at'])}" if c["consent"] else "No"
         opted = f"Yes, {_dt(c['opted_out_at'])}" if c["opted_out"] else "No"
         if c["opted_out"] and c["opt_out_source"]:
-            opted += f" ({_t(label(OptOutSource, c['opt_out_source']))})"
+            opted += f" ({stored(label(OptOutSource, c['opt_out_source']))})"
         if c["opted_out"] and c["opt_out_reason"]:
-            opted += f"<br>{_t(c['opt_out_reason'])}"
-        may = "Yes" if c["may_be_contacted"] else "No: " + _t(_reasons(c["not_contacted_because"]))
-        rows.append([_t(_channel(c["channel"])), consent, opted, may])
-    html = _table(
+            opted += f"<br>{stored(c['opt_out_reason'])}"
+        may = (
+            "Yes"
+            if c["may_be_contacted"]
+            else "No: " + stored(", ".join(exclusion_labels(c["not_contacted_because"])))
+        )
+        rows.append([stored(_channel(c["channel"])), consent, opted, may])
+    html = table(
         ["Channel", "Consent", "Opted out", "May we market to you now?"], [16, 24, 30, 30], rows, ""
     )
     for c in perms:
         if not c["consent"]:
             continue
-        html += f"<h3>Your consent to {escape(_channel(c['channel']))}</h3>" + _kv(
+        html += f"<h3>Your consent to {escape(_channel(c['channel']))}</h3>" + pairs(
             [
                 ("Given on", _dt(c["consent_at"])),
-                ("How", _t(label(ConsentMethod, c["consent_method"]))),
-                ("What you were told (evidence)", _t(c["consent_evidence"])),
-                ("Privacy notice version", _t(c["consent_policy_version"])),
-                ("Given by", _t(c["consent_given_by"])),
-                ("Recorded by", _t(c["consent_recorded_by"])),
+                ("How", stored(label(ConsentMethod, c["consent_method"]))),
+                ("What you were told (evidence)", stored(c["consent_evidence"])),
+                ("Privacy notice version", stored(c["consent_policy_version"])),
+                ("Given by", stored(c["consent_given_by"])),
+                ("Recorded by", stored(c["consent_recorded_by"])),
             ]
         )
     return html
@@ -229,39 +167,14 @@ def _permissions(pack: dict) -> str:
 
 def _event_details(event: dict, assessment: dict | None) -> str:
     """Every detail of a ledger entry, in full (a pack never shortens what we hold)."""
-    d = event["details"]
-    action = event["action"]
-    parts: list[str] = []
-    if action == "consent-granted":
-        parts.append(f"How: {label(ConsentMethod, d.get('method'))}")
-        if d.get("given_by"):
-            parts.append(f"Given by: {d['given_by']}")
-        if d.get("given_at"):
-            parts.append(f"Given on: {_dt(d['given_at'])}")
-        if d.get("policy_version"):
-            parts.append(f"Privacy notice: {d['policy_version']}")
-        if d.get("wording"):
-            parts.append(f"What you were told: {d['wording']}")
-    elif action in ("opted-out", "objected"):
-        if d.get("source"):
-            parts.append(f"How you told us: {label(OptOutSource, d['source'])}")
-        if d.get("reason"):
-            parts.append(f"Reason: {d['reason']}")
-    elif action == "basis-set":
-        parts.append(f"{label(LawfulBasis, d.get('old'))} → {label(LawfulBasis, d.get('new'))}")
-        if d.get("assessment_id"):
-            ident = d["assessment_id"]
-            name = assessment["name"] if assessment and assessment["id"] == ident else None
-            parts.append(f"Assessment: {name or f'#{ident}'}")
-        if d.get("note"):
-            parts.append(f"Note: {d['note']}")
-    elif action == "subscriber-type-set":
-        how = "from your email address" if d.get("inferred") else "set by our staff"
-        old, new = label(SubscriberType, d.get("old")), label(SubscriberType, d.get("new"))
-        parts.append(f"{old} → {new} ({how})")
-    else:
-        parts = [f"{k.replace('_', ' ')}: {v}" for k, v in sorted(d.items()) if v]
-    return "<br>".join(_t(p) for p in parts)
+
+    def assessment_name(ident: int) -> str:
+        return assessment["name"] if assessment and assessment["id"] == ident else f"#{ident}"
+
+    facts = event_facts(
+        event["action"], event["details"], assessment_name=assessment_name, to_subject=True
+    )
+    return "<br>".join(stored(f"{f.label}: {f.value}") for f in facts)
 
 
 def _history(pack: dict) -> str:
@@ -269,14 +182,14 @@ def _history(pack: dict) -> str:
     rows = [
         [
             _dt(e["at"]),
-            _t(action_text(e["action"])),
-            _t(_channel(e["channel"])) if e["channel"] else "",
+            stored(action_title(e["action"])),
+            stored(_channel(e["channel"])) if e["channel"] else "",
             _event_details(e, assessment),
-            _t(e["recorded_by"]),
+            stored(e["recorded_by"]),
         ]
         for e in pack["consent_history"]
     ]
-    return _table(
+    return table(
         ["When", "What changed", "Channel", "Details", "Recorded by"],
         [16, 18, 12, 40, 14],
         rows,
@@ -290,11 +203,11 @@ def _correspondence(pack: dict) -> str:
         return "<p class='muted'>We have recorded no correspondence with you.</p>"
     html = ""
     for c in entries:
-        head = f"{_dt(c['occurred_at'])} · {_t(label(ContactKind, c['kind']))}"
-        lines = [f"<b>{head}</b> <span class='muted'>— noted by {_t(c['logged_by'])}</span>"]
+        head = f"{_dt(c['occurred_at'])} · {stored(label(ContactKind, c['kind']))}"
+        lines = [f"<b>{head}</b> <span class='muted'>— noted by {stored(c['logged_by'])}</span>"]
         if c["subject"]:
-            lines.append(f"<b>{_t(c['subject'])}</b>")
-        lines.append(_t(c["summary"]))
+            lines.append(f"<b>{stored(c['subject'])}</b>")
+        lines.append(stored(c["summary"]))
         if c["follow_up_on"]:
             done = f", done {_dt(c['follow_up_done_at'])}" if c["follow_up_done_at"] else ""
             lines.append(f"<span class='muted'>Follow-up: {_d(c['follow_up_on'])}{done}</span>")
@@ -304,15 +217,15 @@ def _correspondence(pack: dict) -> str:
 
 def _controller(pack: dict) -> str:
     c = pack["controller"]
-    dpo = _t(c["dpo_name"])
+    dpo = stored(c["dpo_name"])
     dpo_email = c.get("dpo_email") or c["email"]
     if dpo_email:
-        dpo += f" &lt;{_t(dpo_email)}&gt;"
-    return _kv(
+        dpo += f" &lt;{stored(dpo_email)}&gt;"
+    return pairs(
         [
-            ("Data controller", _t(c["name"])),
-            ("Address", _t(c["address"])),
-            ("Contact about your data", _t(c["email"])),
+            ("Data controller", stored(c["name"])),
+            ("Address", stored(c["address"])),
+            ("Contact about your data", stored(c["email"])),
             ("Data protection officer", dpo),
         ]
     )
@@ -335,29 +248,29 @@ def _request_label(enum_cls, value: str | None) -> str:
 def _requests(pack: dict) -> str:
     rows = []
     for r in pack.get("requests", []):
-        status = _t(_request_label(RequestStatus, r["status"]))
+        status = stored(_request_label(RequestStatus, r["status"]))
         if r["closed_at"]:
             status += f", {_dt(r['closed_at'])}"
         if r["outcome"]:
-            status += f"<br>{_t(r['outcome'])}"
+            status += f"<br>{stored(r['outcome'])}"
         due = _d(r["due_on"])
         if r["extended_at"]:
-            due += f" (extended: {_t(r['extension_reason'])})"
+            due += f" (extended: {stored(r['extension_reason'])})"
         done = "<br>".join(
-            f"{_dt(a['at'])}: {_t(_REQUEST_ACTIONS.get(a['action'], a['action']))}"
-            + (f" ({_t(a['values'].get('file'))})" if a["values"].get("file") else "")
+            f"{_dt(a['at'])}: {stored(_REQUEST_ACTIONS.get(a['action'], a['action']))}"
+            + (f" ({stored(a['values'].get('file'))})" if a["values"].get("file") else "")
             for a in r["actions"]
         )
         rows.append(
             [
-                f"#{r['id']} {_t(_request_label(RequestKind, r['kind']))}",
+                f"#{r['id']} {stored(_request_label(RequestKind, r['kind']))}",
                 _d(r["received_on"]),
                 due,
                 status,
                 done,
             ]
         )
-    return _table(
+    return table(
         ["Request", "Received", "Due", "Outcome", "What we did"],
         [20, 14, 18, 26, 22],
         rows,
@@ -367,10 +280,15 @@ def _requests(pack: dict) -> str:
 
 def _exports(pack: dict) -> str:
     rows = [
-        [_dt(x["date"]), _t(x["campaign"]), _t(_channel(x["channel"])), _t(x["purpose"])]
+        [
+            _dt(x["date"]),
+            stored(x["campaign"]),
+            stored(_channel(x["channel"])),
+            stored(x["purpose"]),
+        ]
         for x in pack["exports"]
     ]
-    return _table(
+    return table(
         ["Date", "Campaign", "Channel", "Purpose"],
         [18, 32, 14, 36],
         rows,
@@ -391,66 +309,68 @@ def _suppression(pack: dict) -> str:
     sup = pack["suppression"]
     if not sup["suppressed"]:
         text = "Your email address and phone number are not on our suppression list."
-        return f"<p>{text}</p><p class='muted'>{_t(sup['explanation'])}</p>"
+        return f"<p>{text}</p><p class='muted'>{stored(sup['explanation'])}</p>"
     rows = [
         [
-            _t("Email address" if e["address"] == "email" else "Phone number"),
-            _t(_channel(e["channel"])),
-            _t(_SUPPRESSION_REASONS.get(e["reason"], e["reason"])),
+            stored("Email address" if e["address"] == "email" else "Phone number"),
+            stored(_channel(e["channel"])),
+            stored(_SUPPRESSION_REASONS.get(e["reason"], e["reason"])),
             _dt(e["created_at"]),
         ]
         for e in sup["entries"]
     ]
     return (
         "<p>You are on our suppression list: we will not market to you on these channels.</p>"
-        + _table(["Address", "Channel", "Why", "Since"], [22, 22, 28, 28], rows, "")
-        + f"<p class='muted'>{_t(sup['explanation'])}</p>"
+        + table(["Address", "Channel", "Why", "Since"], [22, 22, 28, 28], rows, "")
+        + f"<p class='muted'>{stored(sup['explanation'])}</p>"
     )
 
 
 def _recipients(pack: dict) -> str:
-    rows = [[_t(p["name"]), _t(p["purpose"])] for p in pack["processors"]]
+    rows = [[stored(p["name"]), stored(p["purpose"])] for p in pack["processors"]]
     return (
         "<h3>Within our company</h3>"
-        + _list(pack["recipients"])
+        + bullets(pack["recipients"])
         + "<h3>Service providers who process it for us</h3>"
-        + _table(["Provider", "What they do"], [35, 65], rows, "")
+        + table(["Provider", "What they do"], [35, 65], rows, "")
         + "<h3>Transfers outside the UK</h3>"
-        + f"<p>{_t(pack['international_transfers'])}</p>"
+        + f"<p>{stored(pack['international_transfers'])}</p>"
     )
 
 
 def _retention(pack: dict) -> str:
     r = pack["retention"]
     return (
-        f"<p>{_t(r['rule'])}</p>"
-        + _kv(
+        f"<p>{stored(r['rule'])}</p>"
+        + pairs(
             [
                 (f"Counted from ({r['counted_from_event']})", _d(r["counted_from"])),
                 ("Your record is next reviewed by", _d(r["review_due"])),
             ]
         )
-        + f"<p>{_t(r['suppression_list'])}</p><p>{_t(r['campaign_records'])}</p>"
+        + f"<p>{stored(r['suppression_list'])}</p><p>{stored(r['campaign_records'])}</p>"
     )
 
 
 def _rights(pack: dict) -> str:
     c = pack["complaint"]
-    html = _kv([(r["title"], _t(r["text"])) for r in pack["rights"]])
-    html += f"<p>{_t(pack['how_to_exercise_rights'])}</p>"
+    html = pairs([(r["title"], stored(r["text"])) for r in pack["rights"]])
+    html += f"<p>{stored(pack['how_to_exercise_rights'])}</p>"
     controller = pack.get("controller") or {}
     if controller.get("email"):
         html += (
-            f"<p>Write to {_t(controller['name'])} at <b>{_t(controller['email'])}</b>, "
-            f"or by post to {_t(' '.join((controller.get('address') or '').split()))}.</p>"
+            f"<p>Write to {stored(controller['name'])} at <b>{stored(controller['email'])}</b>, "
+            f"or by post to {stored(' '.join((controller.get('address') or '').split()))}.</p>"
         )
-    html += f"<h3>Right to complain to the {_t(c['organisation'])}</h3><p>{_t(c['text'])}</p>"
-    html += _kv(
+    html += (
+        f"<h3>Right to complain to the {stored(c['organisation'])}</h3><p>{stored(c['text'])}</p>"
+    )
+    html += pairs(
         [
-            ("Website", _t(c["website"])),
-            ("Complaint form", _t(c["complaint_form"])),
-            ("Helpline", _t(c["phone"])),
-            ("Post", _t(c["address"])),
+            ("Website", stored(c["website"])),
+            ("Complaint form", stored(c["complaint_form"])),
+            ("Helpline", stored(c["phone"])),
+            ("Post", stored(c["address"])),
         ]
     )
     return html
@@ -471,7 +391,7 @@ _AUDIT_ACTIONS = {
 
 def _audit_action(action: str) -> str:
     if action.startswith("consent."):
-        return action_text(action.removeprefix("consent."))
+        return action_title(action.removeprefix("consent."))
     return _AUDIT_ACTIONS.get(action) or action
 
 
@@ -500,7 +420,7 @@ def _audit_details(entry: dict, shown_entries: set) -> str:
                 )
         elif value is not None:
             parts.append(f"{name}: {value}")
-    return "<br>".join(_t(p) for p in parts)
+    return "<br>".join(stored(p) for p in parts)
 
 
 def _log(pack: dict) -> str:
@@ -508,9 +428,10 @@ def _log(pack: dict) -> str:
     rows = [
         [
             _dt(e["at"]),
-            _t(_audit_action(e["action"])),
-            _t(e["actor"]),
-            _audit_details(e, shown) + (f"<br>Reason: {_t(e['reason'])}" if e["reason"] else ""),
+            stored(_audit_action(e["action"])),
+            stored(e["actor"]),
+            _audit_details(e, shown)
+            + (f"<br>Reason: {stored(e['reason'])}" if e["reason"] else ""),
         ]
         for e in pack["processing_log"]
     ]
@@ -518,7 +439,7 @@ def _log(pack: dict) -> str:
         "<p>Our audit trail records each change to your record, who made it and when, "
         "and each time we made a pack like this one.</p>"
     )
-    return intro + _table(
+    return intro + table(
         ["When", "What", "Who", "Details"],
         [18, 22, 14, 46],
         rows,
@@ -539,7 +460,7 @@ SECTIONS = (
     ("Our suppression list", _suppression),
     ("Who receives your data", _recipients),
     ("How long we keep it", _retention),
-    ("Automated decisions", lambda pack: f"<p>{_t(pack['automated_decisions'])}</p>"),
+    ("Automated decisions", lambda pack: f"<p>{stored(pack['automated_decisions'])}</p>"),
     ("Your rights", _rights),
     ("History of changes to your record", _log),
 )
@@ -553,17 +474,15 @@ def subject_name(pack: dict) -> str:
 def pack_html(pack: dict) -> str:
     """The whole pack as rich text (every stored value escaped)."""
     parts = [
-        f"<html><head><style>{_STYLE}</style></head><body>",
         "<h1>Subject access pack</h1>",
-        f"<p class='sub'>For {_t(subject_name(pack))} · prepared on "
-        f"{_dt(pack['generated_at'])} by {_t(pack['generated_by'])}"
-        f" for {_t(pack['controller']['name'])}</p>",
-        f"<p>{_t(pack['introduction'])}</p>",
+        f"<p class='sub'>For {stored(subject_name(pack))} · prepared on "
+        f"{_dt(pack['generated_at'])} by {stored(pack['generated_by'])}"
+        f" for {stored(pack['controller']['name'])}</p>",
+        f"<p>{stored(pack['introduction'])}</p>",
         "<h3>Who holds your data</h3>",
         _controller(pack),
     ]
     for n, (title, section) in enumerate(SECTIONS, start=1):
         parts.append(f"<h2>{n}. {escape(title)}</h2>")
         parts.append(section(pack))
-    parts.append("</body></html>")
-    return "".join(parts)
+    return document("".join(parts))

@@ -19,19 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import PurePath
 
+from ..domain.consent_wording import ARROW, action_title, event_facts
 from ..domain.dates import format_date
-from ..domain.enums import (
-    Channel,
-    ConsentMethod,
-    ContactKind,
-    LawfulBasis,
-    OptOutSource,
-    SubscriberType,
-)
+from ..domain.enums import Channel, ContactKind
 from ..domain.requests import RequestKind, RequestStatus
 from ..domain.roles import Action
 from ..domain.validation import ValidationError, field_label
-from . import audit, correspondence, exports, marketing, prospects, requests
+from . import assessments, audit, correspondence, exports, marketing, prospects, requests
 from .context import Context
 from .views import _Jsonable
 
@@ -43,7 +37,6 @@ KIND_LABELS = {
     "export": "Export",
     "request": "Request",
 }
-ARROW = "→"
 # Audit actions whose happening another source shows in full.
 _SHOWN_ELSEWHERE = ("correspondence.logged", "consent.")
 _AUDIT_LIMIT = 1_000_000
@@ -55,16 +48,6 @@ _EDIT_TITLES = {
     "prospect.restricted": "Processing restricted",
     "prospect.unrestricted": "Restriction lifted",
     "prospect.erased": "Personal data erased",
-}
-_CONSENT_TITLES = {
-    "consent-granted": "Consent given",
-    "opt-out-lifted": "Opt-out lifted",
-    "opted-out": "Opted out",
-    "objected": "Objected to marketing",
-    "basis-set": "Lawful basis changed",
-    "subscriber-type-set": "Subscriber type changed",
-    "personalisation-refused": "Refused personalisation",
-    "personalisation-allowed": "Allowed personalisation",
 }
 
 
@@ -140,45 +123,20 @@ def _correspondence(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
         yield HistoryEvent(_aware(c.occurred_at), "correspondence", title, detail, c.logged_by)
 
 
-def _consent_detail(action: str, d: dict) -> str:
-    if action == "consent-granted":
-        parts = [f"How: {_label(ConsentMethod, d.get('method'))}"]
-        if d.get("given_by"):
-            parts.append(f"Given by: {d['given_by']}")
-        if d.get("policy_version"):
-            parts.append(f"Privacy notice: {d['policy_version']}")
-        if d.get("wording"):
-            parts.append(f"They were told: {d['wording']}")
-        return "\n".join(parts)
-    if action in ("opted-out", "objected"):
-        parts = []
-        if d.get("source"):
-            parts.append(f"Source: {_label(OptOutSource, d['source'])}")
-        if d.get("reason"):
-            parts.append(f"Reason: {d['reason']}")
-        return "\n".join(parts)
-    if action == "basis-set":
-        lines = [
-            f"Lawful basis: {_label(LawfulBasis, d.get('old'))} {ARROW} "
-            f"{_label(LawfulBasis, d.get('new'))}"
-        ]
-        if d.get("note"):
-            lines.append(f"Note: {d['note']}")
-        return "\n".join(lines)
-    if action == "subscriber-type-set":
-        return (
-            f"Subscriber type: {_label(SubscriberType, d.get('old'))} {ARROW} "
-            f"{_label(SubscriberType, d.get('new'))}"
-        )
-    return _changes(d)
-
-
 def _consent(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
+    names: dict[int, str] = {}
+
+    def assessment_name(ident: int) -> str:
+        if not names:  # read only when an entry names one
+            names.update((a.id, a.name) for a in assessments.list_assessments(ctx))
+        return names.get(ident, f"#{ident} (deleted)")
+
     for e in marketing.consent_history(ctx, prospect_id):
-        title = _CONSENT_TITLES.get(e.action) or e.action.replace("-", " ").capitalize()
+        title = action_title(e.action)
         if e.channel:
             title = f"{title} ({_label(Channel, e.channel)})"
-        detail = _consent_detail(e.action, e.details)
+        facts = event_facts(e.action, e.details, assessment_name=assessment_name)
+        detail = "\n".join(f"{f.label}: {f.value}" for f in facts)
         yield HistoryEvent(_aware(e.recorded_at), "consent", title, detail, e.recorded_by)
 
 

@@ -32,7 +32,7 @@ def test_every_kind_once_newest_first(ctx, person):
     consent = [e.title for e in events if e.kind == "consent"]
     assert consent.count("Consent given (Email)") == 1
     assert consent.count("Opted out (SMS)") == 1
-    assert consent.count("Lawful basis changed") == 1
+    assert consent.count("Lawful basis set") == 1  # the one wording (domain.consent_wording)
     consent_audit = [
         e for e in audit.entries(ctx, entity="prospect", entity_id=person)
         if e.action.startswith("consent.")

@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_desktop.domain.dates import format_datetime
 from crm_desktop.domain.roles import Role
 from crm_desktop.domain.validation import ValidationError
 from crm_desktop.errors import CrmError
 from crm_desktop.services import users
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
-from crm_desktop.ui.prospects.prospect_model import format_datetime
 
 
 def _password_field(name: str) -> QLineEdit:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from crm_desktop.domain.dates import format_date, format_datetime
 from crm_desktop.domain.validation import ValidationError
 from crm_desktop.errors import CrmError, DuplicateError
 from crm_desktop.reports.marketing_text import with_labels
@@ -38,7 +39,6 @@ from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
 from crm_desktop.ui.marketing.consent_dialog import raw_text
-from crm_desktop.ui.prospects.prospect_model import format_date, format_datetime
 
 AssessmentIdRole = Qt.ItemDataRole.UserRole + 1
 _ROOT = QModelIndex()

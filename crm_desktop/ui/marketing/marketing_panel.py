@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_desktop.domain.dates import format_date
 from crm_desktop.domain.eligibility import Exclusion
 from crm_desktop.domain.enums import Channel, SubscriberType
 from crm_desktop.domain.roles import Action
@@ -53,7 +54,6 @@ from crm_desktop.ui.marketing.basis_dialog import BasisDialog
 from crm_desktop.ui.marketing.consent_dialog import ConsentDialog
 from crm_desktop.ui.marketing.opt_out_dialog import OptOutDialog
 from crm_desktop.ui.marketing.pending_opt_outs import record_opt_out
-from crm_desktop.ui.prospects.prospect_model import format_date
 
 MAX_EVENTS = 200  # ledger entries drawn; the rest are counted
 # Colours come from the palette (appearance.colours): "error" for must-not

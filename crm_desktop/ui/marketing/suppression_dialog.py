@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from crm_desktop.domain.dates import format_date
 from crm_desktop.domain.validation import ValidationError
 from crm_desktop.errors import CrmError
 from crm_desktop.reports.marketing_text import channel_label
@@ -38,7 +39,6 @@ from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 from crm_desktop.ui.marketing.consent_dialog import raw_text
-from crm_desktop.ui.prospects.prospect_model import format_date
 
 FILE_FILTERS = "Address lists (*.csv *.txt);;All files (*)"
 MAX_INVALID_SHOWN = 5

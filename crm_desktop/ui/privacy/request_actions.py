@@ -20,6 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
+from crm_desktop.domain.dates import format_datetime
 from crm_desktop.domain.requests import RequestKind
 from crm_desktop.domain.roles import Action
 from crm_desktop.errors import CrmError
@@ -30,7 +31,6 @@ from crm_desktop.services.views import ProspectView
 from crm_desktop.ui.common.workers import BackgroundTask
 from crm_desktop.ui.privacy.access_pack import start_access_pack
 from crm_desktop.ui.privacy.rights_dialogs import EraseDialog, RestrictDialog
-from crm_desktop.ui.prospects.prospect_model import format_datetime
 
 PACK_KINDS = frozenset({RequestKind.ACCESS.value, RequestKind.PORTABILITY.value})
 ERASE_KINDS = frozenset({RequestKind.ERASURE.value})

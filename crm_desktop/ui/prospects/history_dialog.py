@@ -2,15 +2,14 @@
 
 ``services.history`` gathers the events (Qt-free); this dialog shows them
 in a table model, narrows them by kind and date, and prints them to PDF
-with the subject access pack's painter (``sar_pdf``), so both documents
-paginate the same way. The PDF is written off the GUI thread, atomically,
-and never over an existing file.
+(``reports.history`` writes the document, ``reports.pdf`` paints it as it
+paints the access pack). The PDF is written off the GUI thread,
+atomically, and never over an existing file.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
@@ -28,12 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm_desktop.domain.types import utcnow
+from crm_desktop.domain.dates import format_datetime
 from crm_desktop.domain.validation import ValidationError
 from crm_desktop.errors import CrmError
-from crm_desktop.formats.atomic import atomic_output
-from crm_desktop.reports.sar_html import _STYLE, _t, _table
-from crm_desktop.reports.sar_pdf import ensure_gui_application, layout_html, new_writer, paint_pages
+from crm_desktop.reports.history import history_html
+from crm_desktop.reports.history_pdf import write_history_pdf
 from crm_desktop.services import history
 from crm_desktop.services.context import Context
 from crm_desktop.services.history import HistoryEvent
@@ -41,7 +39,6 @@ from crm_desktop.services.views import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.date_field import DateField
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
-from crm_desktop.ui.prospects.prospect_model import format_datetime
 
 HEADERS = ("When", "Kind", "What", "Details", "By")
 WHEN, KIND, TITLE, DETAIL, ACTOR = range(len(HEADERS))
@@ -99,47 +96,6 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         return None
-
-
-def history_html(name: str, events: list[HistoryEvent], filters: str) -> str:
-    """The timeline as rich text for the PDF (every stored value escaped)."""
-    rows = [
-        [
-            escape(format_datetime(e.at)),
-            escape(history.KIND_LABELS.get(e.kind, e.kind)),
-            f"<b>{_t(e.title)}</b>" + (f"<br>{_t(e.detail)}" if e.detail else ""),
-            _t(e.actor),
-        ]
-        for e in events
-    ]
-    return (
-        f"<html><head><style>{_STYLE}</style></head><body>"
-        f"<h1>History of {_t(name)}</h1>"
-        f"<p class='sub'>{escape(filters)} · printed on {escape(format_datetime(utcnow()))}</p>"
-        + _table(["When", "Kind", "What happened", "By"], [17, 13, 56, 14], rows, "No events.")
-        + "</body></html>"
-    )
-
-
-def write_history_pdf(path: Path, name: str, html: str, progress=None, should_cancel=None) -> Path:
-    """Write the history PDF at ``path`` (atomically; refused if it exists)."""
-    ensure_gui_application()
-    _refuse_existing(path)
-    title = f"History of {name}"
-    with atomic_output(path) as tmp:
-        writer = new_writer(tmp, title)
-        doc = layout_html(html, writer)
-        paint_pages(doc, writer, tmp, title, progress, should_cancel)
-        del doc, writer  # close the file before it is renamed
-        _refuse_existing(path)  # someone may have made it meanwhile
-    return path
-
-
-def _refuse_existing(path: Path) -> None:
-    if path.exists() or path.is_symlink():
-        raise CrmError(
-            f"{path} already exists; choose a new name (the history never replaces a file)."
-        )
 
 
 class HistoryDialog(QDialog):

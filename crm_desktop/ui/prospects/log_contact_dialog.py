@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_desktop.domain.dates import format_date
 from crm_desktop.domain.enums import ContactKind
 from crm_desktop.domain.roles import Action
 from crm_desktop.domain.validation import ContactInput, ValidationError
@@ -36,7 +37,6 @@ from crm_desktop.services.context import Context
 from crm_desktop.services.views import ContactView, FollowUpView, ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.date_field import DateField
-from crm_desktop.ui.prospects.prospect_model import format_date
 
 FIELDS = ("kind", "occurred_at", "subject", "summary", "follow_up_on")
 DEFAULT_FOLLOW_UP_DAYS = 7

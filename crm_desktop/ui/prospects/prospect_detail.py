@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_desktop.domain.dates import format_date, format_datetime
 from crm_desktop.domain.enums import ContactKind, DataSource
 from crm_desktop.domain.roles import Action
 from crm_desktop.errors import CrmError, NotFoundError
@@ -42,7 +43,7 @@ from crm_desktop.services.views import ContactView, ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
 from crm_desktop.ui.marketing.marketing_panel import MarketingPanel
-from crm_desktop.ui.prospects.prospect_model import format_date, format_datetime, stage_label
+from crm_desktop.ui.prospects.prospect_model import stage_label
 
 
 def _style() -> str:

@@ -28,7 +28,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QFont
 
-# format_date/format_datetime: the one date helper, also imported from here by views.
 from crm_desktop.domain.dates import format_date, format_datetime
 from crm_desktop.domain.enums import Stage
 from crm_desktop.services import prospects as prospect_service

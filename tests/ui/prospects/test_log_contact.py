@@ -9,13 +9,14 @@ import pytest
 from PySide6.QtCore import QDate, QDateTime, QPoint, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QTextBrowser, QWidget
+from ui_tabs import FOLLOWUPS_TAB
 
+from crm_desktop.domain.dates import format_date
 from crm_desktop.domain.enums import ContactKind
 from crm_desktop.domain.validation import ContactInput
 from crm_desktop.services import Context, correspondence, prospects
 from crm_desktop.ui.prospects.log_contact_dialog import LogContactDialog
-from crm_desktop.ui.prospects.prospect_model import LAST_CONTACT, NEXT_FOLLOW_UP, format_date
-from crm_desktop.ui.shell.main_window import FOLLOWUPS_TAB
+from crm_desktop.ui.prospects.prospect_model import LAST_CONTACT, NEXT_FOLLOW_UP
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

@@ -8,8 +8,9 @@ import pytest
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QHeaderView, QTableView
 
+from crm_desktop.domain.dates import format_date
 from crm_desktop.ui.prospects.prospect_layout import CELL_PADDING, fit_widths
-from crm_desktop.ui.prospects.prospect_model import COLUMNS, NAME, NEXT_FOLLOW_UP, format_date
+from crm_desktop.ui.prospects.prospect_model import COLUMNS, NAME, NEXT_FOLLOW_UP
 
 LONG_NAME = "Montgomery-Fotheringham-Wolstenholme-Bartholomew"
 
