@@ -9,12 +9,18 @@ see them.
 
 Nothing here imports Qt: the command runs on servers and in scripts.
 
-- ``app``: the parser and ``main``, the entry point (``crm = crm_desktop.cli:main``)
-- ``commands``: prospects, correspondence, init and demo; ``opened`` and ``CliError``
-- ``marketing_commands``: consent, opt-outs, lawful basis, permissions, assessments
-- ``export_commands``: campaign exports, export records, suppression, unsubscribes
-- ``sar_commands``: subject access packs (JSON, or PDF through the GUI's Qt, loaded lazily)
-- ``support``: options to service arguments, Ctrl-C as a cancel, progress on a terminal
+- ``app``: the top parser, the registry of command groups (``GROUP_MODULES``) and
+  ``main``, the entry point (``crm = crm_desktop.cli:main``)
+- ``parser``: how a group declares its commands (``register(commands)``), the parser class
+- ``commands``: what every command shares: ``opened`` (open the database, sign in),
+  ``CliError`` and the exit statuses
+- one module per command group, each with its handlers and its ``register``:
+  ``setup_commands`` (init, demo), ``prospect_commands`` (prospects, log, follow-ups),
+  ``marketing_commands``, ``export_commands``, ``admin_commands`` (users, backup,
+  restore, audit), ``request_commands``, ``sar_commands`` (subject access packs; the PDF
+  through ``reports``, loaded lazily so the JSON pack needs no Qt), ``settings_commands``,
+  ``history_commands``, ``rights_commands`` (restrict, erase), ``retention_commands``
+- ``support``: option types, options to service arguments, Ctrl-C as a cancel, progress
 - ``output``: terminal-safe text, aligned tables, JSON
 """
 

@@ -14,6 +14,7 @@ from ..persistence import open_database
 from ..services import audit, audit_key, backups, users
 from .commands import CliError, opened
 from .output import err, out, print_json
+from .parser import Commands
 
 
 def _new_password(prompt: str) -> str:
@@ -190,49 +191,50 @@ def _head_hash(text: str) -> str:
     return value
 
 
-def add_parsers(top, command, command_group) -> None:
+def register(commands: Commands) -> None:
     """Register the commands on ``crm``'s parser (see app.build_parser)."""
-    group = command_group("user", "Users and their roles (admins), and your own password.")
-    command(group, "list", cmd_user_list, "List users.")
-    add = command(group, "add", cmd_user_add, "Add a user (password: CRM_NEW_PASSWORD or asked).")
+    group = commands.group("user", "Users and their roles (admins), and your own password.")
+    group.command("list", cmd_user_list, "List users.")
+    add = group.command("add", cmd_user_add, "Add a user (password: CRM_NEW_PASSWORD or asked).")
     add.add_argument("name", metavar="NAME")
     add.add_argument("--role", required=True, help=", ".join(r.value for r in Role))
     add.add_argument("--display-name", metavar="TEXT")
-    passwd = command(
-        group, "passwd", cmd_user_passwd, "Change your password, or (admins) reset someone's."
+    passwd = group.command(
+        "passwd", cmd_user_passwd, "Change your password, or (admins) reset someone's."
     )
     passwd.add_argument("name", metavar="NAME", nargs="?")
-    deactivate = command(group, "deactivate", cmd_user_deactivate, "Stop a user signing in.")
+    deactivate = group.command("deactivate", cmd_user_deactivate, "Stop a user signing in.")
     deactivate.add_argument("name", metavar="NAME")
 
-    backup = command(top, "backup", cmd_backup, "Back up the database (safe while in use).")
+    backup = commands.command("backup", cmd_backup, "Back up the database (safe while in use).")
     backup.add_argument("--out", metavar="FILE", help="default: the backups folder beside it")
-    restore = command(top, "restore", cmd_restore, "Replace the database with a backup (admin).")
+    restore = commands.command(
+        "restore", cmd_restore, "Replace the database with a backup (admin)."
+    )
     restore.add_argument("path", metavar="FILE")
     restore.add_argument("--yes", action="store_true", help="yes, replace the database")
 
-    audit_group = command_group("audit", "The tamper-evident audit trail.")
-    verify = command(
-        audit_group, "verify", cmd_audit_verify, "Check no entry was altered or removed."
+    audit_group = commands.group("audit", "The tamper-evident audit trail.")
+    verify = audit_group.command(
+        "verify", cmd_audit_verify, "Check no entry was altered or removed."
     )
     verify.add_argument(
         "--expect-head", type=_head_hash, metavar="HASH",
         help="a last hash noted earlier: the trail must still hold that entry",
     )  # fmt: skip
-    key_parser = audit_group.add_parser(
+    key_group = audit_group.group(
         "key",
-        help="Move the audit key between computers (managers and admins).",
+        "Move the audit key between computers (managers and admins).",
         description=(
             "The audit trail is signed with a key kept outside the database, in your "
             "configuration folder. A computer without it cannot check the entries it signed; "
             "export it where it is, import it on the other computer."
         ),
-        allow_abbrev=False,
+        dest="key_action",
     )
-    key_group = key_parser.add_subparsers(dest="key_action", metavar="ACTION", required=True)
-    command(key_group, "show", cmd_audit_key_show, "Say whether this computer holds the key.")
-    export = command(key_group, "export", cmd_audit_key_export, "Write the key to a file.")
+    key_group.command("show", cmd_audit_key_show, "Say whether this computer holds the key.")
+    export = key_group.command("export", cmd_audit_key_export, "Write the key to a file.")
     export.add_argument("path", metavar="FILE")
     export.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
-    imp = command(key_group, "import", cmd_audit_key_import, "Add the key from a file.")
+    imp = key_group.command("import", cmd_audit_key_import, "Add the key from a file.")
     imp.add_argument("path", metavar="FILE")

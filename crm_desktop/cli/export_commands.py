@@ -13,18 +13,22 @@ from datetime import date
 from pathlib import Path
 
 from ..domain.eligibility import Exclusion
-from ..domain.enums import Channel
+from ..domain.enums import Channel, SchoolPhase, Stage
+from ..domain.validation import DATE_FORMATS
 from ..formats.atomic import FileExistsRefused
+from ..formats.tabular import FORMATS
 from ..services import email_sync, exports, interests, suppression
 from ..services.context import Context
 from ..services.exports import Candidate, ExportFilters, ExportRecord, ExportRequest
 from .commands import EXIT_ERROR, EXIT_USAGE, CliError, opened
 from .output import Table, display, err, label, local_time, one_line, out, print_block, print_json
+from .parser import Commands
 from .support import (
     cancel_on_interrupt,
     channels_option,
     date_option,
     option_errors,
+    positive,
     progress_on_tty,
     text_option,
 )
@@ -464,3 +468,115 @@ def cmd_import_unsubscribes(args: argparse.Namespace) -> int:
         shown = report.invalid_examples[:MAX_EXAMPLES]
         out("  e.g. " + ", ".join(f"'{display(one_line(x))}'" for x in shown))
     return EXIT_INTERRUPTED if report.cancelled else 0
+
+
+# ----------------------------------------------------------------- parsers
+
+_CHANNELS = ", ".join(c.value for c in Channel)
+
+
+def register(commands: Commands) -> None:
+    """Register the export and suppression commands (see app.build_parser)."""
+    export = commands.command(
+        "export",
+        cmd_export,
+        "Write a campaign list of who may be marketed to.",
+    )
+    export.add_argument(
+        "--channel", required=True, metavar="CH", help=", ".join(c.value for c in Channel)
+    )
+    export.add_argument(
+        "--out", metavar="FILE", help="the file to write (required unless --preview)"
+    )
+    export.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace FILE if it exists (recorded); without it an existing file is refused",
+    )
+    export.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="default: xlsx for a FILE ending in .xlsx, else csv; mailchimp is for email",
+    )
+    export.add_argument(
+        "--campaign", metavar="NAME", help="default: 'CLI export YYYY-MM-DD' (today)"
+    )
+    export.add_argument("--purpose", metavar="TEXT", help="what the campaign is for (recorded)")
+    export.add_argument(
+        "--personalised",
+        action="store_true",
+        help="a personalised campaign: adds school, role, stage and interests; leaves out "
+        "people who refused personalised marketing",
+    )
+    export.add_argument("--interest", metavar="NAME", help="only people interested in this service")
+    export.add_argument("--role", metavar="R", help="only this job role (any case)")
+    export.add_argument("--stage", metavar="S", help=", ".join(s.value for s in Stage))
+    export.add_argument("--school-phase", metavar="P", help=", ".join(p.value for p in SchoolPhase))
+    export.add_argument("--region", metavar="LA", help="only schools in this local authority")
+    export.add_argument("--owner", metavar="O", help="only prospects this user owns")
+    export.add_argument(
+        "--last-contact-from", metavar="DATE", help=f"last contacted on or after: {DATE_FORMATS}"
+    )
+    export.add_argument(
+        "--last-contact-to", metavar="DATE", help=f"last contacted on or before: {DATE_FORMATS}"
+    )
+    export.add_argument(
+        "--preview",
+        action="store_true",
+        help="write nothing; list the people who would be included, and who would be "
+        "left out and why",
+    )
+    export.epilog = (
+        "Who is included is decided afresh when the file is written. The file is complete "
+        "or absent: Ctrl-C leaves no file (a previous one stays) and records nothing. An "
+        "existing file is never replaced unless --overwrite is given."
+    )
+
+    exports = commands.command(
+        "exports", cmd_exports, "List the exports made, newest first, or show one."
+    )
+    shown = commands.optional_actions(exports)
+    show = shown.command("show", cmd_exports_show, "Show one export record.")
+    show.add_argument("export_id", type=positive, metavar="ID")
+    show.add_argument(
+        "--members", action="store_true", help="also list the prospect ids in the file"
+    )
+
+    suppress = commands.command(
+        "suppress",
+        cmd_suppress,
+        "Put addresses on the suppression list.",
+    )
+    suppress.add_argument("address", nargs="?", metavar="EMAIL|PHONE")
+    suppress.add_argument("--channel", metavar="CH", help=f"{_CHANNELS}, or all (the default)")
+    suppress.add_argument("--reason", metavar="TEXT", help="why (kept with the entry)")
+    suppress.add_argument(
+        "--file",
+        metavar="FILE",
+        help="one address per line, or a CSV with an email column; suppresses every channel",
+    )
+
+    suppressed = commands.command(
+        "suppressed",
+        cmd_suppressed,
+        "Is an address suppressed? (exit 0 if so, else 1)",
+    )
+    suppressed.add_argument("address", metavar="EMAIL|PHONE")
+
+    unsubscribes = commands.command(
+        "import-unsubscribes",
+        cmd_import_unsubscribes,
+        "Apply an unsubscribe or bounce file from the email tool.",
+    )
+    unsubscribes.add_argument(
+        "path",
+        metavar="FILE",
+        help="Mailchimp's unsubscribed or cleaned export, a CSV with an email column, "
+        "or one address per line",
+    )
+    unsubscribes.epilog = (
+        "Matching prospects are opted out of email; other addresses go on the suppression "
+        "list. A bad file changes nothing. It is applied 5,000 addresses at a time, so "
+        "others can opt people out meanwhile; Ctrl-C stops after the batch in progress "
+        "and says how much was applied, and running the same file again applies the rest."
+    )

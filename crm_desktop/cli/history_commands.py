@@ -8,8 +8,8 @@ from ..domain.validation import DATE_FORMATS, ValidationError, parse_date
 from ..services import history, prospects
 from .commands import opened
 from .output import Table, display, local_time, out, print_json
-
-_REF_HELP = "the prospect's id (12 or #12) or email address"
+from .parser import Commands
+from .support import REF_HELP
 
 
 def _day(option: str, text: str | None):
@@ -54,10 +54,10 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(top, command, command_group) -> None:
+def register(commands: Commands) -> None:
     """Register ``crm history`` on ``crm``'s parser (see app.build_parser)."""
-    p = command(top, "history", cmd_history, "Show everything that happened to one prospect.")
-    p.add_argument("ref", metavar="EMAIL|ID", help=_REF_HELP)
+    p = commands.command("history", cmd_history, "Show everything that happened to one prospect.")
+    p.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
     p.add_argument(
         "--kind",
         action="append",

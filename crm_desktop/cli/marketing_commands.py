@@ -19,7 +19,8 @@ from ..services.marketing import ChannelStatus, ConsentEventView, MarketingView
 from ..services.views import ProspectView
 from .commands import EXIT_USAGE, CliError, opened
 from .output import Table, day, display, label, local_time, out, print_block, print_json
-from .support import channels_option, option_errors
+from .parser import Commands
+from .support import REF_HELP, channels_option, option_errors
 
 # The service's field names for the options of `crm consent`.
 CONSENT_OPTIONS = {
@@ -352,3 +353,191 @@ def cmd_assessment_show(args: argparse.Namespace) -> int:
     else:
         _print_assessment(found)
     return 0
+
+
+# ----------------------------------------------------------------- parsers
+
+_CHANNELS = ", ".join(c.value for c in Channel)
+_SOURCE_HELP = "how they told us: " + ", ".join(s.value for s in OptOutSource) + " (default: other)"
+
+
+def register(commands: Commands) -> None:
+    """Register the marketing-permission commands (see app.build_parser)."""
+    consent = commands.command(
+        "consent",
+        cmd_consent,
+        "Record consent to marketing (an explicit opt-in).",
+    )
+    consent.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
+    consent.add_argument(
+        "--channel",
+        action="append",
+        required=True,
+        metavar="CH",
+        help=f"{_CHANNELS}, or all; repeat for more",
+    )
+    consent.add_argument(
+        "--grant",
+        action="store_true",
+        required=True,
+        help="record consent given (to withdraw consent, use 'crm opt-out')",
+    )
+    consent.add_argument(
+        "--evidence",
+        metavar="TEXT",
+        help="required: what the person was told when they agreed, or a reference to it "
+        "(e.g. the form and its wording)",
+    )
+    consent.add_argument(
+        "--method",
+        default=ConsentMethod.OTHER.value,
+        metavar="M",
+        help="how they agreed: "
+        + ", ".join(m.value for m in ConsentMethod)
+        + " (default: other; then say how in --evidence)",
+    )
+    consent.add_argument(
+        "--policy-version", metavar="V", help="the privacy notice version they saw"
+    )
+    consent.add_argument("--given-by", metavar="NAME", help="who agreed (default: the prospect)")
+    consent.add_argument(
+        "--at", metavar="ISO", help="when they agreed, e.g. 2026-03-01T14:30 (default: now)"
+    )
+    consent.epilog = (
+        "Consent lifts an opt-out on the channels named, so record it only when the person "
+        "has explicitly opted in again. It is refused without --evidence."
+    )
+
+    opt_out = commands.command(
+        "opt-out",
+        cmd_opt_out,
+        "Opt a prospect out of marketing (never refused).",
+    )
+    opt_out.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
+    opt_out.add_argument(
+        "--channel",
+        action="append",
+        metavar="CH",
+        help=f"{_CHANNELS}, or all (the default); repeat for more",
+    )
+    opt_out.add_argument("--source", metavar="S", help=_SOURCE_HELP)
+    opt_out.add_argument("--reason", metavar="TEXT", help="what they said, if anything")
+
+    objection = commands.command(
+        "object",
+        cmd_object,
+        "Object to direct marketing: opt out of all, suppress.",
+    )
+    objection.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
+    objection.add_argument("--source", metavar="S", help=_SOURCE_HELP)
+    objection.add_argument("--reason", metavar="TEXT", help="what they said, if anything")
+
+    basis = commands.command(
+        "basis", cmd_basis, "Set the lawful basis for marketing to a prospect."
+    )
+    basis.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
+    which = basis.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--consent",
+        dest="basis",
+        action="store_const",
+        const="consent",
+        help="consent: only channels they consented to (see 'crm consent')",
+    )
+    which.add_argument(
+        "--legitimate-interest",
+        dest="basis",
+        action="store_const",
+        const="legitimate-interest",
+        help="legitimate interest: needs --note or --assessment (or both)",
+    )
+    which.add_argument(
+        "--none",
+        dest="basis",
+        action="store_const",
+        const="none",
+        help="no basis: never marketed to",
+    )
+    basis.add_argument(
+        "--note", metavar="TEXT", help="why marketing to this person is necessary and fair"
+    )
+    basis.add_argument(
+        "--assessment",
+        metavar="NAME|ID",
+        help="a legitimate-interest assessment (see 'crm assessment list')",
+    )
+
+    subscriber = commands.command(
+        "subscriber-type",
+        cmd_subscriber_type,
+        "Set a corporate or individual subscriber (PECR).",
+    )
+    subscriber.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
+    kind = subscriber.add_mutually_exclusive_group(required=True)
+    kind.add_argument(
+        "--corporate",
+        dest="subscriber_type",
+        action="store_const",
+        const="corporate",
+        help="a school, trust or company address",
+    )
+    kind.add_argument(
+        "--individual",
+        dest="subscriber_type",
+        action="store_const",
+        const="individual",
+        help="a personal address: email and SMS need their consent",
+    )
+    kind.add_argument(
+        "--inferred",
+        dest="subscriber_type",
+        action="store_const",
+        const=None,
+        help="infer it from the email address again",
+    )
+
+    personal = commands.command(
+        "personalisation",
+        cmd_personalisation,
+        "Record whether personalised marketing is accepted.",
+    )
+    personal.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
+    choice = personal.add_mutually_exclusive_group(required=True)
+    choice.add_argument(
+        "--refuse",
+        dest="refuse",
+        action="store_const",
+        const=True,
+        help="left out of personalised campaigns",
+    )
+    choice.add_argument(
+        "--allow", dest="refuse", action="store_const", const=False, help="accepts them again"
+    )
+
+    permissions = commands.command(
+        "permissions",
+        cmd_permissions,
+        "Show whether a prospect may be marketed to, and why.",
+    )
+    permissions.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
+
+    actions = commands.group("assessment", "Add, list and show legitimate-interest assessments.")
+    add = actions.command(
+        "add",
+        cmd_assessment_add,
+        "Record a legitimate-interest assessment that prospects can share.",
+    )
+    add.add_argument("name", metavar="NAME", help="a short name, e.g. 'School outreach 2026'")
+    add.add_argument("--purpose", required=True, metavar="TEXT", help="what the marketing is for")
+    add.add_argument(
+        "--necessity", required=True, metavar="TEXT", help="why it needs this processing"
+    )
+    add.add_argument(
+        "--balancing",
+        required=True,
+        metavar="TEXT",
+        help="why it does not override the people's interests and rights",
+    )
+    actions.command("list", cmd_assessment_list, "List the assessments by name.")
+    show = actions.command("show", cmd_assessment_show, "Show an assessment.")
+    show.add_argument("assessment_ref", metavar="NAME|ID", help="its id or name (any case)")

@@ -25,6 +25,7 @@ from ..services import requests
 from ..services.requests import UNSET, RequestView
 from .commands import EXIT_USAGE, CliError, opened
 from .output import Table, day, display, err, label, local_time, out, print_block, print_json
+from .parser import Commands
 
 _REF = "EMAIL|ID"
 _KINDS = ", ".join(k.value for k in RequestKind)
@@ -279,11 +280,11 @@ def _request_id(text: str) -> int:
     return int(value)
 
 
-def add_parsers(top, command, command_group) -> None:
+def register(commands: Commands) -> None:
     """Register ``crm request ...`` on ``crm``'s parser (see app.build_parser)."""
     # Managers and admins only: the service refuses anyone else.
-    group = command_group("request", "Data-subject requests and their legal deadlines.")
-    add = command(group, "add", cmd_request_add, "Record a data-subject request.")
+    group = commands.group("request", "Data-subject requests and their legal deadlines.")
+    add = group.command("add", cmd_request_add, "Record a data-subject request.")
     add.add_argument(
         "ref",
         metavar=_REF,
@@ -304,13 +305,13 @@ def add_parsers(top, command, command_group) -> None:
         "that month's last day)."
     )
 
-    listing = command(group, "list", cmd_request_list, "List open requests, soonest due first.")
+    listing = group.command("list", cmd_request_list, "List open requests, soonest due first.")
     listing.add_argument("--all", action="store_true", help="closed requests too")
 
-    show = command(group, "show", cmd_request_show, "Show one request.")
+    show = group.command("show", cmd_request_show, "Show one request.")
     show.add_argument("request_id", type=_request_id, metavar="ID")
 
-    edit = command(group, "edit", cmd_request_edit, "Link a prospect, correct details, notes.")
+    edit = group.command("edit", cmd_request_edit, "Link a prospect, correct details, notes.")
     edit.add_argument("request_id", type=_request_id, metavar="ID")
     edit.add_argument("--prospect", metavar=_REF, help="link this prospect ('' unlinks)")
     edit.add_argument("--name", metavar="NAME")
@@ -329,12 +330,12 @@ def add_parsers(top, command, command_group) -> None:
         "--open", dest="status", action="store_const", const=RequestStatus.OPEN.value
     )
 
-    verify = command(group, "verify", cmd_request_verify, "Record that the identity is verified.")
+    verify = group.command("verify", cmd_request_verify, "Record that the identity is verified.")
     verify.add_argument("request_id", type=_request_id, metavar="ID")
     verify.add_argument("--undo", action="store_true", help="it was marked verified by mistake")
 
-    extend = command(
-        group, "extend", cmd_request_extend, "Extend the deadline once, by 1 or 2 months."
+    extend = group.command(
+        "extend", cmd_request_extend, "Extend the deadline once, by 1 or 2 months."
     )
     extend.add_argument("request_id", type=_request_id, metavar="ID")
     extend.add_argument("--reason", required=True, metavar="TEXT", help="why it needs longer")
@@ -350,7 +351,7 @@ def add_parsers(top, command, command_group) -> None:
         "within the first month; tell the requester why."
     )
 
-    close = command(group, "close", cmd_request_close, "Close a request with its outcome.")
+    close = group.command("close", cmd_request_close, "Close a request with its outcome.")
     close.add_argument("request_id", type=_request_id, metavar="ID")
     close.add_argument(
         "--outcome", required=True, metavar="TEXT", help="what was done, or why refused"
@@ -358,8 +359,7 @@ def add_parsers(top, command, command_group) -> None:
     close.add_argument("--notes", metavar="TEXT", help="added to the request's notes")
     close.add_argument("--refused", action="store_true", help="the request was refused")
 
-    forget = command(
-        group,
+    forget = group.command(
         "forget-expired",
         cmd_request_forget_expired,
         f"Blank who asked on requests closed over {REQUEST_RETENTION_YEARS} years ago.",

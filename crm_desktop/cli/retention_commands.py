@@ -18,6 +18,8 @@ from .output import (
     print_json,
     warn,
 )
+from .parser import Commands
+from .support import positive
 
 PAGE = 500
 
@@ -114,28 +116,18 @@ def cmd_months(args: argparse.Namespace) -> int:
     return 0
 
 
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
-    return value
-
-
-def add_parsers(top, command, command_group) -> None:
+def register(commands: Commands) -> None:
     """Register ``crm retention ...`` (managers and admins; the services check)."""
-    group = command_group("retention", "Review people long out of contact: keep or anonymise.")
-    review = command(group, "review", cmd_review, "List the people due for review, oldest first.")
-    review.add_argument("--limit", type=_limit, metavar="N", help="at most N (default: all)")
-    keep = command(group, "keep", cmd_keep, "Keep people (restarts their review clock).")
+    group = commands.group("retention", "Review people long out of contact: keep or anonymise.")
+    review = group.command("review", cmd_review, "List the people due for review, oldest first.")
+    review.add_argument("--limit", type=positive, metavar="N", help="at most N (default: all)")
+    keep = group.command("keep", cmd_keep, "Keep people (restarts their review clock).")
     keep.add_argument("refs", nargs="+", metavar="EMAIL|ID")
     keep.add_argument("--reason", required=True, metavar="TEXT", help="why they are kept")
-    anonymise = command(
-        group, "anonymise", cmd_anonymise, "Anonymise people for good. Cannot be undone."
+    anonymise = group.command(
+        "anonymise", cmd_anonymise, "Anonymise people for good. Cannot be undone."
     )
     anonymise.add_argument("refs", nargs="+", metavar="EMAIL|ID")
     anonymise.add_argument("--yes", action="store_true", help="yes, anonymise them for good")
-    months = command(group, "months", cmd_months, "Show or set the review period in months.")
+    months = group.command("months", cmd_months, "Show or set the review period in months.")
     months.add_argument("months", nargs="?", metavar="N", help="1-120 (admins only)")

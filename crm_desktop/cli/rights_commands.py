@@ -7,7 +7,8 @@ import argparse
 from ..services import cleanup, prospects, rights
 from .commands import EXIT_USAGE, CliError, opened
 from .output import out, print_json, warn
-from .sar_commands import request_id_type
+from .parser import Commands
+from .support import request_id
 
 _REQUEST_HELP = "the data-subject request this answers (recorded on it)"
 
@@ -85,15 +86,15 @@ def _finish_cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(top, command) -> None:
-    restrict = command(top, "restrict", cmd_restrict, "Restrict processing of a person's data.")
+def register(commands: Commands) -> None:
+    restrict = commands.command("restrict", cmd_restrict, "Restrict processing of a person's data.")
     restrict.add_argument("ref", metavar="EMAIL|ID")
     restrict.add_argument("--reason", required=True, metavar="TEXT")
-    restrict.add_argument("--request", type=request_id_type, metavar="ID", help=_REQUEST_HELP)
-    unrestrict = command(top, "unrestrict", cmd_unrestrict, "Lift a restriction.")
+    restrict.add_argument("--request", type=request_id, metavar="ID", help=_REQUEST_HELP)
+    unrestrict = commands.command("unrestrict", cmd_unrestrict, "Lift a restriction.")
     unrestrict.add_argument("ref", metavar="EMAIL|ID")
     unrestrict.add_argument("--reason", required=True, metavar="TEXT")
-    erase = command(top, "erase", cmd_erase, "Erase (anonymise) a person. Cannot be undone.")
+    erase = commands.command("erase", cmd_erase, "Erase (anonymise) a person. Cannot be undone.")
     erase.add_argument("ref", metavar="EMAIL|ID", nargs="?")
     erase.description = (
         "Erase (anonymise) a person for good: the record stays as a tombstone so counts "
@@ -108,7 +109,7 @@ def add_parsers(top, command) -> None:
         "the tables are vacuumed; the server's own files and backups cannot be checked."
     )
     erase.add_argument("--yes", action="store_true", help="yes, erase them for good")
-    erase.add_argument("--request", type=request_id_type, metavar="ID", help=_REQUEST_HELP)
+    erase.add_argument("--request", type=request_id, metavar="ID", help=_REQUEST_HELP)
     erase.add_argument(
         "--finish-cleanup",
         action="store_true",

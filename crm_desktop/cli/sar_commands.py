@@ -14,8 +14,8 @@ from pathlib import Path
 from ..services import prospects, sar
 from .commands import CliError, opened
 from .output import display, out, print_json
-
-_REF_HELP = "the prospect's id (12 or #12) or email address"
+from .parser import Commands
+from .support import REF_HELP, request_id
 
 
 def _pdf_writer():
@@ -59,20 +59,10 @@ def cmd_sar(args: argparse.Namespace) -> int:
     return 0
 
 
-def request_id_type(text: str) -> int:
-    try:
-        value = int(text.strip().lstrip("#"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a request id") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a request id")
-    return value
-
-
-def add_parsers(top, command, command_group) -> None:
+def register(commands: Commands) -> None:
     """Register ``crm sar`` on ``crm``'s parser (see app.build_parser)."""
-    p = command(top, "sar", cmd_sar, "Write a person's subject access pack (JSON or PDF).")
-    p.add_argument("ref", metavar="EMAIL|ID", help=_REF_HELP)
+    p = commands.command("sar", cmd_sar, "Write a person's subject access pack (JSON or PDF).")
+    p.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
     p.add_argument(
         "--out",
         required=True,
@@ -82,7 +72,7 @@ def add_parsers(top, command, command_group) -> None:
     )
     p.add_argument(
         "--request",
-        type=request_id_type,
+        type=request_id,
         metavar="ID",
         help="the access request this answers (the pack is recorded on it)",
     )

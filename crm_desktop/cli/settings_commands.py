@@ -12,6 +12,7 @@ import argparse
 from ..services import settings, users
 from .commands import EXIT_USAGE, CliError, opened
 from .output import display, out, print_json
+from .parser import Commands
 
 
 def _show(controller: settings.Controller, me: str, args: argparse.Namespace) -> None:
@@ -58,12 +59,12 @@ def cmd_settings_set(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parsers(top, command, command_group) -> None:
+def register(commands: Commands) -> None:
     """Register ``crm settings show|set`` on ``crm``'s parser (see app.build_parser)."""
-    actions = command_group("settings", "The data controller's details, for access packs.")
-    command(actions, "show", cmd_settings_show, "Show the settings and what is missing.")
-    setting = command(
-        actions, "set", cmd_settings_set, "Set the data controller's details (admins)."
+    actions = commands.group("settings", "The data controller's details, for access packs.")
+    actions.command("show", cmd_settings_show, "Show the settings and what is missing.")
+    setting = actions.command(
+        "set", cmd_settings_set, "Set the data controller's details (admins)."
     )
     helps = {
         "name": "the company's legal name",

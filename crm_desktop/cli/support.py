@@ -1,4 +1,5 @@
-"""Helpers shared by the command modules: options to service arguments, Ctrl-C, progress.
+"""Helpers shared by the command modules: option types, options to service arguments,
+Ctrl-C, progress.
 
 Service refusals name their fields as the services know them ("evidence",
 "given_at"); on the command line a person typed options, so
@@ -8,6 +9,7 @@ service's own message.
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
@@ -20,6 +22,41 @@ from ..domain.validation import ValidationError, clean_text, error_sentence, fie
 from ..services import marketing
 from .commands import CliError
 from .output import Progress
+
+REF_HELP = "the prospect's id (12 or #12) or email address"
+
+
+# ------------------------------------------------------------ option types
+# argparse calls these on the text typed; an ArgumentTypeError becomes a usage
+# error naming the option (exit status 2).
+
+
+def whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+
+
+def positive(text: str) -> int:
+    value = whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def request_id(text: str) -> int:
+    """A data-subject request's id, as 12 or #12."""
+    try:
+        value = int(text.strip().lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a request id") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a request id")
+    return value
+
+
+# ----------------------------------------------- options to service arguments
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cli_support import assert_error
 
-from crm_desktop.cli import commands
+from crm_desktop.cli import prospect_commands
 from crm_desktop.persistence import open_database
 
 ADA = ["prospect", "add", "--first-name=Ada", "--last-name=Lovelace", "--email=ada@example.com"]
@@ -147,7 +147,7 @@ def test_interrupt_exits_130_with_a_short_message(crm, add, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(commands.prospects, "list_prospects", interrupted)
+    monkeypatch.setattr(prospect_commands.prospects, "list_prospects", interrupted)
     result = crm("prospect", "list")
     assert result.code == 130
     assert result.err == "crm: interrupted; the action in progress was not saved.\n"

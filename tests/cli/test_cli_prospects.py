@@ -7,7 +7,7 @@ from dataclasses import fields
 import pytest
 from cli_support import assert_error
 
-from crm_desktop.cli import commands
+from crm_desktop.cli import prospect_commands
 from crm_desktop.domain.validation import ProspectInput
 from crm_desktop.services import prospects
 
@@ -211,7 +211,7 @@ def test_edit_starts_from_every_current_value(ctx, add):
         interest="Safeguarding", stage="trial", source="referral", source_detail="Grace",
         source_date="2024-05-01", owner="carol")  # fmt: skip
     view = prospects.get_prospect(ctx, 1)
-    data = commands.input_from(view)
+    data = prospect_commands.input_from(view)
     for field in fields(ProspectInput):
         if field.name == "school":  # a new school's name; school_id keeps the current one
             continue
@@ -365,7 +365,7 @@ def page_calls(monkeypatch):
         calls.append((offset, limit))
         return real(ctx, *args, offset=offset, limit=limit, **kwargs)
 
-    monkeypatch.setattr(commands, "PAGE_SIZE", 100)
+    monkeypatch.setattr(prospect_commands, "PAGE_SIZE", 100)
     monkeypatch.setattr(prospects, "list_prospects", spy)
     return calls
 
