@@ -41,6 +41,7 @@ from crm_desktop.services import correspondence
 from crm_desktop.services.context import Context
 from crm_desktop.services.views import FollowUpView
 from crm_desktop.ui.common.appearance import due_soon_color, overdue_color
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
 
 # The invisible root: the parent of every row (a shared default argument).
@@ -201,6 +202,7 @@ class FollowUpsView(QWidget):
         self._ctx = ctx
         self._settings = settings if settings is not None else QSettings()
         self._load_error = ""
+        self._reader = Reader(self)
         self.model = FollowUpsModel(self)
 
         self.counts_label = QLabel()
@@ -282,15 +284,22 @@ class FollowUpsView(QWidget):
 
     @Slot()
     def refresh(self) -> None:
-        """Reload from the database, keeping the selection where it can."""
+        """Reload from the database (on a worker), keeping the selection where it can."""
+        ctx, mine = self._ctx, self.mine
+
+        def failed(error: CrmError) -> bool:  # e.g. the database file went away
+            self._show_rows([], str(error))
+            return True
+
+        self._reader.read(
+            lambda: correspondence.list_followups(ctx, mine=mine), self._show_rows, failed=failed
+        )
+
+    def _show_rows(self, rows: list[FollowUpView], error: str = "") -> None:
         selected = set(self.selected_contact_ids())
         current = self.table.currentIndex()
         current_id = current.data(ContactIdRole) if current.isValid() else None
-        self._load_error = ""
-        try:
-            rows = correspondence.list_followups(self._ctx, mine=self.mine)
-        except CrmError as exc:  # e.g. the database file went away
-            rows, self._load_error = [], str(exc)
+        self._load_error = error
         self.model.set_rows(rows)
         self._restore_selection(selected, current_id)
         self._update_counts()

@@ -50,6 +50,7 @@ from crm_desktop.services.views import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours, notifier
 from crm_desktop.ui.common.flow_layout import FlowLayout
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.marketing.basis_dialog import BasisDialog
 from crm_desktop.ui.marketing.consent_dialog import ConsentDialog
 from crm_desktop.ui.marketing.opt_out_dialog import OptOutDialog
@@ -136,6 +137,8 @@ class MarketingPanel(QWidget):
         self._view: MarketingView | None = None
         self._history: list[ConsentEventView] = []
         self._exports: list[ExportRecord] = []
+        self._names: dict[int, str] = {}  # assessment names the history mentions
+        self._reader = Reader(self)
         self.setObjectName("marketingPanel")
         self.setStyleSheet(_style())
         notifier().changed.connect(self._restyle)
@@ -299,18 +302,22 @@ class MarketingPanel(QWidget):
         return list(self._exports)
 
     def set_prospect(self, prospect: ProspectView | None) -> None:
-        """Show ``prospect``'s permissions (re-read from the database)."""
+        """Show ``prospect``'s permissions (re-read from the database, on a worker)."""
+        if prospect is None or self._view is None or self._view.prospect_id != prospect.id:
+            self._view = None  # not another prospect's, even while this one is read
         self._prospect = prospect
         if prospect is None:
-            self._view, self._history, self._exports = None, [], []
+            self._reader.cancel()
+            self._view, self._history, self._exports, self._names = None, [], [], {}
             self._set_enabled(False)
             return
-        try:
-            view = marketing.marketing_view(self._ctx, prospect.id)
-        except NotFoundError:
-            self.set_prospect(None)
-            return
-        self._show(view)
+        self._load(prospect.id, None)
+
+    def show_read(self, prospect: ProspectView, loaded: MarketingRead) -> None:
+        """Show what :func:`read_marketing` read for ``prospect`` (on the caller's worker)."""
+        self._reader.cancel()
+        self._prospect = prospect
+        self._fill(loaded)
 
     def refresh(self) -> None:
         self.set_prospect(self._prospect)
@@ -330,7 +337,7 @@ class MarketingPanel(QWidget):
             state = "OK" if not row.reasons else "; ".join(row.reasons)
             lines.append(f"{words.channel_label(value)}: {row.status.text()} — {state}")
         lines.append("Consent history")
-        names = self._assessment_names()
+        names = self._names
         lines.extend(
             words.event_text(e, names, channels)
             for e, channels in words.group_events(self._history)
@@ -440,12 +447,23 @@ class MarketingPanel(QWidget):
 
     def _show(self, view: MarketingView) -> None:
         self._view = view
-        try:
-            self._history = marketing.consent_history(self._ctx, view.prospect_id)
-            self._exports = export_service.exports_for_prospect(self._ctx, view.prospect_id)
-        except NotFoundError:
-            self.set_prospect(None)
-            return
+        self._load(view.prospect_id, view)
+
+    def _load(self, prospect_id: int, view: MarketingView | None) -> None:
+        """Read ``view`` (unless given), the consent history and the campaign lists, then draw."""
+        ctx = self._ctx
+
+        def failed(error: CrmError) -> bool:
+            if isinstance(error, NotFoundError):
+                self.set_prospect(None)
+                return True
+            return False
+
+        self._reader.read(lambda: read_marketing(ctx, prospect_id, view), self._fill, failed=failed)
+
+    def _fill(self, loaded: MarketingRead) -> None:
+        view, self._history, self._exports, self._names = loaded
+        self._view = view
         self._set_enabled(True)
         banner = words.suppressed_text(view)
         self.suppressed_banner.setText(banner)
@@ -469,11 +487,6 @@ class MarketingPanel(QWidget):
         self._draw_history()
         self._draw_exports()
 
-    def _assessment_names(self) -> dict[int, str]:
-        if not any(e.details.get("assessment_id") for e in self._history):
-            return {}
-        return {a.id: a.name for a in assessment_service.list_assessments(self._ctx)}
-
     def _draw_history(self) -> None:
         events = self._history
         groups = words.group_events(events)
@@ -486,8 +499,11 @@ class MarketingPanel(QWidget):
                 "or basis.</span>"
             )
             return
-        names = self._assessment_names()
-        parts = [words.event_html(e, names, channels, muted=colours().muted) for e, channels in groups[:MAX_EVENTS]]
+        names = self._names
+        parts = [
+            words.event_html(e, names, channels, muted=colours().muted)
+            for e, channels in groups[:MAX_EVENTS]
+        ]
         if len(groups) > MAX_EVENTS:
             parts.append(
                 f"<p style='color:{colours().muted}'>… and {len(groups) - MAX_EVENTS:,} earlier entries.</p>"
@@ -536,6 +552,29 @@ class MarketingPanel(QWidget):
             self.personalisation,
         ):
             widget.setEnabled(enabled and may_consent)
+
+
+MarketingRead = tuple[MarketingView, list[ConsentEventView], list[ExportRecord], dict[int, str]]
+
+
+def read_marketing(
+    ctx: Context, prospect_id: int, view: MarketingView | None = None
+) -> MarketingRead:
+    """Everything the panel shows about ``prospect_id`` (``view`` if already known).
+
+    Plain service reads, no Qt: callers run it on a worker thread.
+    """
+    shown = view or marketing.marketing_view(ctx, prospect_id)
+    history = marketing.consent_history(ctx, prospect_id)
+    exports = export_service.exports_for_prospect(ctx, prospect_id)
+    return shown, history, exports, _assessment_names(ctx, history)
+
+
+def _assessment_names(ctx: Context, history: list[ConsentEventView]) -> dict[int, str]:
+    """Names of the assessments ``history`` mentions (none read if it mentions none)."""
+    if not any(e.details.get("assessment_id") for e in history):
+        return {}
+    return {a.id: a.name for a in assessment_service.list_assessments(ctx)}
 
 
 def _export_date(r: ExportRecord) -> str:

@@ -42,7 +42,8 @@ from crm_desktop.services.context import Context
 from crm_desktop.services.views import ContactView, ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
-from crm_desktop.ui.marketing.marketing_panel import MarketingPanel
+from crm_desktop.ui.common.reads import Reader
+from crm_desktop.ui.marketing.marketing_panel import MarketingPanel, MarketingRead, read_marketing
 from crm_desktop.ui.prospects.prospect_model import stage_label
 
 
@@ -106,6 +107,10 @@ class ProspectDetail(QWidget):
         self._ctx = ctx
         self._prospect: ProspectView | None = None
         self._contacts: list[ContactView] = []
+        # The prospect asked for: shown, or still being read (see show_prospect).
+        self._wanted: int | None = None
+        self._reader = Reader(self)
+        self._version_reader = Reader(self, cover=None)
 
         self._stack = QStackedWidget(self)
         self._empty = QLabel(self)
@@ -161,34 +166,54 @@ class ProspectDetail(QWidget):
 
     @property
     def prospect_id(self) -> int | None:
-        return self._prospect.id if self._prospect else None
+        """The prospect shown, or being read to be shown."""
+        return self._wanted
 
     @property
     def contacts(self) -> list[ContactView]:
         return list(self._contacts)
 
     def show_prospect(self, prospect_id: int | None) -> None:
-        """Show ``prospect_id`` (None: the "select a prospect" empty state)."""
+        """Show ``prospect_id`` (None: the "select a prospect" empty state).
+
+        The prospect and their timeline are read on a worker thread (see
+        :mod:`crm_desktop.ui.common.reads`); the pane shows them when the
+        read is done, unless another prospect was asked for meanwhile.
+        """
+        self._wanted = prospect_id
         if prospect_id is None:
-            self._prospect = None
-            self._contacts = []
-            self.marketing.set_prospect(None)
-            self._show_empty("Select a prospect to see their details and correspondence.")
+            self._reader.cancel()
+            self._clear("Select a prospect to see their details and correspondence.")
             return
-        try:
-            prospect = prospect_service.get_prospect(self._ctx, prospect_id)
-            contacts = correspondence_service.list_correspondence(self._ctx, prospect_id)
-        except NotFoundError:
-            self._prospect = None
-            self._contacts = []
-            self.marketing.set_prospect(None)
-            self._show_empty("This prospect no longer exists; someone may have deleted them.")
-            return
-        self._prospect = prospect
-        self._contacts = contacts
-        self.marketing.set_prospect(prospect)
+        ctx = self._ctx
+
+        def read() -> tuple[ProspectView, list[ContactView], MarketingRead]:
+            return (
+                prospect_service.get_prospect(ctx, prospect_id),
+                correspondence_service.list_correspondence(ctx, prospect_id),
+                read_marketing(ctx, prospect_id),
+            )
+
+        self._reader.read(read, self._loaded, failed=self._load_failed)
+
+    def _loaded(self, result: tuple[ProspectView, list[ContactView], MarketingRead]) -> None:
+        self._prospect, self._contacts, marketing = result
+        self.marketing.show_read(self._prospect, marketing)  # the whole pane at once
         self._draw()
         self._stack.setCurrentIndex(1)
+
+    def _load_failed(self, error: CrmError) -> bool:
+        if not isinstance(error, NotFoundError):
+            return False  # shown as a message
+        self._wanted = None
+        self._clear("This prospect no longer exists; someone may have deleted them.")
+        return True
+
+    def _clear(self, text: str) -> None:
+        self._prospect = None
+        self._contacts = []
+        self.marketing.set_prospect(None)
+        self._show_empty(text)
 
     def reload(self) -> None:
         """Re-read the shown prospect (after an edit or a logged contact)."""
@@ -230,12 +255,22 @@ class ProspectDetail(QWidget):
     def _marketing_changed(self, prospect_id: int) -> None:
         # The change bumped the prospect's version: re-read it, so an edit
         # started from this pane does not meet a false "changed by someone".
-        try:
-            self._prospect = prospect_service.get_prospect(self._ctx, prospect_id)
-        except NotFoundError:
-            self.show_prospect(None)
-            return
-        self._draw()
+        ctx = self._ctx
+
+        def reread(prospect: ProspectView) -> None:
+            if self._wanted == prospect_id and not self._reader.pending:
+                self._prospect = prospect
+                self._draw()
+
+        def failed(error: CrmError) -> bool:
+            if isinstance(error, NotFoundError) and self._wanted == prospect_id:
+                self.show_prospect(None)
+                return True
+            return False
+
+        self._version_reader.read(
+            lambda: prospect_service.get_prospect(ctx, prospect_id), reread, failed=failed
+        )
         self.marketingChanged.emit(prospect_id)
 
     def _show_empty(self, text: str) -> None:

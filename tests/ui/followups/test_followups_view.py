@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QTextDocument
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.validation import ContactInput, ProspectInput
 from crm_desktop.errors import DatabaseError
@@ -58,6 +60,7 @@ def make_view(qtbot, ctx, view_settings):
         qtbot.addWidget(view)
         if mine is not None:
             view.set_mine(mine)
+        wait_for_reads(qtbot)  # the list is read on a worker
         return view
 
     return make
@@ -156,6 +159,7 @@ def test_mine_and_everyone_and_the_choice_is_remembered(qtbot, make_view, ctx, d
     assert column(view, M.ASSIGNED) == ["alice"]
 
     view.everyone_button.click()
+    wait_for_reads(qtbot)
     assert not view.mine
     assert column(view, M.ASSIGNED) == ["alice", "bob"]
     assert plain(view.counts_label.text()) == "0 overdue · 1 due today · 1 upcoming"
@@ -166,6 +170,7 @@ def test_mine_and_everyone_and_the_choice_is_remembered(qtbot, make_view, ctx, d
     assert again.model.rowCount() == 2
 
     again.mine_button.click()
+    wait_for_reads(qtbot)
     assert again.model.rowCount() == 1
     assert make_view().mine_button.isChecked()
 
@@ -183,6 +188,7 @@ def test_mark_done_button_removes_row_and_signals(qtbot, make_view, ctx, three):
 
     with qtbot.waitSignal(view.followUpsChanged, timeout=2000):
         qtbot.mouseClick(view.mark_done_button, Qt.MouseButton.LeftButton)
+    wait_for_reads(qtbot)
 
     assert column(view, M.STATUS) == ["Due today", "Upcoming"]
     open_ids = [f.contact_id for f in list_followups(ctx)]
@@ -202,6 +208,7 @@ def test_ctrl_d_marks_several_selected_rows_done(qtbot, make_view, ctx, three):
 
     with qtbot.waitSignal(view.followUpsChanged, timeout=2000):
         qtbot.keyClick(view.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    wait_for_reads(qtbot)
 
     assert column(view, M.STATUS) == ["Due today"]
     assert len(list_followups(ctx)) == 1
@@ -214,6 +221,7 @@ def test_last_follow_up_done_shows_empty_state(qtbot, make_view, ctx):
     select_rows(view, 0)
     with qtbot.waitSignal(view.followUpsChanged, timeout=2000):
         view.mark_selected_done()
+    wait_for_reads(qtbot)
     assert view.stack.currentWidget() is view.empty_label
     assert "no open follow-ups" in plain(view.empty_label.text()).lower()
 
@@ -237,6 +245,7 @@ def test_mark_done_of_a_vanished_follow_up_reports_the_error(qtbot, make_view, c
 
     with qtbot.assertNotEmitted(view.followUpsChanged):
         view.mark_selected_done()
+    wait_for_reads(qtbot)
     assert len(errors) == 1
     assert "No correspondence entry" in errors[0][2]
     assert view.model.rowCount() == 0  # reloaded
@@ -270,6 +279,7 @@ def test_refresh_keeps_the_selection(qtbot, make_view, ctx, three):
     selected = view.selected_contact_ids()
     follow_up(ctx, prospect(ctx, "New", "Person"), TODAY - timedelta(days=9))
     view.refresh()
+    wait_for_reads(qtbot)
     assert view.model.rowCount() == 4
     assert view.selected_contact_ids() == selected
 
@@ -292,6 +302,24 @@ def test_a_database_error_is_shown_in_place_of_the_list(qtbot, make_view, ctx, m
 
     monkeypatch.setattr(correspondence, "list_followups", broken)
     view.refresh()
+    wait_for_reads(qtbot)
     assert view.stack.currentWidget() is view.empty_label
     assert "could not be loaded" in plain(view.empty_label.text())
     assert "The database is busy" in plain(view.empty_label.text())
+
+
+def test_the_list_is_read_off_the_gui_thread_and_shown(qtbot, make_view, ctx, three, monkeypatch):
+    view = make_view(mine=True)
+    threads = []
+    real = correspondence.list_followups
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(correspondence, "list_followups", recording)
+    follow_up(ctx, prospect(ctx, "New", "Person"), TODAY - timedelta(days=9))
+    view.refresh()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 4)
+    assert threads and threading.main_thread() not in threads
+    assert plain(view.counts_label.text()) == "2 overdue · 1 due today · 1 upcoming"

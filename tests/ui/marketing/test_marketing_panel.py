@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.enums import Channel
 from crm_desktop.services import assessments, exports, marketing, suppression
@@ -40,6 +41,7 @@ def detail(qtbot, ctx, pid) -> ProspectDetail:
     pane.show()
     qtbot.waitExposed(pane)
     pane.show_prospect(pid)
+    wait_for_reads(qtbot)
     pane.show_marketing()
     return pane
 
@@ -71,6 +73,7 @@ def test_opt_out_of_everything_is_one_click_and_enter_from_the_prospect_list(
 ):
     window: MainWindow = make_window()
     assert window.prospects.select_prospect(pid)
+    wait_for_reads(qtbot)
     pane = window.prospects.detail
     assert pane.tabs.currentIndex() != MARKETING_TAB  # reachable from the Details tab too
     assert pane.opt_out_button.isVisible()
@@ -87,14 +90,17 @@ def test_opt_out_of_everything_is_one_click_and_enter_from_the_prospect_list(
 
     assert changed.args == [pid]
     assert not dialog.isVisible()
+    wait_for_reads(qtbot)
     view = marketing.marketing_view(ctx, pid)
     assert all(c.opted_out for c in view.channels)
     assert all("opted-out" in c.exclusions for c in view.channels)
     entries = suppression.lookup(ctx, EMAIL)
+    wait_for_reads(qtbot)
     assert [(e.channel, e.reason) for e in entries] == [("all", "opt-out")]
     assert suppression.lookup(ctx, PHONE)  # the phone number too
     assert "Opted out of all channels" in pane.plain_text()
     text = pane.marketing.plain_text()
+    wait_for_reads(qtbot)
     assert "On the suppression list (all channels)" in text
     assert "Opted out · All channels" in text  # the ledger, grouped
 
@@ -102,6 +108,7 @@ def test_opt_out_of_everything_is_one_click_and_enter_from_the_prospect_list(
 def test_opt_out_of_one_channel_from_the_menu(qtbot, ctx, pid, detail):
     sms_only = next(a for a in detail.marketing.opt_out_menu.actions() if a.text() == "SMS only…")
     dialog = open_dialog(qtbot, detail, OptOutDialog, sms_only.trigger)
+    wait_for_reads(qtbot)
     assert dialog.channels() == "sms"
     dialog.source.setCurrentIndex(dialog.source.findData("phone"))
     qtbot.keyClicks(dialog.reason, "Texts are a nuisance")
@@ -109,12 +116,14 @@ def test_opt_out_of_one_channel_from_the_menu(qtbot, ctx, pid, detail):
         qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
 
     sms = status(ctx, pid, "sms")
+    wait_for_reads(qtbot)
     assert sms.opted_out and sms.opt_out_source == "phone"
     assert sms.opt_out_reason == "Texts are a nuisance"
     assert not status(ctx, pid, "email").opted_out
     assert [e.channel for e in suppression.lookup(ctx, PHONE)] == ["sms"]
     assert suppression.lookup(ctx, EMAIL) == []
     row = detail.marketing.channel_rows["sms"]
+    wait_for_reads(qtbot)
     assert row.status.text().startswith("Opted out on ")
     assert "Phone" in row.status.text() and "Texts are a nuisance" in row.status.text()
     assert "Opted out" in row.reasons
@@ -127,6 +136,7 @@ def test_a_reason_that_cannot_be_stored_never_delays_the_opt_out(qtbot, ctx, pid
     with qtbot.waitSignal(detail.marketingChanged):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
+    wait_for_reads(qtbot)
     assert all(c.opted_out for c in marketing.marketing_view(ctx, pid).channels)
     assert dialog.isVisible()  # open to fix the reason
     assert "control characters" in dialog.errors()["reason"]
@@ -147,6 +157,7 @@ def test_object_to_marketing_opts_out_of_everything_and_suppresses(
         a for a in detail.marketing.opt_out_menu.actions() if a.text() == "Object to marketing…"
     )
     menu_item.trigger()
+    wait_for_reads(qtbot)
     assert len(prompter.questions) == 1
     assert not any(c.opted_out for c in marketing.marketing_view(ctx, pid).channels)
     assert marketing.consent_history(ctx, pid) == []
@@ -154,8 +165,10 @@ def test_object_to_marketing_opts_out_of_everything_and_suppresses(
     prompter.answers = [True]
     with qtbot.waitSignal(detail.marketingChanged):
         qtbot.mouseClick(detail.marketing.object_button, Qt.MouseButton.LeftButton)
+    wait_for_reads(qtbot)
     assert "objects to direct marketing" in prompter.questions[-1][1]
     view = marketing.marketing_view(ctx, pid)
+    wait_for_reads(qtbot)
     assert all(c.opted_out for c in view.channels)
     assert [e.reason for e in suppression.lookup(ctx, EMAIL)] == ["objection"]
     assert "Objected to direct marketing" in detail.marketing.plain_text()
@@ -172,11 +185,13 @@ def fill_consent(dialog: ConsentDialog, wording: str, method: str = "web-form") 
 
 def test_record_consent_with_evidence_makes_the_channel_ok(qtbot, ctx, pid, detail):
     row = detail.marketing.channel_rows["email"]
+    wait_for_reads(qtbot)
     assert row.reasons == ["No lawful basis"]
     assert "Not to be marketed to on any channel now (no lawful basis)" in detail.plain_text()
     dialog = open_dialog(
         qtbot, detail, ConsentDialog, lambda: detail.marketing.record_consent(["email"])
     )
+    wait_for_reads(qtbot)
     assert dialog.given_by.text() == "Ada Lovelace"
     assert dialog.opt_in_notice.isHidden()
     qtbot.keyClicks(dialog.wording, "Yes, email me news about your products")
@@ -186,6 +201,7 @@ def test_record_consent_with_evidence_makes_the_channel_ok(qtbot, ctx, pid, deta
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
 
     email = status(ctx, pid, "email")
+    wait_for_reads(qtbot)
     assert email.consent and email.consent_method == "web-form"
     assert email.consent_wording == "Yes, email me news about your products"
     assert email.consent_policy_version == "v3" and email.consent_given_by == "Ada Lovelace"
@@ -197,19 +213,23 @@ def test_record_consent_with_evidence_makes_the_channel_ok(qtbot, ctx, pid, deta
     assert detail.marketing.channel_rows["phone"].reasons == ["No lawful basis"]
     assert "Consent given · Email" in detail.marketing.plain_text()
     # The Details tab's summary follows at once.
+    wait_for_reads(qtbot)
     assert "OK: Email · Not now: SMS, Phone, Online audiences" in detail.plain_text()
 
 
 def test_consent_for_all_channels_on_a_legitimate_interest_person(qtbot, ctx, pid, detail):
     marketing.set_lawful_basis(ctx, pid, "legitimate-interest", note="Met at Bett")
     detail.reload()
+    wait_for_reads(qtbot)
     dialog = open_dialog(qtbot, detail, ConsentDialog, detail.marketing.record_consent)
     click_box(qtbot, dialog.all_channels)
+    wait_for_reads(qtbot)
     assert dialog.chosen_channels() == ALL_CHANNELS
     fill_consent(dialog, "Signed the sign-up sheet")
     with qtbot.waitSignal(dialog.consentRecorded):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     view = marketing.marketing_view(ctx, pid)
+    wait_for_reads(qtbot)
     assert all(c.consent and c.exclusions == [] for c in view.channels)
 
 
@@ -221,8 +241,10 @@ def test_consent_without_wording_is_refused_beside_the_field(qtbot, ctx, pid, de
     dialog.wording.setPlainText("   \n  ")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
 
+    wait_for_reads(qtbot)
     assert dialog.isVisible()
     errors = dialog.errors()
+    wait_for_reads(qtbot)
     assert set(errors) == {"evidence"}
     assert errors["evidence"].startswith("What they were told is required")
     assert dialog.findChild(type(dialog.opt_in_notice), "error_evidence").isVisible()
@@ -234,9 +256,11 @@ def test_consent_without_a_channel_or_method_says_which(qtbot, ctx, pid, detail)
     dialog = open_dialog(qtbot, detail, ConsentDialog, detail.marketing.record_consent)
     dialog.wording.setPlainText("Ticked the box")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    wait_for_reads(qtbot)
     assert "channel" in dialog.errors()
     dialog.channel_boxes["email"].setChecked(True)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    wait_for_reads(qtbot)
     assert dialog.errors() == {"method": "How they agreed is required."}
     assert marketing.consent_history(ctx, pid) == []
 
@@ -246,20 +270,24 @@ def test_consent_after_an_opt_out_is_an_explicit_opt_in_that_needs_evidence(
 ):
     marketing.opt_out(ctx, pid, "email", source="email-reply")
     detail.reload()
+    wait_for_reads(qtbot)
     assert suppression.lookup(ctx, EMAIL)
     dialog = open_dialog(
         qtbot, detail, ConsentDialog, lambda: detail.marketing.record_consent(["email"])
     )
+    wait_for_reads(qtbot)
     assert dialog.opt_in_notice.isVisible()
     assert "explicit opt-in that lifts the opt-out" in dialog.opt_in_notice.text()
     assert dialog.save_button.text() == "Record opt-in"
     dialog.channel_boxes["email"].setChecked(False)
+    wait_for_reads(qtbot)
     assert not dialog.opt_in_notice.isVisible()  # only when an opted-out channel is chosen
     assert dialog.save_button.text() == "Record consent"
     dialog.channel_boxes["email"].setChecked(True)
 
     dialog.method.setCurrentIndex(dialog.method.findData("email-reply"))
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)  # no evidence
+    wait_for_reads(qtbot)
     assert "evidence" in dialog.errors()
     assert status(ctx, pid, "email").opted_out  # still opted out
 
@@ -267,6 +295,7 @@ def test_consent_after_an_opt_out_is_an_explicit_opt_in_that_needs_evidence(
     with qtbot.waitSignal(detail.marketingChanged):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     email = status(ctx, pid, "email")
+    wait_for_reads(qtbot)
     assert not email.opted_out and email.consent and email.exclusions == []
     assert suppression.lookup(ctx, EMAIL) == []  # the opt-out entry is lifted
     assert "Opt-out lifted by an explicit opt-in · Email" in detail.marketing.plain_text()
@@ -280,10 +309,13 @@ def test_legitimate_interest_needs_a_note_or_an_assessment(qtbot, ctx, pid, deta
         ctx, "SBM newsletter", purpose="News", necessity="Needed", balancing="Fair"
     )
     dialog = open_dialog(qtbot, detail, BasisDialog, detail.marketing.change_basis)
+    wait_for_reads(qtbot)
     assert not dialog.note.isEnabled()
     click_box(qtbot, dialog.radios["legitimate-interest"])
+    wait_for_reads(qtbot)
     assert dialog.note.isEnabled() and dialog.assessment.isEnabled()
     qtbot.mouseClick(dialog.buttons.buttons()[0], Qt.MouseButton.LeftButton)  # Save
+    wait_for_reads(qtbot)
     assert dialog.isVisible()
     assert dialog.errors()["note"].startswith("Legitimate interest needs a written note")
     assert marketing.marketing_view(ctx, pid).lawful_basis == "none"
@@ -293,6 +325,7 @@ def test_legitimate_interest_needs_a_note_or_an_assessment(qtbot, ctx, pid, deta
     with qtbot.waitSignal(detail.marketingChanged):
         dialog.accept()
     view = marketing.marketing_view(ctx, pid)
+    wait_for_reads(qtbot)
     assert view.lawful_basis == "legitimate-interest" and view.li_assessment_id == a.id
     assert all(c.exclusions == [] for c in view.channels)  # corporate: LI is enough
     assert detail.marketing.basis_text.text() == "Legitimate interest"
@@ -310,26 +343,32 @@ def test_an_assessment_written_from_the_basis_dialog_is_picked(qtbot, ctx, pid, 
         edit.setPlainText("Written down")
     with qtbot.waitSignal(manager.assessmentsChanged):
         form.accept()
+    wait_for_reads(qtbot)
     assert dialog.assessment.currentText() == "Webinar invitations (0 prospects)"
     manager.close()
     with qtbot.waitSignal(detail.marketingChanged):
         dialog.accept()
+    wait_for_reads(qtbot)
     assert marketing.marketing_view(ctx, pid).li_assessment_name == "Webinar invitations"
 
 
 def test_leaving_legitimate_interest_asks_first(qtbot, ctx, pid, detail, prompter):
     marketing.set_lawful_basis(ctx, pid, "legitimate-interest", note="Met at Bett")
     detail.reload()
+    wait_for_reads(qtbot)
     dialog = open_dialog(qtbot, detail, BasisDialog, detail.marketing.change_basis)
+    wait_for_reads(qtbot)
     assert dialog.note.toPlainText() == "Met at Bett"
     dialog.set_basis("consent")
     prompter.answers = [False]
     dialog.accept()
+    wait_for_reads(qtbot)
     assert marketing.marketing_view(ctx, pid).lawful_basis == "legitimate-interest"
     prompter.answers = [True]
     with qtbot.waitSignal(dialog.basisChanged):
         dialog.accept()
     view = marketing.marketing_view(ctx, pid)
+    wait_for_reads(qtbot)
     assert (view.lawful_basis, view.li_note) == ("consent", None)
 
 
@@ -343,9 +382,11 @@ def test_subscriber_type_override_and_back_to_inferred(qtbot, ctx, add_prospect)
     qtbot.addWidget(pane)
     pane.show()
     pane.show_prospect(pid)
+    wait_for_reads(qtbot)
     pane.show_marketing()
     panel = pane.marketing
     combo = panel.subscriber
+    wait_for_reads(qtbot)
     assert combo.currentText() == "Individual (inferred from the email domain)"
     assert "Individual subscriber without consent" in panel.channel_rows["email"].reasons
 
@@ -353,6 +394,7 @@ def test_subscriber_type_override_and_back_to_inferred(qtbot, ctx, add_prospect)
     with qtbot.waitSignal(pane.marketingChanged):
         qtbot.keyClick(combo, Qt.Key.Key_Down)  # Corporate (set by a person)
     view = marketing.marketing_view(ctx, pid)
+    wait_for_reads(qtbot)
     assert (view.subscriber_type, view.subscriber_type_inferred) == ("corporate", False)
     assert combo.currentText() == "Corporate (set by a person)"
     assert panel.channel_rows["email"].reasons == []
@@ -360,21 +402,26 @@ def test_subscriber_type_override_and_back_to_inferred(qtbot, ctx, add_prospect)
     with qtbot.waitSignal(pane.marketingChanged):
         qtbot.keyClick(combo, Qt.Key.Key_Up)  # back to inferring
     view = marketing.marketing_view(ctx, pid)
+    wait_for_reads(qtbot)
     assert (view.subscriber_type, view.subscriber_type_inferred) == ("individual", True)
     assert "Individual subscriber without consent" in panel.channel_rows["email"].reasons
     history = [e.action for e in marketing.consent_history(ctx, pid)]
+    wait_for_reads(qtbot)
     assert history[:2] == ["subscriber-type-set", "subscriber-type-set"]
 
 
 def test_personalisation_toggle(qtbot, ctx, pid, detail):
     box = detail.marketing.personalisation
+    wait_for_reads(qtbot)
     assert box.isChecked()
     with qtbot.waitSignal(detail.marketingChanged):
         click_box(qtbot, box)
+    wait_for_reads(qtbot)
     assert marketing.marketing_view(ctx, pid).personalisation_refused
     assert not box.isChecked() and "Refused" in box.text()
     with qtbot.waitSignal(detail.marketingChanged):
         click_box(qtbot, box)
+    wait_for_reads(qtbot)
     assert not marketing.marketing_view(ctx, pid).personalisation_refused
     assert [e.action for e in marketing.consent_history(ctx, pid)] == [
         "personalisation-allowed",
@@ -391,6 +438,7 @@ def test_campaign_lists_the_person_was_in(qtbot, ctx, pid, detail, tmp_path):
         ctx, ExportRequest(channel="email", campaign="Spring newsletter"), tmp_path / "a.csv"
     )
     detail.reload()
+    wait_for_reads(qtbot)
     assert [r.campaign for r in detail.marketing.export_records] == ["Spring newsletter"]
     assert "Spring newsletter · Email" in detail.marketing.plain_text()
     assert detail.marketing.exports_heading.text() == "Campaign lists they were in (1)"
@@ -398,6 +446,7 @@ def test_campaign_lists_the_person_was_in(qtbot, ctx, pid, detail, tmp_path):
 
 def test_no_prospect_disables_the_actions(qtbot, ctx, detail):
     detail.show_prospect(None)
+    wait_for_reads(qtbot)
     assert not detail.marketing.opt_out_action.isEnabled()
     assert detail.marketing.opt_out() is None
     assert not detail.marketing.consent_button.isEnabled()
@@ -408,12 +457,16 @@ def test_the_marketing_tab_fits_a_narrow_pane(qtbot, ctx, pid, detail, width):
     """Nothing forces the pane wider: long text wraps and the buttons flow onto new lines."""
     marketing.opt_out(ctx, pid, "all", reason="a long reason " * 30)
     detail.reload()
+    wait_for_reads(qtbot)
     detail.resize(width, 800)
     panel = detail.marketing
     content = panel.scroll.widget()
     qtbot.waitUntil(lambda: content.width() <= panel.scroll.viewport().width())
+    wait_for_reads(qtbot)
     assert not panel.scroll.horizontalScrollBar().isVisible()
     for button in (panel.consent_button, panel.basis_button, panel.object_button):
+        wait_for_reads(qtbot)
         assert button.geometry().right() <= content.width()
     if width < 400:  # the three buttons no longer fit on one line
+        wait_for_reads(qtbot)
         assert panel.object_button.y() > panel.consent_button.y()

@@ -15,6 +15,7 @@ import stat
 
 import pytest
 from PySide6.QtCore import Qt
+from reads_support import wait_for_reads
 from ui_shots import save_shot
 
 from crm_desktop.services import marketing, pending
@@ -49,6 +50,7 @@ def test_a_busy_database_keeps_the_opt_out_shows_it_and_saves_it_when_free(
     window: MainWindow = make_window()
     window.resize(1200, 760)
     assert window.prospects.select_prospect(pid)
+    wait_for_reads(qtbot)
     banner = window.pending_opt_outs
     assert not banner.isVisible()
 
@@ -87,6 +89,7 @@ def test_a_busy_database_keeps_the_opt_out_shows_it_and_saves_it_when_free(
     view = marketing.marketing_view(ctx, pid)
     assert all(c.opted_out and c.opt_out_reason == "Rang to say stop" for c in view.channels)
     # The window's own view of Ada caught up.
+    wait_for_reads(qtbot)
     assert "Opted out of all channels" in window.prospects.detail.plain_text()
     _save(window, "pending_opt_out_saved")
     qtbot.mouseClick(banner.dismiss_button, Qt.MouseButton.LeftButton)

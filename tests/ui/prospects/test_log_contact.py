@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QDate, QDateTime, QPoint, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QTextBrowser, QWidget
+from reads_support import wait_for_reads
 from ui_tabs import FOLLOWUPS_TAB
 
 from crm_desktop.domain.dates import format_date
@@ -35,6 +36,7 @@ def selected(qtbot, make_window, add_prospect):
     pid = add_prospect("Katherine", "Johnson", school="Langley Primary")
     window = make_window()
     assert window.prospects.select_prospect(pid)
+    wait_for_reads(qtbot)  # the detail pane reads the prospect on a worker
     window.prospects.table.setFocus()
     qtbot.waitUntil(window.prospects.table.hasFocus)
     return window, pid
@@ -63,6 +65,7 @@ def test_ctrl_l_type_ctrl_enter_logs_it_and_the_timeline_shows_it(qtbot, selecte
     assert contact.summary == "Asked about the trial\nCall back after half term"
     assert contact.kind == "call" and contact.logged_by == "alice"
     assert [c.id for c in correspondence.list_correspondence(ctx, pid)] == [contact.id]
+    wait_for_reads(qtbot)
     timeline = window.prospects.detail.plain_text()
     assert "Phone call" in timeline and "Call back after half term" in timeline
     assert "Correspondence (1)" in timeline
@@ -246,6 +249,7 @@ def test_logging_offers_to_mark_the_prospects_open_follow_ups_done(qtbot, select
     model = window.prospects.model
     row = model.position_of(pid)
     assert model.index(row, NEXT_FOLLOW_UP).data() == format_date(date(2030, 2, 1))
+    wait_for_reads(qtbot)
     timeline = window.prospects.detail.plain_text()
     assert "overdue" not in timeline
 
@@ -286,6 +290,7 @@ def test_the_prospect_pane_marks_a_follow_up_done(qtbot, selected, ctx):
     )
     page = window.prospects
     page.refresh_rows()
+    wait_for_reads(qtbot)
     detail = page.detail
     assert "overdue" in detail.plain_text()
     assert detail.plain_text().count("Mark done") == 2
@@ -297,6 +302,7 @@ def test_the_prospect_pane_marks_a_follow_up_done(qtbot, selected, ctx):
             pos=link_position(browser, f"crm-mark-done:{bobs.id}"),
         )
     assert [f.contact_id for f in correspondence.list_followups(ctx)] == [later.id]
+    wait_for_reads(qtbot)
     assert "overdue" not in detail.plain_text()
     assert detail.plain_text().count("Mark done") == 1
     model = page.model

@@ -7,6 +7,7 @@ from datetime import date
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.validation import ProspectInput
 from crm_desktop.services import interests, prospects, schools
@@ -52,6 +53,7 @@ def test_create_a_prospect_through_the_form(qtbot, window, ctx):
     assert stored.stage == "lead"
     qtbot.waitUntil(lambda: "Grace Hopper" in table_names(window))
     assert window.prospects.selected_id() == record.id  # the new row is selected
+    wait_for_reads(qtbot)
     assert "Grace Hopper" in window.prospects.detail.plain_text()
     assert "not in a known allocated range" in window.statusBar().currentMessage()
 
@@ -114,6 +116,7 @@ def test_edit_with_enter_on_the_table(qtbot, make_window, ctx, add_prospect):
     pid = add_prospect("Mary", "Somerville", school="Burntisland School", role="Teacher")
     window = make_window()
     window.prospects.select_prospect(pid)
+    wait_for_reads(qtbot)
     qtbot.keyClick(window.prospects.table, Qt.Key.Key_Return)
     dialog = open_dialog(qtbot, window)
     assert dialog.first_name.text() == "Mary"
@@ -133,6 +136,7 @@ def test_edit_with_enter_on_the_table(qtbot, make_window, ctx, add_prospect):
     model = window.prospects.model
     qtbot.waitUntil(lambda: model.index(0, STAGE).data() == "Trial")
     assert model.index(0, SCHOOL).data() == "Burntisland School"
+    wait_for_reads(qtbot)
     assert "Robotics club" in window.prospects.detail.plain_text()
 
 
