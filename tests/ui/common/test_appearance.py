@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QMenu
+from reads_support import wait_for_reads
 
 from crm_desktop.ui.common import appearance
 from crm_desktop.ui.common.appearance import Scheme
@@ -123,9 +124,11 @@ def test_the_detail_pane_redraws_in_the_new_colours(qtbot, make_window, ctx, add
     correspondence.log_contact(ctx, pid, ContactInput(kind="call", summary="Intro call"))
     window = make_window()
     window.prospects.select_prospect(pid)
+    wait_for_reads(qtbot)  # the detail pane reads on a worker
     light_card = appearance.colours().card
     assert light_card in window.prospects.detail._browser.toHtml()
     window.set_appearance(Scheme.DARK)
+    wait_for_reads(qtbot)
     dark_card = appearance.colours().card
     assert dark_card != light_card
     html = window.prospects.detail._browser.toHtml()
