@@ -1,6 +1,7 @@
 """Restricting and erasing a person from the desktop app."""
 
 from PySide6.QtCore import Qt
+from reads_support import wait_for_reads
 
 from crm_desktop.services import prospects
 from crm_desktop.ui.privacy.rights_dialogs import EraseDialog, RestrictDialog
@@ -22,6 +23,7 @@ def test_restrict_needs_a_reason_then_the_pane_shows_a_banner(qtbot, ctx, add_pr
     detail = ProspectDetail(ctx)
     qtbot.addWidget(detail)
     detail.show_prospect(pid)
+    wait_for_reads(qtbot)  # the detail pane reads on a worker
     text = detail.plain_text()
     assert "Processing restricted" in text and "Contests the accuracy" in text
     lift = RestrictDialog(ctx, prospects.get_prospect(ctx, pid), lifting=True)
@@ -67,6 +69,7 @@ def test_prospect_menu_restricts_lifts_and_erases(window, ctx, add_prospect, qtb
     dialog.accept()
     qtbot.waitUntil(lambda: c.unrestrict_prospect.isEnabled())
     assert not c.restrict_prospect.isEnabled()
+    wait_for_reads(qtbot)  # the detail pane reads on a worker
     assert "Processing restricted" in window.prospects.detail.plain_text()
     erase = window.erase_prospect()
     qtbot.keyClicks(erase.confirm, "Ada Lovelace")

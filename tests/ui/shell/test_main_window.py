@@ -6,6 +6,7 @@ import sqlite3
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.validation import ContactInput, ProspectInput
 from crm_desktop.persistence import open_database
@@ -245,6 +246,7 @@ def test_a_follow_up_opens_its_prospect(qtbot, make_window, ctx, add_prospect):
     assert window.tabs.currentIndex() == PROSPECTS_TAB
     assert window.prospects.selected_id() == ids[3]
     assert window.prospects.search.text() == ""  # filters cleared to show them
+    wait_for_reads(qtbot)  # the detail pane reads on a worker
     assert "Chase" in window.prospects.detail.plain_text()
 
 
@@ -255,6 +257,7 @@ def test_long_names_and_naughty_search_text(qtbot, window, ctx, naughty_strings)
     ).record.id
     window.prospects.reload()
     window.prospects.select_prospect(pid)
+    wait_for_reads(qtbot)  # the detail pane reads on a worker
     detail = window.prospects.detail
     assert long_name in detail.plain_text()
     assert detail.width() <= window.width()  # the pane wraps, it does not grow
