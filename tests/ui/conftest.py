@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
+from reads_support import wait_for_reads
 
 from crm_desktop.services.context import Context
 from crm_desktop.services.demo import generate_demo
@@ -138,6 +139,7 @@ def make_window(qtbot, ctx, settings, styled_app):
         with qtbot.waitExposed(window):
             window.show()
         qtbot.waitUntil(window.isActiveWindow)
+        wait_for_reads(qtbot)  # the pages' first reads run on workers
         return window
 
     yield make

@@ -53,6 +53,7 @@ from crm_desktop.ui.common.appearance import (
     overdue_background,
     overdue_color,
 )
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
 from crm_desktop.ui.followups.followups_page import format_due
 from crm_desktop.ui.privacy.request_actions import RequestActions
@@ -186,6 +187,7 @@ class OverdueBadge(QPushButton):
         self._restyle()
         notifier().changed.connect(self._restyle)
         self.setVisible(False)
+        self._reader = Reader(self, cover=None)  # the count reads on a worker
         self._timer = QTimer(self)
         self._timer.setInterval(BADGE_REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
@@ -196,12 +198,23 @@ class OverdueBadge(QPushButton):
 
     @Slot()
     def refresh(self) -> None:
-        self.count = 0
-        if self._ctx.may(Action.DATA_SUBJECT_REQUESTS):
-            try:
-                self.count = request_service.overdue_count(self._ctx)
-            except CrmError:  # the database went away; the tab says why
-                self.count = 0
+        """Count the overdue requests again (on a worker)."""
+        if not self._ctx.may(Action.DATA_SUBJECT_REQUESTS):
+            self._reader.cancel()
+            self._show_count(0)
+            return
+        ctx = self._ctx
+
+        def failed(_error: CrmError) -> bool:  # the database went away; the tab says why
+            self._show_count(0)
+            return True
+
+        self._reader.read(
+            lambda: request_service.overdue_count(ctx), self._show_count, failed=failed
+        )
+
+    def _show_count(self, count: int) -> None:
+        self.count = count
         self.setText(f"{self.count} request{'' if self.count == 1 else 's'} overdue")
         self.setVisible(self.count > 0)
 
@@ -228,6 +241,8 @@ class RequestsView(RequestActions, QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self._load_error = ""
+        self._wanted: int | None = None  # the request to select when the read arrives
+        self._reader = Reader(self)
         self.dialog: RequestDialog | ExtendDialog | CloseDialog | None = None
         self.model = RequestsModel(self)
 
@@ -313,18 +328,31 @@ class RequestsView(RequestActions, QWidget):
 
     @Slot()
     def refresh(self, select_id: int | None = None) -> None:
-        """Reload; keep the selection (or move it to ``select_id``)."""
-        current = self.selected_request()
-        wanted = select_id if select_id is not None else (current.id if current else None)
-        self._load_error = ""
-        rows: list[RequestView] = []
-        if self._ctx.may(Action.DATA_SUBJECT_REQUESTS):
-            try:
-                rows = request_service.list_requests(
-                    self._ctx, open_only=not self.show_closed.isChecked()
-                )
-            except CrmError as exc:  # e.g. the database file went away
-                self._load_error = str(exc)
+        """Reload (on a worker); keep the selection (or move it to ``select_id``)."""
+        if select_id is not None:
+            self._wanted = select_id
+        elif not self._reader.pending:  # else keep what the read in flight was to select
+            current = self.selected_request()
+            self._wanted = current.id if current else None
+        if not self._ctx.may(Action.DATA_SUBJECT_REQUESTS):
+            self._reader.cancel()
+            self._show_rows([])
+            return
+        ctx, open_only = self._ctx, not self.show_closed.isChecked()
+
+        def failed(error: CrmError) -> bool:  # e.g. the database file went away
+            self._show_rows([], str(error))
+            return True
+
+        self._reader.read(
+            lambda: request_service.list_requests(ctx, open_only=open_only),
+            self._show_rows,
+            failed=failed,
+        )
+
+    def _show_rows(self, rows: list[RequestView], error: str = "") -> None:
+        wanted, self._wanted = self._wanted, None
+        self._load_error = error
         self.model.set_rows(rows)
         if rows:
             self._fit_columns()

@@ -7,6 +7,7 @@ import json
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.roles import Role
 from crm_desktop.services import marketing, prospects, settings
@@ -31,6 +32,7 @@ def open_request(window, qtbot, request_id: int):
     window.tabs.setCurrentIndex(REQUESTS_TAB)
     view = window.requests
     view.refresh()
+    wait_for_reads(qtbot)  # the register is read on a worker
     assert view.select_request(request_id)
     return view
 
@@ -52,6 +54,7 @@ def test_erasing_from_the_request_keeps_it_and_the_status_bar_says_so(
         click(qtbot, dialog.erase_button)
     qtbot.waitUntil(lambda: "Erased Jane Smith" in window.statusBar().currentMessage())
     assert f"recorded on request #{r.id}" in window.statusBar().currentMessage()
+    wait_for_reads(qtbot)  # the register is read again on a worker
     assert prospects.get_prospect(ctx, pid).erased_at is not None
     kept = request_service.get_request(ctx, r.id)
     assert (kept.requester_name, kept.requester_email) == ("Jane Smith", "jane@oak.sch.uk")
@@ -84,6 +87,7 @@ def test_restricting_from_the_request_is_recorded_on_it(window, ctx, add_prospec
         f"Processing restricted: Restriction request #{r.id}: accuracy contested"
     ]
     qtbot.waitUntil(lambda: "Restricted Ada Lovelace" in window.statusBar().currentMessage())
+    wait_for_reads(qtbot)  # the register is read again on a worker
     assert not view.restrict_button.isEnabled()  # already restricted
 
 

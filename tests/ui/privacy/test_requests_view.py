@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDialogButtonBox
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.roles import Role
+from crm_desktop.errors import DatabaseError
 from crm_desktop.services import Context, audit
 from crm_desktop.services import requests as R
 from crm_desktop.ui.common.appearance import due_soon_color, overdue_color
 from crm_desktop.ui.privacy.request_dialogs import CloseDialog, ExtendDialog, RequestDialog
 from crm_desktop.ui.privacy.requests_page import (
+    OverdueBadge,
     RequestIdRole,
     RequestsModel,
     RequestsView,
@@ -33,6 +37,7 @@ def view(qtbot, ctx) -> RequestsView:
     qtbot.addWidget(v)
     v.resize(1200, 700)
     v.show()
+    wait_for_reads(qtbot)  # the register is read on a worker
     return v
 
 
@@ -94,6 +99,7 @@ def test_record_a_request_for_the_selected_prospect_through_the_dialog(
     assert request_actions(ctx, v.id) == ["request.created"]
     window.commands.show_requests.trigger()
     assert window.tabs.currentIndex() == REQUESTS_TAB
+    wait_for_reads(qtbot)
     assert window.requests.selected_request().id == v.id
     assert "Katherine Johnson" in window.requests.detail_text()
 
@@ -131,6 +137,7 @@ def test_an_unmatched_requester_and_errors_beside_the_fields(qtbot, view, ctx):
     v = saved.args[0]
     assert v.prospect_id is None and v.requester == "Sam Parent <sam.parent@gmail.com>"
     assert (v.received_on, v.due_on) == (date(2024, 1, 31), date(2024, 2, 29))
+    wait_for_reads(qtbot)
     assert view.selected_request().id == v.id
 
 
@@ -147,6 +154,7 @@ def test_overdue_rows_red_due_soon_amber_and_the_status_bar_count(
     window.tabs.setCurrentIndex(PROSPECTS_TAB)
     qtbot.mouseClick(badge, LEFT)  # the count takes you to the requests
     assert window.tabs.currentIndex() == REQUESTS_TAB
+    wait_for_reads(qtbot)
 
     view = window.requests
     assert column(view, M.ID, RequestIdRole) == [late.id, soon.id, fine.id]  # by due date
@@ -169,6 +177,7 @@ def test_overdue_rows_red_due_soon_amber_and_the_status_bar_count(
     qtbot.keyClicks(dialog.outcome, "Sent the pack")
     with qtbot.waitSignal(dialog.requestSaved):
         click_save(qtbot, dialog)
+    wait_for_reads(qtbot)  # the count and the register are read again on workers
     assert not badge.isVisible() and badge.count == 0
     assert column(view, M.ID, RequestIdRole) == [soon.id, fine.id]
 
@@ -176,6 +185,7 @@ def test_overdue_rows_red_due_soon_amber_and_the_status_bar_count(
 def test_verify_extend_and_close_through_the_gui(qtbot, view, ctx, prompter):
     v = R.add_request(ctx, "access", requester_name="Jane", received=TODAY - timedelta(days=2))
     view.refresh(select_id=v.id)
+    wait_for_reads(qtbot)
     assert view.verify_button.isEnabled() and view.extend_button.isEnabled()
 
     prompter.answers = [False]  # "Verify identity?" No: nothing recorded
@@ -185,6 +195,7 @@ def test_verify_extend_and_close_through_the_gui(qtbot, view, ctx, prompter):
     view.verify_button.click()
     assert "identity of Jane" in prompter.questions[-1][1]
     assert R.get_request(ctx, v.id).verified_by == "alice"
+    wait_for_reads(qtbot)
     assert not view.verify_button.isEnabled()
 
     view.extend_button.click()
@@ -200,6 +211,7 @@ def test_verify_extend_and_close_through_the_gui(qtbot, view, ctx, prompter):
     extended = saved.args[0]
     assert extended.extension_months == 1 and extended.due_on > v.due_on
     assert extended.extension_reason == "Records in three systems"
+    wait_for_reads(qtbot)
     assert view.model.index(0, M.DUE).data().endswith("(extended)")
     assert not view.extend_button.isEnabled()  # once only
 
@@ -212,8 +224,10 @@ def test_verify_extend_and_close_through_the_gui(qtbot, view, ctx, prompter):
     with qtbot.waitSignal(dialog.requestSaved) as saved:
         click_save(qtbot, dialog)
     assert saved.args[0].status == "refused"
+    wait_for_reads(qtbot)
     assert view.model.rowCount() == 0 and view.stack.currentWidget() is view.empty_label
     view.show_closed.setChecked(True)
+    wait_for_reads(qtbot)
     assert column(view, M.STATUS) == ["Refused"]
     assert not view.close_button.isEnabled() and not view.edit_button.isEnabled()
     assert request_actions(ctx, v.id) == [
@@ -228,6 +242,7 @@ def test_verify_extend_and_close_through_the_gui(qtbot, view, ctx, prompter):
 def test_completing_needs_the_identity_verified(qtbot, view, ctx):
     v = R.add_request(ctx, "erasure", requester_name="Jane")
     view.refresh(select_id=v.id)
+    wait_for_reads(qtbot)
     dialog = view.close_selected()
     qtbot.keyClicks(dialog.outcome, "Deleted everything")
     click_save(qtbot, dialog)
@@ -239,6 +254,7 @@ def test_completing_needs_the_identity_verified(qtbot, view, ctx):
 def test_extend_is_offered_only_in_the_first_month(qtbot, view, ctx):
     v = R.add_request(ctx, "access", requester_name="Late", received=TODAY - timedelta(days=40))
     view.refresh(select_id=v.id)
+    wait_for_reads(qtbot)
     assert not view.extend_button.isEnabled()
     assert "Too late" in view.extend_button.toolTip()
 
@@ -247,6 +263,7 @@ def test_link_a_prospect_later_through_the_edit_dialog(qtbot, view, ctx, add_pro
     v = R.add_request(ctx, "rectification", email="j.smith@home.org", requester_name="J Smith")
     pid = add_prospect("Jane", "Smith")
     view.refresh(select_id=v.id)
+    wait_for_reads(qtbot)
     dialog = view.edit_selected()
     qtbot.waitUntil(dialog.isVisible)
     assert not dialog.kind.isEnabled() and not dialog.received.isEnabled()
@@ -257,6 +274,7 @@ def test_link_a_prospect_later_through_the_edit_dialog(qtbot, view, ctx, add_pro
         click_save(qtbot, dialog)
     assert saved.args[0].prospect_id == pid
     assert request_actions(ctx, v.id) == ["request.created", "request.updated"]
+    wait_for_reads(qtbot)
     assert "#" + str(pid) + " Jane Smith" in view.detail_text()
 
 
@@ -298,3 +316,57 @@ def test_the_date_received_is_typed_and_an_impossible_one_refused(qtbot, view, c
     with qtbot.waitSignal(dialog.requestSaved) as saved:
         click_save(qtbot, dialog)
     assert saved.args[0].received_on == date(2024, 1, 31)
+
+
+def test_the_register_and_the_overdue_count_are_read_off_the_gui_thread(
+    qtbot, view, ctx, monkeypatch
+):
+    threads = []
+
+    def recording(real):
+        def read(*args, **kwargs):
+            threads.append((real.__name__, threading.current_thread()))
+            return real(*args, **kwargs)
+
+        return read
+
+    for name in ("list_requests", "overdue_count"):
+        monkeypatch.setattr(R, name, recording(getattr(R, name)))
+    late = R.add_request(ctx, "access", requester_name="Late", received=TODAY - timedelta(40))
+    badge = OverdueBadge(ctx)
+    qtbot.addWidget(badge)
+    badge.refresh()
+    view.refresh()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1 and badge.count == 1)
+    assert {name for name, _thread in threads} == {"list_requests", "overdue_count"}
+    assert threading.main_thread() not in {thread for _name, thread in threads}
+    assert column(view, M.ID, RequestIdRole) == [late.id]
+    assert badge.text() == "1 request overdue"
+    assert "1 overdue" in view.counts_label.text()
+
+
+def test_a_refresh_while_a_read_runs_still_selects_the_request_asked_for(qtbot, view, ctx):
+    first = R.add_request(ctx, "access", requester_name="First", received=TODAY - timedelta(9))
+    second = R.add_request(ctx, "access", requester_name="Second")
+    view.refresh(select_id=first.id)
+    wait_for_reads(qtbot)
+    view.refresh(select_id=second.id)  # e.g. just saved
+    view.refresh()  # e.g. the change signal, before the first read came back
+    wait_for_reads(qtbot)
+    assert view.selected_request().id == second.id
+    assert "Second" in view.detail_text()
+
+
+def test_a_register_that_cannot_be_read_says_why(qtbot, view, ctx, monkeypatch, prompter):
+    R.add_request(ctx, "access", requester_name="Jane")
+
+    def broken(*_args, **_kwargs):
+        raise DatabaseError("The database file went away.")
+
+    monkeypatch.setattr(R, "list_requests", broken)
+    view.refresh()
+    wait_for_reads(qtbot)
+    assert view.model.rowCount() == 0 and view.stack.currentWidget() is view.empty_label
+    assert "Requests could not be loaded." in view.empty_label.text()
+    assert "The database file went away." in view.empty_label.text()
+    assert prompter.errors() == []  # said on the page, not in a message box
