@@ -311,6 +311,9 @@ class RequestsView(RequestActions, QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
+        # The table's share and the detail's, before the first rows arrive
+        # (they come from a worker, after the window has been laid out).
+        self.splitter.setSizes([3000, 2000])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)
