@@ -28,6 +28,11 @@ def format_date(value: date | datetime | None, *, weekday: bool = False) -> str:
     return f"{WEEKDAYS[value.weekday()]} {text}" if weekday else text
 
 
+def format_due(due: date) -> str:
+    """A due date read at a glance, with its weekday: "Tue 3 Mar 2026"."""
+    return format_date(due, weekday=True)
+
+
 def format_datetime(value: datetime | None) -> str:
     """A moment in local time: "7 Dec 2026 14:30"; None is ""."""
     if value is None:

@@ -34,12 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm_desktop.domain.dates import format_date
+from crm_desktop.domain.dates import format_due
 from crm_desktop.domain.enums import ContactKind
 from crm_desktop.errors import CrmError
 from crm_desktop.services import correspondence
 from crm_desktop.services.context import Context
-from crm_desktop.services.views import FollowUpView
+from crm_desktop.services.results import FollowUpView
 from crm_desktop.ui.common.appearance import due_soon_color, overdue_color
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
@@ -70,11 +70,6 @@ def _kind_label(kind: str) -> str:
         return ContactKind(kind).label
     except ValueError:
         return kind
-
-
-def format_due(due: date) -> str:
-    """A date a UK reader takes in at a glance: "Tue 3 Mar 2026"."""
-    return format_date(due, weekday=True)
 
 
 def _days_text(due: date, status: str, today: date) -> str:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_desktop.domain.dates import format_due
 from crm_desktop.domain.requests import (
     FIELD_LABELS,
     MAX_EXTENSION_MONTHS,
@@ -42,10 +43,9 @@ from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services import requests as request_service
 from crm_desktop.services.context import Context
 from crm_desktop.services.requests import RequestView
-from crm_desktop.services.views import ProspectView
+from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.date_field import DateField
-from crm_desktop.ui.followups.followups_page import format_due
 
 
 def raw_text(edit: QPlainTextEdit) -> str:

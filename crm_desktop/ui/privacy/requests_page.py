@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_desktop.domain.dates import format_due
 from crm_desktop.domain.requests import DUE_SOON_DAYS, RequestKind, RequestStatus, Urgency
 from crm_desktop.domain.roles import Action
 from crm_desktop.domain.validation import format_phone
@@ -55,7 +56,6 @@ from crm_desktop.ui.common.appearance import (
 )
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
-from crm_desktop.ui.followups.followups_page import format_due
 from crm_desktop.ui.privacy.request_actions import RequestActions
 from crm_desktop.ui.privacy.request_dialogs import CloseDialog, ExtendDialog, RequestDialog
 
