@@ -36,6 +36,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import schools
 from crm_desktop.services.context import Context
 from crm_desktop.services.views import SchoolView
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
 from crm_desktop.ui.schools.school_dialog import SchoolDialog
 
@@ -167,6 +168,8 @@ class SchoolsView(QWidget):
         self.model = SchoolsModel(self)
         self.dialog: SchoolDialog | None = None  # the open add/edit form, if any
         self._load_error = ""
+        self._wanted: int | None = None  # the school to select when the read arrives
+        self._focus_list = False  # Enter in the search box: the list takes the keyboard
 
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("Search name, URN, local authority or postcode")
@@ -202,6 +205,8 @@ class SchoolsView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
 
         self.stack, self.empty_label = with_empty_state(self.table, self)
+        # The list is read on a worker; "Loading…" covers it, not the search box.
+        self._reader = Reader(self, cover=self.stack)
 
         self.add_action = self._action(
             "&Add school…", [QKeySequence("Ctrl+Shift+N"), QKeySequence(Qt.Key.Key_Insert)]
@@ -293,16 +298,27 @@ class SchoolsView(QWidget):
 
     # ----------------------------------------------------------- private
 
-    def _reload(self, select_id: int | None = None) -> None:
+    def _reload(self, select_id: int | None = None, *, focus_list: bool = False) -> None:
+        """Read the list for the current search on a worker; then show it."""
         self._search_timer.stop()
-        self._load_error = ""
-        if select_id is None:
+        if select_id is not None:
+            self._wanted = select_id
+        elif not self._reader.pending:  # else keep what the read in flight was to select
             current = self.selected_school()
-            select_id = current.id if current else None
-        try:
-            rows = schools.list_schools(self._ctx, self.search_edit.text())
-        except CrmError as exc:  # e.g. the database file went away
-            rows, self._load_error = [], str(exc)
+            self._wanted = current.id if current else None
+        self._focus_list = focus_list
+        ctx, search = self._ctx, self.search_edit.text()
+
+        def failed(error: CrmError) -> bool:  # e.g. the database file went away
+            self._show_rows([], str(error))
+            return True
+
+        self._reader.read(lambda: schools.list_schools(ctx, search), self._show_rows, failed=failed)
+
+    def _show_rows(self, rows: list[SchoolView], error: str = "") -> None:
+        select_id, self._wanted = self._wanted, None
+        focus_list, self._focus_list = self._focus_list, False
+        self._load_error = error
         self.model.set_rows(rows)
         row = self.model.row_of(select_id) if select_id is not None else -1
         if row >= 0:
@@ -312,11 +328,20 @@ class SchoolsView(QWidget):
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
             self.table.scrollTo(self.model.index(row, 0))
+        elif rows and self.table.hasFocus() and not self.table.currentIndex().isValid():
+            # As the table does when it takes the focus with rows already in it.
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+            )
         self.count_label.setText(_plural(len(rows), "school"))
         self._update_empty_state()
         self._update_buttons()
         if rows:
             self._fit_columns()
+        if focus_list and rows:
+            self.table.setFocus()
+            if not self.table.selectionModel().hasSelection():
+                self.table.selectRow(0)
 
     def _action(self, text: str, keys: list[QKeySequence]) -> QAction:
         action = QAction(text, self)
@@ -348,11 +373,7 @@ class SchoolsView(QWidget):
     @Slot()
     def _search_now(self) -> None:
         """Enter in the search box: results now, and the keyboard to the list."""
-        self._reload()
-        if self.model.rowCount():
-            self.table.setFocus()
-            if not self.table.selectionModel().hasSelection():
-                self.table.selectRow(0)
+        self._reload(focus_list=True)
 
     @Slot()
     def _dialog_closed(self) -> None:

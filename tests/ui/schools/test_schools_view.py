@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.validation import ProspectInput, SchoolInput
 from crm_desktop.errors import DatabaseError
 from crm_desktop.services import schools
 from crm_desktop.services.prospects import create_prospect, get_prospect
+from crm_desktop.ui.common import reads
 from crm_desktop.ui.schools.school_dialog import SchoolDialog
 from crm_desktop.ui.schools.schools_page import SchoolIdRole, SchoolsModel, SchoolsView
 
@@ -47,6 +51,7 @@ def view(qtbot, ctx, messages) -> SchoolsView:
     widget.resize(1000, 400)
     widget.show()
     qtbot.waitExposed(widget)
+    wait_for_reads(qtbot)  # the list is read on a worker
     return widget
 
 
@@ -103,6 +108,7 @@ def test_add_school_through_the_form(qtbot, ctx, view, messages):
     assert (stored.urn, stored.phase, stored.phone) == ("100001", "primary", "+441632960001")
     assert stored.website == "https://oakfield.kent.sch.uk"
 
+    wait_for_reads(qtbot)  # the list is read again on a worker
     assert view.stack.currentWidget() is view.table
     assert names(view) == ["Oakfield Primary School"]
     row = [view.model.index(0, c).data() for c in range(M(None).columnCount())]
@@ -159,6 +165,7 @@ def test_blank_name_message_names_the_field(qtbot, ctx, view):
 def test_duplicate_urn_is_a_message_and_the_form_stays_open(qtbot, ctx, view, messages):
     school(ctx, "Oakfield Primary School", urn="100001")
     view.refresh()
+    wait_for_reads(qtbot)
     dialog = view.add_school()
     type_into(qtbot, dialog, name="Another School", urn="100001")
     dialog.save()
@@ -172,6 +179,7 @@ def test_duplicate_urn_is_a_message_and_the_form_stays_open(qtbot, ctx, view, me
 def test_edit_with_enter_and_conflict_detection(qtbot, ctx, view, messages):
     sid = school(ctx, "Oakfield Primary", urn="100001", phase="primary", phone="01632 960001")
     view.refresh()
+    wait_for_reads(qtbot)
     view.table.setFocus()
     select(view, "Oakfield Primary")
     qtbot.keyClick(view.table, Qt.Key.Key_Return)
@@ -193,11 +201,13 @@ def test_edit_with_enter_and_conflict_detection(qtbot, ctx, view, messages):
 
     # Fresh copy: the edit goes through, and the row shows it.
     view.refresh()
+    wait_for_reads(qtbot)
     select(view, "Oakfield Primary (renamed)")
     dialog = view.edit_selected()
     type_into(qtbot, dialog, name="Oakfield Infant School")
     with qtbot.waitSignal(view.schoolsChanged, timeout=2000):
         dialog.save()
+    wait_for_reads(qtbot)
     assert names(view) == ["Oakfield Infant School"]
     assert view.selected_school().id == sid
 
@@ -229,6 +239,7 @@ def test_search_narrows_as_you_type(qtbot, ctx, view):
     school(ctx, "Hill Top Academy", urn="100002", local_authority="Leeds", postcode="LS1 4AP")
     school(ctx, "Oak Tree Infants", local_authority="Kent")
     view.refresh()
+    wait_for_reads(qtbot)
     assert names(view) == ["Hill Top Academy", "Oak Tree Infants", "Oakfield Primary"]
 
     qtbot.keyClicks(view.search_edit, "oak")
@@ -253,6 +264,7 @@ def test_search_narrows_as_you_type(qtbot, ctx, view):
 def test_keyboard_add_and_search_enter_moves_to_the_list(qtbot, ctx, view):
     school(ctx, "Oakfield Primary")
     view.refresh()
+    wait_for_reads(qtbot)
     view.activateWindow()
     view.table.setFocus()
     qtbot.waitUntil(view.table.hasFocus)
@@ -265,10 +277,14 @@ def test_keyboard_add_and_search_enter_moves_to_the_list(qtbot, ctx, view):
     view.dialog.reject()
     qtbot.waitUntil(lambda: view.dialog is None)
 
+    view.activateWindow()  # back from the dialog, as for a person typing
+    qtbot.waitUntil(view.isActiveWindow)
     view.search_edit.setFocus()
     qtbot.keyClicks(view.search_edit, "oak")
     qtbot.keyClick(view.search_edit, Qt.Key.Key_Return)
-    assert names(view) == ["Oakfield Primary"]  # at once, not after the typing pause
+    assert reads.pending_reads() == 1  # read at once, not after the typing pause
+    wait_for_reads(qtbot)
+    assert names(view) == ["Oakfield Primary"]
     assert view.selected_school().name == "Oakfield Primary"
     assert view.table.hasFocus()
 
@@ -279,6 +295,7 @@ def test_a_database_error_is_shown_in_place_of_the_list(qtbot, ctx, view, monkey
 
     monkeypatch.setattr(schools, "list_schools", broken)
     view.refresh()
+    wait_for_reads(qtbot)
     assert view.stack.currentWidget() is view.empty_label
     assert "The database is busy" in view.empty_label.text()
 
@@ -294,6 +311,7 @@ def test_delete_confirms_with_prospect_count_and_keeps_prospects(qtbot, ctx, vie
         for f in ("ann", "bob", "cat")
     ]
     view.refresh()
+    wait_for_reads(qtbot)
     assert view.model.index(names(view).index("Oakfield Primary"), M.PROSPECTS).data() == "3"
 
     answers = Answers(False, True)
@@ -312,6 +330,7 @@ def test_delete_confirms_with_prospect_count_and_keeps_prospects(qtbot, ctx, vie
     # "Yes" deletes the school only.
     with qtbot.waitSignal(view.schoolsChanged, timeout=2000):
         view.delete_button.click()
+    wait_for_reads(qtbot)
     assert names(view) == ["Hill Top Academy"]
     for pid in people:
         p = get_prospect(ctx, pid)
@@ -321,10 +340,12 @@ def test_delete_confirms_with_prospect_count_and_keeps_prospects(qtbot, ctx, vie
 def test_delete_of_a_school_without_prospects_says_so(qtbot, ctx, view, monkeypatch):
     school(ctx, "Lonely School")
     view.refresh()
+    wait_for_reads(qtbot)
     answers = Answers(True)
     monkeypatch.setattr(SchoolsView, "ask", staticmethod(answers))
     select(view, "Lonely School")
     view.delete_selected()
+    wait_for_reads(qtbot)
     assert "No prospects are linked to it." in answers.questions[0][1]
     assert schools.list_schools(ctx) == []
     assert view.stack.currentWidget() is view.empty_label
@@ -333,6 +354,7 @@ def test_delete_of_a_school_without_prospects_says_so(qtbot, ctx, view, monkeypa
 def test_buttons_follow_the_selection(qtbot, ctx, view):
     school(ctx, "Oakfield Primary")
     view.refresh()
+    wait_for_reads(qtbot)
     assert not view.edit_button.isEnabled() and not view.delete_button.isEnabled()
     select(view, "Oakfield Primary")
     assert view.edit_button.isEnabled() and view.delete_button.isEnabled()
@@ -342,6 +364,7 @@ def test_long_values_are_shown_whole_in_tooltips(qtbot, ctx, view):
     long_name = "St Bartholomew's Church of England Voluntary Aided All-Through Academy " * 2
     school(ctx, long_name.strip())
     view.refresh()
+    wait_for_reads(qtbot)
     index = view.model.index(0, M.NAME)
     assert index.data(Qt.ItemDataRole.ToolTipRole) == long_name.strip()
     assert view.table.columnWidth(M.NAME) < view.fontMetrics().horizontalAdvance(long_name)
@@ -357,3 +380,47 @@ def test_schools_model_passes_qtmodeltester(qtmodeltester, ctx):
     qtmodeltester.check(model, force_py=True)
     model.set_rows([])
     qtmodeltester.check(model, force_py=True)
+
+
+def test_the_list_is_read_off_the_gui_thread_and_shown(qtbot, ctx, view, monkeypatch):
+    threads = []
+    real = schools.list_schools
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(schools, "list_schools", recording)
+    school(ctx, "Oakfield Primary")
+    school(ctx, "Hill Top Academy")
+    view.refresh()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2)
+    assert threads and threading.main_thread() not in threads
+    assert names(view) == ["Hill Top Academy", "Oakfield Primary"]
+    assert view.count_label.text() == "2 schools"
+
+
+def test_only_the_latest_search_is_shown(qtbot, ctx, view):
+    school(ctx, "Oakfield Primary")
+    school(ctx, "Hill Top Academy")
+    qtbot.keyClicks(view.search_edit, "oak")
+    view.refresh()  # a read for "oak"...
+    view.search_edit.setText("hill")
+    view.refresh()  # ...superseded by one for "hill" before it came back
+    wait_for_reads(qtbot)
+    assert names(view) == ["Hill Top Academy"]
+    assert view.count_label.text() == "1 school"
+
+
+def test_a_list_focused_before_its_rows_arrive_gets_a_current_row(qtbot, ctx, messages):
+    school(ctx, "Oakfield Primary")
+    view = SchoolsView(ctx)  # its rows are read on a worker...
+    qtbot.addWidget(view)
+    view.show()
+    view.activateWindow()
+    view.table.setFocus()  # ...while the (still empty) table takes the focus
+    qtbot.waitUntil(view.table.hasFocus)
+    wait_for_reads(qtbot)
+    # As if the rows had been there when it took the focus: a current cell, no selection.
+    assert (view.table.currentIndex().row(), view.table.currentIndex().column()) == (0, 0)
+    assert view.selected_school() is None
