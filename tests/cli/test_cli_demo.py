@@ -52,7 +52,7 @@ def test_demo_needs_a_whole_number(crm):
 
 def test_demo_without_a_count_adds_as_many_as_the_gui(crm):
     from crm_desktop.services.demo import DEFAULT_PROSPECTS
-    from crm_desktop.ui.shell.main_window import DEMO_PROSPECTS
+    from crm_desktop.ui.shell.housekeeping import DEMO_PROSPECTS
 
     assert DEMO_PROSPECTS == DEFAULT_PROSPECTS == 200
     result = crm("demo", "--json")

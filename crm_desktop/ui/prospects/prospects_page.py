@@ -9,6 +9,7 @@ that the model runs in SQL; nothing here filters or sorts rows in Python.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -22,6 +23,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -57,7 +59,6 @@ from crm_desktop.ui.prospects.prospect_model import (
     ProspectTableModel,
     format_date,
 )
-from crm_desktop.ui.shell.actions import Actions
 
 SEARCH_DELAY_MS = 200
 # After a new search or sort, the prospect on show stays selected if it is
@@ -99,7 +100,8 @@ class ProspectsPage(QWidget):
     countChanged = Signal(int)
     marketingChanged = Signal(int)
 
-    def __init__(self, ctx: Context, actions: Actions, parent=None):
+    def __init__(self, ctx: Context, action: Callable[[str], QAction], parent=None):
+        """``action(name)``: the window's action of that name (New, Log contact, Edit, Delete)."""
         super().__init__(parent)
         self._ctx = ctx
         self._select_after_reset: int | None = None
@@ -120,7 +122,7 @@ class ProspectsPage(QWidget):
         self.search.returnPressed.connect(self._search_entered)
 
         new_button = QToolButton(self)
-        new_button.setDefaultAction(actions.new_prospect)
+        new_button.setDefaultAction(action("new_prospect"))
         new_button.setObjectName("newProspectButton")
 
         self.filters: dict[str, QComboBox] = {}
@@ -153,7 +155,9 @@ class ProspectsPage(QWidget):
         self.model.countChanged.connect(self._count_changed)
 
         self.detail = ProspectDetail(
-            ctx, [actions.log_contact, actions.edit_prospect, actions.delete_prospect], self
+            ctx,
+            [action(name) for name in ("log_contact", "edit_prospect", "delete_prospect")],
+            self,
         )
         self.detail.setObjectName("prospectDetail")
         self.detail.marketingChanged.connect(self.marketingChanged)

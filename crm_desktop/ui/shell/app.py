@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -96,10 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(ctx)
     window.show()
     # Ask once the window is on screen, so the question has a parent to sit on.
-    QTimer.singleShot(0, window.offer_demo_data)
-    QTimer.singleShot(0, window.finish_unfinished_work)
-    QTimer.singleShot(0, window.daily_backup)
-    QTimer.singleShot(0, window.forget_expired_requests)
+    window.start()
     try:
         return app.exec()
     finally:

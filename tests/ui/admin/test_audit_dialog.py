@@ -100,7 +100,7 @@ def test_only_managers_and_admins_see_the_menu_item(make_window, ctx, manager):
     assert not sales.commands.audit_trail.isVisible()
     boss = make_window(manager)
     assert boss.commands.audit_trail.isVisible()
-    dialog = boss.show_audit_trail()
+    dialog = boss.audit_trail()
     assert isinstance(dialog, AuditTrailDialog)
     dialog.close()
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
+from ui_tabs import FOLLOWUPS_TAB, PROSPECTS_TAB, SCHOOLS_TAB
 
 from crm_desktop.domain.dates import format_date, format_datetime
 from crm_desktop.domain.validation import ContactInput, ValidationError
@@ -16,7 +17,6 @@ from crm_desktop.services import correspondence, history, users
 from crm_desktop.ui.admin.users_dialog import AddUserDialog, ChangePasswordDialog, UsersDialog
 from crm_desktop.ui.common.messages import field_message
 from crm_desktop.ui.privacy.retention_page import RetentionModel
-from crm_desktop.ui.shell.main_window import FOLLOWUPS_TAB, PROSPECTS_TAB, SCHOOLS_TAB
 
 OWNER_PW = "owner long password"
 
@@ -27,7 +27,7 @@ def test_leaving_a_tab_clears_its_message_and_the_count_is_for_prospects_only(
     window = make_window()
     count = window.statusBar().findChild(QLabel, "countLabel")
     assert count.isVisible() and count.text() == "60 prospects"
-    window._status("Saved Ada Lovelace.")
+    window.status("Saved Ada Lovelace.")
     assert window.statusBar().currentMessage() == "Saved Ada Lovelace."
     # Click the Follow-ups tab with the mouse, as a user does.
     bar = window.tabs.tabBar()

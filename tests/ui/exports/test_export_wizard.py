@@ -22,6 +22,7 @@ from export_support import (
 )
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QWizard
+from ui_tabs import EXPORTS_TAB
 
 from crm_desktop.domain.eligibility import Exclusion
 from crm_desktop.services import exports, marketing
@@ -34,7 +35,6 @@ from crm_desktop.ui.exports.export_models import (
     ReasonsRole,
 )
 from crm_desktop.ui.exports.export_wizard import ExportWizard, default_file_name
-from crm_desktop.ui.shell.main_window import EXPORTS_TAB
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 TIMEOUT_MS = 20_000

@@ -6,13 +6,13 @@ from export_support import build_population
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton, QWizard
 from ui_shots import save_shot
+from ui_tabs import EXPORTS_TAB
 
 from crm_desktop.errors import DatabaseError
 from crm_desktop.services import exports, interests, prospects
 from crm_desktop.services.exports import ExportFilters, ExportRequest
 from crm_desktop.ui.exports.export_wizard import ExportWizard
 from crm_desktop.ui.exports.exports_page import ExportsView, MembersDialog
-from crm_desktop.ui.shell.main_window import EXPORTS_TAB
 
 LEFT = Qt.MouseButton.LeftButton
 

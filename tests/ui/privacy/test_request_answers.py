@@ -8,13 +8,14 @@ import json
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from reads_support import wait_for_reads
+from ui_tabs import REQUESTS_TAB
 
 from crm_desktop.domain.roles import Role
 from crm_desktop.services import marketing, prospects, settings
 from crm_desktop.services import requests as request_service
 from crm_desktop.services.context import Context
 from crm_desktop.ui.admin.settings_dialog import SettingsDialog
-from crm_desktop.ui.shell.main_window import REQUESTS_TAB
+from crm_desktop.ui.privacy.feature import forget_expired_requests
 
 TIMEOUT = 30_000
 CONTROLLER = {
@@ -191,11 +192,11 @@ def test_on_start_the_window_forgets_who_asked_on_long_closed_requests(make_wind
             days=366 * (REQUEST_RETENTION_YEARS + 1)
         )
     sales = make_window(Context(ctx.db, user="sam", role=Role.SALES))
-    assert sales.forget_expired_requests() is None  # not theirs to handle
+    assert forget_expired_requests(sales) is None  # not theirs to handle
     assert request_service.get_request(ctx, v.id).requester_name == "Old Asker"
 
     window = make_window()
-    task = window.forget_expired_requests()
+    task = forget_expired_requests(window)
     with qtbot.waitSignal(task.finished, timeout=10_000):
         pass
     assert request_service.get_request(ctx, v.id).requester_name is None

@@ -64,7 +64,7 @@ def test_prospect_menu_restricts_lifts_and_erases(window, ctx, add_prospect, qtb
     c = window.commands
     qtbot.waitUntil(lambda: c.restrict_prospect.isEnabled())
     assert not c.unrestrict_prospect.isEnabled()
-    dialog = window.restrict_prospect(lifting=False)
+    dialog = window.restrict_prospect()
     qtbot.keyClicks(dialog.reason, "Contested")
     dialog.accept()
     qtbot.waitUntil(lambda: c.unrestrict_prospect.isEnabled())

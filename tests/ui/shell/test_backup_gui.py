@@ -6,6 +6,7 @@ import time
 from crm_desktop.domain.roles import Role
 from crm_desktop.persistence.backup import check_backup
 from crm_desktop.services.context import Context
+from crm_desktop.ui.shell import housekeeping
 
 TIMEOUT = 30_000
 
@@ -55,7 +56,7 @@ def test_cancelled_backup_leaves_no_file(window, tmp_path, qtbot, prompter, monk
 
 
 def test_daily_backup_runs_once_a_day(window, ctx, qtbot):
-    task = window.daily_backup()
+    task = housekeeping.daily_backup(window)
     with qtbot.waitSignal(task.finished, timeout=TIMEOUT):
         pass
     folder = ctx.db.path.parent / "backups"

@@ -17,7 +17,7 @@ from crm_desktop.persistence import open_database
 from crm_desktop.services import Context, prospects, session
 from crm_desktop.services.demo import generate_demo
 from crm_desktop.ui.prospects.log_contact_dialog import LogContactDialog
-from crm_desktop.ui.shell import opening, platform_check
+from crm_desktop.ui.shell import housekeeping, opening, platform_check
 
 
 def _shot(widget, name: str) -> None:
@@ -158,7 +158,7 @@ def test_a_read_only_database_shows_a_banner_and_disables_editing(
     assert not window.followups.mark_done_button.isEnabled()
     window.tabs.setCurrentIndex(2)
     assert not window.schools.add_button.isEnabled()
-    assert not window.daily_backup()  # nothing to back up into a read-only folder
+    assert not housekeeping.daily_backup(window)  # nothing to back up into a read-only folder
     assert prompter.errors() == []
 
 

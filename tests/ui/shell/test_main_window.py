@@ -7,6 +7,7 @@ import sqlite3
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from reads_support import wait_for_reads
+from ui_tabs import FOLLOWUPS_TAB, PROSPECTS_TAB, SCHOOLS_TAB
 
 from crm_desktop.domain.validation import ContactInput, ProspectInput
 from crm_desktop.persistence import open_database
@@ -16,8 +17,8 @@ from crm_desktop.services.demo import generate_demo
 from crm_desktop.services.prospects import ProspectQuery
 from crm_desktop.ui.prospects.interests_dialog import InterestsDialog
 from crm_desktop.ui.prospects.prospect_model import NAME, SCHOOL, ProspectIdRole
-from crm_desktop.ui.shell.actions import MENUS, SPECS
-from crm_desktop.ui.shell.main_window import FOLLOWUPS_TAB, PROSPECTS_TAB, SCHOOLS_TAB
+from crm_desktop.ui.shell import features, housekeeping
+from crm_desktop.ui.shell.actions import in_menu_order
 
 TIMEOUT_MS = 20_000
 
@@ -31,9 +32,9 @@ def test_opens_with_focus_in_search_and_counts_in_the_status_bar(qtbot, make_win
     window = make_window()
     assert QApplication.focusWidget() is window.prospects.search
     assert window.prospects.model.rowCount() == 60
-    db_label = window.findChild(type(window._count_label), "databaseLabel")
+    db_label = window.findChild(type(window.count_label), "databaseLabel")
     assert str(demo_ctx.db.path) in db_label.text()
-    assert window._count_label.text() == "60 prospects"
+    assert window.count_label.text() == "60 prospects"
     assert "Select a prospect" in window.prospects.detail.plain_text()
     assert not window.commands.edit_prospect.isEnabled()
 
@@ -52,7 +53,7 @@ def test_search_as_you_type_narrows_the_table_with_one_query(qtbot, window, ctx,
     assert len(resets) == 1  # three keystrokes, one query
     names = {window.prospects.model.index(r, NAME).data() for r in range(2)}
     assert names == {"Grace Hopper", "Alan Turing"}  # by name, and by school
-    assert window._count_label.text() == "2 of 3 prospects"
+    assert window.count_label.text() == "2 of 3 prospects"
 
     qtbot.keyClicks(window.prospects.search, "per")
     qtbot.waitUntil(lambda: window.prospects.model.rowCount() == 1, timeout=TIMEOUT_MS)
@@ -73,7 +74,7 @@ def test_filters_query_sql_and_clear(qtbot, make_window, demo_ctx):
     owner.setCurrentIndex(1)
     query = ProspectQuery(stage="customer", owner=owner.currentData())
     assert page.model.rowCount() == prospects.count_prospects(demo_ctx, query)
-    assert window._count_label.text().endswith("of 60 prospects")
+    assert window.count_label.text().endswith("of 60 prospects")
     qtbot.mouseClick(page.clear_button, Qt.MouseButton.LeftButton)
     assert page.model.rowCount() == 60 and stage.currentIndex() == 0
 
@@ -139,12 +140,12 @@ def test_window_restores_geometry_splitter_and_header(qtbot, make_window, demo_c
 def test_empty_database_offers_demo_data(qtbot, window, ctx, prompter):
     assert "No prospects yet" in window.prospects._empty.text()
     prompter.answers = [True]
-    task = window.offer_demo_data()
+    task = housekeeping.offer_demo_data(window)
     assert "no prospects yet" in prompter.questions[0][1]
     with qtbot.waitSignal(task.finished, timeout=60_000):
         pass
     assert window.prospects.model.rowCount() == 200
-    assert window._count_label.text() == "200 prospects"
+    assert window.count_label.text() == "200 prospects"
     assert window.prospects.filters["school"].count() > 1  # the filters know the new schools
     assert window.prospects._empty.isHidden()
 
@@ -153,10 +154,12 @@ def test_declining_demo_data_or_a_full_database_adds_nothing(
     qtbot, window, ctx, add_prospect, prompter
 ):
     prompter.answers = [False]
-    assert window.offer_demo_data() is None
+    assert housekeeping.offer_demo_data(window) is None
     assert prospects.count_prospects(ctx) == 0
     add_prospect("Already", "Here")
-    assert window.offer_demo_data() is None  # no question asked (it would fail the test)
+    assert (
+        housekeeping.offer_demo_data(window) is None
+    )  # no question asked (it would fail the test)
     assert len(prompter.questions) == 1
 
 
@@ -194,13 +197,15 @@ def test_open_and_new_database(qtbot, window, ctx, tmp_path, prompter):
 
 def test_every_menu_item_is_there_and_works(qtbot, make_window, demo_ctx, prompter):
     window = make_window()
+    declared = features.menus()
+    specs = in_menu_order(declared, features.actions())
     bar_menus = [action.menu() for action in window.menuBar().actions()]
-    assert [m.title() for m in bar_menus] == [title for _key, title in MENUS]
+    assert [m.title() for m in bar_menus] == [menu.title for menu in declared]
     menus = {m.objectName(): m for m in bar_menus}
-    for key, _title in MENUS:
+    for key in (menu.key for menu in declared):
         actions = [a for a in menus[f"menu_{key}"].actions() if not a.isSeparator()]
         assert [a.text() for a in actions if a.menu() is None] == [
-            s.text for s in SPECS if s.menu == key
+            s.text for s in specs if s.menu == key
         ]
         submenus = [a.menu().title() for a in actions if a.menu() is not None]
         assert submenus == (["&Appearance"] if key == "view" else [])

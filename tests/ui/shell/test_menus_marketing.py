@@ -9,11 +9,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMenu
+from ui_tabs import EXPORTS_TAB, PROSPECTS_TAB
 
 from crm_desktop.ui.exports.export_wizard import ExportWizard
 from crm_desktop.ui.marketing.assessments_dialog import AssessmentsDialog
 from crm_desktop.ui.marketing.suppression_dialog import SuppressionDialog
-from crm_desktop.ui.shell.main_window import EXPORTS_TAB, PROSPECTS_TAB
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

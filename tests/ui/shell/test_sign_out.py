@@ -6,12 +6,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QMenu
 from sqlalchemy import select
+from ui_tabs import EXPORTS_TAB, PROSPECTS_TAB, REQUESTS_TAB
 
 from crm_desktop.domain.models import AuditEntry
 from crm_desktop.domain.roles import Role
 from crm_desktop.services import users
 from crm_desktop.ui.prospects.prospect_dialog import ProspectDialog
-from crm_desktop.ui.shell.main_window import EXPORTS_TAB, PROSPECTS_TAB, REQUESTS_TAB
 
 OWNER_PASSWORD = "correct horse battery"
 BOB_PASSWORD = "bobs long password"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crm_desktop.services import recovery
+from crm_desktop.ui.shell import housekeeping
 
 
 def test_the_window_runs_the_recovery_steps_and_says_what_it_finished(
@@ -16,7 +17,7 @@ def test_the_window_runs_the_recovery_steps_and_says_what_it_finished(
         [("test", lambda c: ran.append(c.user) or ["Finished an interrupted export."])],
     )
     window = make_window()
-    task = window.finish_unfinished_work()
+    task = housekeeping.finish_unfinished_work(window)
     with qtbot.waitSignal(task.finished, timeout=10_000):
         pass
     assert ran == [window.ctx.user]

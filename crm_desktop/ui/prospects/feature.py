@@ -1,0 +1,311 @@
+"""The Prospects feature: its tab, the Prospect menu, and what it does with changes.
+
+Declared once here (see :mod:`crm_desktop.ui.common.registry`); the shell
+builds the tab, menu items and shortcuts from :data:`FEATURE`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QLabel
+
+from crm_desktop.domain.roles import Action
+from crm_desktop.errors import CrmError
+from crm_desktop.services import prospects as prospect_service
+from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, Kind
+from crm_desktop.ui.common.registry import STATUS_MS, ActionSpec, Feature, MenuSpec, PageSpec, Shell
+from crm_desktop.ui.prospects.history_dialog import HistoryDialog
+from crm_desktop.ui.prospects.interests_dialog import InterestsDialog
+from crm_desktop.ui.prospects.log_contact_dialog import LogContactDialog
+from crm_desktop.ui.prospects.prospect_dialog import ProspectDialog
+from crm_desktop.ui.prospects.prospects_page import ProspectsPage
+
+PAGE = "prospects"
+# QSettings keys; bump the suffix if the saved layout stops fitting.
+SPLITTER_KEY = "prospects/splitter"
+HEADER_KEY = "prospects/header.v1"
+# Changes after which the rows (and the detail pane) are read again.
+ROWS = frozenset(
+    {Kind.CONTACTS, Kind.MARKETING, Kind.SUPPRESSION, Kind.ASSESSMENTS, Kind.SCHOOLS}
+    | {Kind.INTERESTS, Kind.APPEARANCE}
+)
+CARES = ROWS | {Kind.PROSPECTS, Kind.SIGN_IN, Kind.DATABASE}
+
+
+def make_page(shell: Shell) -> ProspectsPage:
+    return ProspectsPage(shell.ctx, shell.action, shell.window())
+
+
+def refresh(page: ProspectsPage, change: Change | None) -> None:
+    """Show ``change``: re-run the query, re-read rows, refill the filters."""
+    kinds = change.kinds if change is not None else frozenset({Kind.DATABASE})
+    if Kind.SIGN_IN in kinds:
+        page.detail.marketing.apply_role()
+    if Kind.DATABASE in kinds:
+        page.reload_filters()
+        page.reload()
+        return
+    if kinds & {Kind.SCHOOLS, Kind.INTERESTS}:
+        page.reload_filters()
+    if Kind.PROSPECTS in kinds:
+        page.reload(select_id=change.select)
+    elif kinds & ROWS:
+        page.refresh_rows()
+    if Kind.MARKETING in kinds and change.by != PAGE:  # opt-outs saved elsewhere
+        page.detail.marketing.refresh()
+
+
+def save_layout(page: ProspectsPage, settings: QSettings) -> None:
+    splitter, header = page.save_state()
+    settings.setValue(SPLITTER_KEY, splitter)
+    settings.setValue(HEADER_KEY, header)
+
+
+def restore_layout(page: ProspectsPage, settings: QSettings, width: int) -> None:
+    page.restore_state(settings.value(SPLITTER_KEY), settings.value(HEADER_KEY), width)
+
+
+def editing_controls(page: ProspectsPage) -> list:
+    marketing = page.detail.marketing
+    names = ("opt_out_action", "object_button", "consent_button", "basis_button",
+             "subscriber", "personalisation")  # fmt: skip
+    return [item for name in names if (item := getattr(marketing, name, None)) is not None]
+
+
+# ----------------------------------------------------------------- actions
+
+
+def page_of(shell: Shell) -> ProspectsPage:
+    return shell.page(PAGE)
+
+
+def new_prospect(shell: Shell) -> ProspectDialog:
+    dialog = ProspectDialog(shell.ctx, parent=shell.window())
+    dialog.prospectSaved.connect(lambda saved: prospect_saved(shell, saved))
+    return shell.open_dialog(dialog)
+
+
+def edit_prospect(shell: Shell) -> ProspectDialog | None:
+    prospect = shell.selected()
+    if prospect is None:
+        return None
+    dialog = ProspectDialog(shell.ctx, prospect, parent=shell.window())
+    dialog.prospectSaved.connect(lambda saved: prospect_saved(shell, saved))
+    return shell.open_dialog(dialog)
+
+
+def prospect_saved(shell: Shell, saved) -> None:
+    page = page_of(shell)
+    if page.filters_lack(saved.record):  # a new school, role or owner to filter on
+        page.reload_filters()
+    record_id = saved.record.id
+    shell.bus.publish(Change.of(Kind.PROSPECTS, ids=(record_id,), select=record_id))
+    if saved.warnings:
+        shell.status(" ".join(saved.warnings), 4 * STATUS_MS)
+    else:
+        shell.status(f"Saved {saved.record.full_name}.")
+
+
+def delete_prospect(shell: Shell) -> bool:
+    prospect = shell.selected()
+    if prospect is None:
+        return False
+    question = (
+        f"Delete {prospect.full_name} and all their correspondence?\n\n"
+        "Their details are also blanked in the audit trail. Their addresses are not "
+        "suppressed, so they can be added again: to remove a person for good, use "
+        "Erase person instead.\n\nThis cannot be undone."
+    )
+    if not messages.ask(shell.window(), "Delete prospect", question):
+        return False
+    try:
+        prospect_service.delete_prospect(shell.ctx, prospect.id)
+    except CrmError as exc:
+        messages.show_error(shell.window(), exc, "Could not delete the prospect")
+        return False
+    shell.bus.publish(Change.of(Kind.PROSPECTS, ids=(prospect.id,)))
+    shell.status(f"Deleted {prospect.full_name}.")
+    return True
+
+
+def log_contact(shell: Shell) -> LogContactDialog | None:
+    prospect = shell.selected()
+    if prospect is None:
+        return None
+    dialog = LogContactDialog(shell.ctx, prospect, parent=shell.window())
+    pid = prospect.id
+
+    def logged(_contact) -> None:
+        shell.bus.publish(Change.of(Kind.CONTACTS, ids=(pid,)))
+        shell.status("Contact logged.")
+
+    dialog.contactLogged.connect(logged)
+    return shell.open_dialog(dialog)
+
+
+def prospect_history(shell: Shell) -> HistoryDialog | None:
+    prospect = shell.selected()
+    if prospect is None:
+        return None
+    return shell.open_dialog(HistoryDialog(shell.ctx, prospect, shell.window()))
+
+
+def manage_interests(shell: Shell) -> InterestsDialog:
+    dialog = InterestsDialog(shell.ctx, shell.window())
+    dialog.interestsChanged.connect(lambda: shell.bus.publish(Change.of(Kind.INTERESTS)))
+    return shell.open_dialog(dialog)
+
+
+def find(shell: Shell) -> None:
+    shell.show_page(PAGE)
+    page_of(shell).focus_search()
+
+
+def show_prospect(shell: Shell, prospect_id: int) -> bool:
+    """Bring ``prospect_id`` into view on the Prospects tab (clearing filters if needed)."""
+    shell.show_page(PAGE)
+    return page_of(shell).select_prospect(prospect_id, clear_filters=True)
+
+
+# ------------------------------------------------------------------- setup
+
+
+def setup(shell: Shell) -> None:
+    """The prospect count in the status bar, and the page's own signals."""
+    page = page_of(shell)
+    count = QLabel(shell.window())
+    count.setObjectName("countLabel")
+    shell.add_part("count_label", count)
+    shell.add_status_widget(count, 20)
+
+    def update_count() -> None:
+        shown = page.model.rowCount()
+        if page.is_filtered():
+            total = prospect_service.count_prospects(shell.ctx)
+            text = f"{shown:,} of {total:,} prospects"
+        else:
+            text = f"{shown:,} prospect" + ("" if shown == 1 else "s")
+        count.setText(text)
+
+    page.countChanged.connect(update_count)
+    # The prospect count belongs to the Prospects tab only.
+    shell.pageShown.connect(lambda name: count.setVisible(name == PAGE))
+    shell.bus.changed.connect(lambda change: Kind.DATABASE in change.kinds and update_count())
+    page.selectionChanged.connect(shell.update_actions)
+    page.activated.connect(lambda: shell.run("edit_prospect"))
+    page.marketingChanged.connect(
+        lambda pid: shell.bus.publish(Change.of(Kind.MARKETING, ids=(pid,), by=PAGE))
+    )
+    page.detail.followUpsChanged.connect(
+        lambda pid: shell.bus.publish(Change.of(Kind.CONTACTS, ids=(pid,), by=PAGE))
+    )
+    update_count()
+
+
+FEATURE = Feature(
+    name="prospects",
+    menus=(MenuSpec("prospect", "&Prospect", 20),),
+    pages=(
+        PageSpec(
+            name=PAGE,
+            title="Prospects",
+            order=10,
+            factory=make_page,
+            show_text="&Prospects",
+            shortcut="Ctrl+1",
+            cares=CARES,
+            refresh=refresh,
+            lazy=False,
+            selected_id=lambda page: page.selected_id(),
+            selected=lambda page: page.selected_prospect(),
+            editing_controls=editing_controls,
+            focus=lambda page: page.focus_search(),
+            forget=lambda page: page.clear_filters(),
+            save=save_layout,
+            restore=restore_layout,
+        ),
+    ),
+    actions=(
+        ActionSpec(
+            "manage_interests",
+            "Manage &interests…",
+            "file",
+            40,
+            manage_interests,
+            tip="The services we sell",
+            permission=Action.MANAGE_SETTINGS,
+            edits=True,
+        ),
+        ActionSpec(
+            "new_prospect",
+            "&New prospect…",
+            "prospect",
+            10,
+            new_prospect,
+            "Ctrl+N",
+            "Add a prospect",
+            permission=Action.EDIT_RECORDS,
+            edits=True,
+        ),
+        ActionSpec(
+            "edit_prospect",
+            "&Edit prospect…",
+            "prospect",
+            20,
+            edit_prospect,
+            "F2",
+            "Edit the selected prospect",
+            permission=Action.EDIT_RECORDS,
+            edits=True,
+            on_selection=True,
+        ),
+        ActionSpec(
+            "delete_prospect",
+            "&Delete prospect…",
+            "prospect",
+            30,
+            delete_prospect,
+            "Del",
+            "Delete the selected prospect",
+            permission=Action.EDIT_RECORDS,
+            edits=True,
+            on_selection=True,
+        ),
+        ActionSpec(
+            "log_contact",
+            "&Log contact…",
+            "prospect",
+            40,
+            log_contact,
+            "Ctrl+L",
+            "Record a call, email or meeting with the selected prospect",
+            separator_before=True,
+            permission=Action.LOG_CONTACT,
+            edits=True,
+            on_selection=True,
+        ),
+        ActionSpec(
+            "prospect_history",
+            "&History…",
+            "prospect",
+            60,
+            prospect_history,
+            tip="Everything that happened to the selected person",
+            permission=Action.VIEW_AUDIT,
+            on_selection=True,
+        ),
+        ActionSpec(
+            "find",
+            "&Find…",
+            "view",
+            60,
+            find,
+            "Ctrl+F",
+            "Search prospects by name, email or school",
+            separator_before=True,
+        ),
+    ),
+    setup=setup,
+    openers={"prospect": show_prospect},
+)
