@@ -16,7 +16,7 @@ from ..services import assessments, marketing, prospects
 from ..services.assessments import AssessmentView
 from ..services.context import Context
 from ..services.marketing import ChannelStatus, ConsentEventView, MarketingView
-from ..services.views import ProspectView
+from ..services.results import ProspectView
 from .commands import EXIT_USAGE, CliError, opened
 from .output import Table, day, display, label, local_time, out, print_block, print_json
 from .parser import Commands

@@ -11,7 +11,7 @@ from ..domain.enums import ContactKind, DataSource, Stage
 from ..domain.validation import DATE_FORMATS, ContactInput, ProspectInput
 from ..services import correspondence, prospects
 from ..services.context import Context
-from ..services.views import ContactView, FollowUpView, ProspectRow, ProspectView
+from ..services.results import ContactView, FollowUpView, ProspectRow, ProspectView
 from .commands import EXIT_USAGE, CliError, opened
 from .output import (
     JsonArrayWriter,

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
-from .enums import Channel, LawfulBasis, SubscriberType, _Labelled
+from .enums import Channel, Labelled, LawfulBasis, SubscriberType
 from .validation import normalise_email
 
 ALL = "all"  # a suppression or opt-out that covers every channel
 
 
-class Exclusion(_Labelled):
+class Exclusion(Labelled):
     """Why someone is left out of an export. Order: most fundamental first."""
 
     ERASED = "erased"

@@ -9,13 +9,15 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class _Labelled(StrEnum):
+class Labelled(StrEnum):
+    """An enum whose members have a label for people and parse from a value or a label."""
+
     @property
     def label(self) -> str:
         return _LABELS.get(self, self.value.replace("-", " ").replace("_", " ").capitalize())
 
     @classmethod
-    def parse(cls, text: str) -> _Labelled:
+    def parse(cls, text: str) -> Labelled:
         """Accept a value or a label, case-insensitively, with - _ or space."""
         key = _norm(text)
         for member in cls:
@@ -29,7 +31,7 @@ def _norm(text: str) -> str:
     return "".join(ch for ch in text.strip().lower() if ch.isalnum())
 
 
-class Stage(_Labelled):
+class Stage(Labelled):
     LEAD = "lead"
     CONTACTED = "contacted"
     DEMO_BOOKED = "demo-booked"
@@ -38,7 +40,7 @@ class Stage(_Labelled):
     LOST = "lost"
 
 
-class SchoolPhase(_Labelled):
+class SchoolPhase(Labelled):
     PRIMARY = "primary"
     SECONDARY = "secondary"
     ALL_THROUGH = "all-through"
@@ -48,7 +50,7 @@ class SchoolPhase(_Labelled):
     INDEPENDENT = "independent"
 
 
-class ContactKind(_Labelled):
+class ContactKind(Labelled):
     EMAIL_IN = "email-in"
     EMAIL_OUT = "email-out"
     CALL = "call"
@@ -60,7 +62,7 @@ class ContactKind(_Labelled):
     NOTE = "note"
 
 
-class DataSource(_Labelled):
+class DataSource(Labelled):
     WEB_FORM = "web-form"
     EVENT = "event"
     REFERRAL = "referral"
@@ -117,7 +119,7 @@ DEFAULT_INTERESTS: tuple[str, ...] = (
 )
 
 
-class Channel(_Labelled):
+class Channel(Labelled):
     """Marketing channels. "All channels" is a shortcut, not a state."""
 
     EMAIL = "email"
@@ -126,20 +128,20 @@ class Channel(_Labelled):
     ONLINE = "online"  # social/ads audiences and retargeting
 
 
-class LawfulBasis(_Labelled):
+class LawfulBasis(Labelled):
     NONE = "none"
     CONSENT = "consent"
     LEGITIMATE_INTEREST = "legitimate-interest"
 
 
-class SubscriberType(_Labelled):
+class SubscriberType(Labelled):
     """PECR: corporate (school, trust, company address) or individual."""
 
     CORPORATE = "corporate"
     INDIVIDUAL = "individual"
 
 
-class ConsentMethod(_Labelled):
+class ConsentMethod(Labelled):
     WEB_FORM = "web-form"
     EVENT_SIGN_UP = "event-sign-up"
     PHONE = "phone"
@@ -149,7 +151,7 @@ class ConsentMethod(_Labelled):
     OTHER = "other"
 
 
-class OptOutSource(_Labelled):
+class OptOutSource(Labelled):
     PHONE = "phone"
     EMAIL_REPLY = "email-reply"
     EMAIL_TOOL = "email-tool"  # unsubscribe link or bounce, synced from the email tool

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from . import dates
-from .enums import _Labelled
+from .enums import Labelled
 from .models import MAX_NOTE, MAX_SUMMARY, MAX_TEXT
 from .validation import (
+    ErrorCollector,
     ValidationError,
-    _Collector,
     clean_text,
     normalise_email,
     normalise_phone,
@@ -44,7 +44,7 @@ DUE_SOON_DAYS = 7
 REQUEST_RETENTION_YEARS = 6
 
 
-class RequestKind(_Labelled):
+class RequestKind(Labelled):
     """The rights a person can exercise (UK GDPR Articles 15-21)."""
 
     ACCESS = "access"
@@ -69,7 +69,7 @@ _KIND_LABELS = {
 }
 
 
-class RequestStatus(_Labelled):
+class RequestStatus(Labelled):
     """Where a request stands.
 
     An extension is not a status: a request can be extended while open or
@@ -87,7 +87,7 @@ class RequestStatus(_Labelled):
         return self in (RequestStatus.COMPLETED, RequestStatus.REFUSED)
 
 
-class Urgency(_Labelled):
+class Urgency(Labelled):
     """How close an open request is to its deadline (the list's highlighting)."""
 
     OVERDUE = "overdue"
@@ -206,7 +206,7 @@ def check_received(received: date, today: date) -> None:
 
 def validate_request(data: RequestInput, *, today: date) -> RequestData:
     """Clean a new request, collecting every field's error at once."""
-    c = _Collector()
+    c = ErrorCollector()
     kind = c.run("kind", parse_choice, RequestKind, data.kind, required=True)
     prospect = c.run("prospect", lambda: clean_text(_text(data.prospect), max_len=MAX_TEXT))
     name = c.run("name", lambda: clean_text(data.name, max_len=MAX_TEXT))
@@ -254,7 +254,7 @@ def clean_requester(
     name: str | None, email: str | None, phone: str | None
 ) -> tuple[str | None, str | None, str | None]:
     """An unmatched requester's details as stored (phone in E.164)."""
-    c = _Collector()
+    c = ErrorCollector()
     clean_name = c.run("name", lambda: clean_text(name, max_len=MAX_TEXT))
     clean_email = c.run("email", normalise_email, email)
     clean_phone = c.run("phone", normalise_phone, phone)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from .enums import _Labelled
+from .enums import Labelled
 
 
-class Role(_Labelled):
+class Role(Labelled):
     SALES = "sales"
     MARKETING = "marketing"
     MANAGER = "manager"

@@ -87,7 +87,7 @@ def field_label(name: str) -> str:
     return _FIELD_LABELS.get(name, name)
 
 
-class _Collector:
+class ErrorCollector:
     """Gathers per-field errors so a form can show all of them at once."""
 
     def __init__(self) -> None:
@@ -417,7 +417,7 @@ class ProspectData:
 
 
 def validate_prospect(data: ProspectInput) -> ProspectData:
-    c = _Collector()
+    c = ErrorCollector()
     first = c.run("first_name", _required, "first_name", data.first_name, MAX_NAME)
     last = c.run("last_name", _required, "last_name", data.last_name, MAX_NAME)
     email = c.run("email", normalise_email, data.email)
@@ -483,7 +483,7 @@ class SchoolData:
 
 
 def validate_school(data: SchoolInput) -> SchoolData:
-    c = _Collector()
+    c = ErrorCollector()
     name = c.run("name", _required, "name", data.name, MAX_TEXT)
     urn = c.run("urn", normalise_urn, data.urn)
     phase = c.run("phase", parse_choice, SchoolPhase, data.phase)
@@ -526,7 +526,7 @@ class ContactData:
 
 def validate_contact(data: ContactInput, *, now: datetime) -> ContactData:
     """``now`` is aware UTC; a contact may not be logged in the future."""
-    c = _Collector()
+    c = ErrorCollector()
     kind = c.run("kind", parse_choice, ContactKind, data.kind, required=True)
     summary = c.run(
         "summary",

@@ -8,152 +8,30 @@ use ``pg_dump`` when it is installed.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sqlite3
 import subprocess
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 
 from ..errors import DatabaseError, NotACrmDatabaseError, SchemaTooNewError
 from ..formats.atomic import FileWriteError
 from . import audit_head
-from .db import Database, _known_revisions, head_revision
-from .folders import make_private_folder
+from .db import Database, head_revision, known_revisions
+from .sqlite_copy import (
+    Progress,
+    backup_sqlite_file,
+    head_of,
+    ro_uri,
+    temp_beside,
+)
 
-Progress = Callable[[int, int], None]
 DAILY_KEEP = 7
 WEEKLY_KEEP = 4
-
-
-def _ro_uri(path: Path) -> str:
-    return f"file:{quote(str(path))}?mode=ro"
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _temp_beside(dest: Path) -> Path:
-    """An owner-only temporary file in the destination's folder (made if missing)."""
-    try:
-        make_private_folder(dest.parent)
-        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    except OSError as exc:
-        from ..formats.atomic import describe_os_error
-
-        raise DatabaseError(describe_os_error(exc, dest)) from exc
-    os.close(fd)
-    os.chmod(name, 0o600)
-    return Path(name)
-
-
-def backup_sqlite_file(source: Path, dest: Path, progress: Progress | None = None) -> Path:
-    """Consistent copy of ``source`` at ``dest`` (0600), verified before it appears."""
-    tmp = _temp_beside(dest)
-    try:
-        head = copy_sqlite(source, tmp, progress)
-        os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
-        write_backup_head(dest, head)
-    except OSError as exc:
-        from ..formats.atomic import describe_os_error
-
-        raise DatabaseError(describe_os_error(exc, dest)) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
-
-
-def copy_sqlite(
-    source: Path,
-    target: Path,
-    progress: Progress | None = None,
-    finish: Callable[[sqlite3.Connection], None] | None = None,
-) -> audit_head.Head | None:
-    """Copy ``source`` into the (new, empty) file ``target``, checked and fsynced.
-
-    ``finish(connection)`` may change the copy before it is checked (a
-    backup marks its own record complete in it: the copy is only ever seen
-    once it is in place). Returns the audit trail's head for the copy (see
-    :func:`write_backup_head`): the source's head file, read before the copy
-    is taken so it is never ahead of it, moved forward to the copy's end.
-    """
-    source_head = _head_of(source)
-    copy_head = None
-    try:
-        src = sqlite3.connect(_ro_uri(source), uri=True)
-        try:
-            dst = sqlite3.connect(target)
-            try:
-                src.backup(
-                    dst,
-                    pages=1024,
-                    progress=(lambda _s, remaining, total: progress(total - remaining, total))
-                    if progress
-                    else None,
-                )
-                if finish:
-                    finish(dst)
-                    dst.commit()
-                if source_head is not None:
-                    copy_head = audit_head.moved_forward(
-                        source_head, lambda sql, params=(): dst.execute(sql, params).fetchall()
-                    )
-                ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
-                dst.execute("PRAGMA journal_mode=DELETE")
-            finally:
-                dst.close()
-        finally:
-            src.close()
-        if ok != "ok":
-            raise DatabaseError(f"The backup copy of {source} failed its integrity check: {ok}")
-        with target.open("rb") as fh:
-            os.fsync(fh.fileno())
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"Could not back up {source}: {exc}") from exc
-    except OSError as exc:
-        from ..formats.atomic import describe_os_error
-
-        raise DatabaseError(describe_os_error(exc, target)) from exc
-    return copy_head or source_head
-
-
-def _head_of(database_file: Path) -> audit_head.Head | None:
-    """The head file beside ``database_file``; None if it has none or it cannot be read
-    (then the copy gets none: the evidence stays with the source)."""
-    try:
-        return audit_head.read_sidecar(audit_head.sidecar_path(database_file))
-    except audit_head.HeadUnreadable:
-        return None
-
-
-def write_backup_head(backup_file: Path, head: audit_head.Head | None) -> None:
-    """Put the copy's head file beside the backup, once the backup is in place.
-
-    A backup killed before this, or on a disk that refused the small file,
-    has no head file: checking it then cannot see entries removed from its
-    end, and never reports that any were.
-    """
-    if head is not None:
-        with contextlib.suppress(FileWriteError):
-            audit_head.write_sidecar(audit_head.sidecar_path(backup_file), head)
 
 
 def backup_folder(db: Database) -> Path:
@@ -189,7 +67,7 @@ def backup_database(
     dest = Path(dest) if dest else default_destination(db)
     if db.is_sqlite:
         return backup_sqlite_file(db.path, dest, progress)
-    tmp = _temp_beside(dest)
+    tmp = temp_beside(dest)
     try:
         pg_dump_to(db, tmp)
         os.replace(tmp, dest)
@@ -303,7 +181,7 @@ def check_backup(path: Path) -> str:
         if fh.read(16) != b"SQLite format 3\x00":
             raise NotACrmDatabaseError(f"{path.name} is not a CRM Desktop database.")
     try:
-        con = sqlite3.connect(_ro_uri(path), uri=True)
+        con = sqlite3.connect(ro_uri(path), uri=True)
         try:
             ok = con.execute("PRAGMA integrity_check").fetchone()[0]
             if ok != "ok":
@@ -318,7 +196,7 @@ def check_backup(path: Path) -> str:
             con.close()
     except sqlite3.DatabaseError as exc:
         raise NotACrmDatabaseError(f"{path.name} is not a CRM Desktop database ({exc}).") from exc
-    if revision is None or revision[0] not in _known_revisions():
+    if revision is None or revision[0] not in known_revisions():
         raise SchemaTooNewError(
             f"{path.name} was written by a newer version of CRM Desktop "
             f"(schema {revision[0] if revision else '?'}); update the app to restore it."
@@ -348,7 +226,7 @@ def restore_sqlite(target: Path, source: Path) -> Path:
     if target.exists():
         backup_sqlite_file(target, safety)
     try:
-        src = sqlite3.connect(_ro_uri(source), uri=True)
+        src = sqlite3.connect(ro_uri(source), uri=True)
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)  # page-by-page copy into the live file, under its own lock
@@ -372,7 +250,7 @@ def _restore_head(target: Path, source: Path) -> None:
     ``verify`` then says there is no head record and starts one.
     """
     side = audit_head.sidecar_path(target)
-    head = _head_of(source)
+    head = head_of(source)
     try:
         with audit_head.locked(side):
             if head is None:

@@ -47,6 +47,7 @@ from ..errors import (
 )
 from . import audit_head
 from .folders import make_private_folder
+from .sqlite_copy import backup_sqlite_file
 from .urls import mask_secrets, safe_url, url_without_password, with_password
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -563,7 +564,7 @@ def _script() -> ScriptDirectory:
 
 
 @functools.cache
-def _known_revisions() -> frozenset[str]:
+def known_revisions() -> frozenset[str]:
     return frozenset(rev.revision for rev in _script().walk_revisions())
 
 
@@ -709,10 +710,10 @@ def _check_sqlite_file(path: Path, *, create: bool) -> None:
 
 def _refuse_unusable(current: str | None, tables: set[str], name: str) -> None:
     """Refuse a schema this version cannot use: newer, or another program's."""
-    if current is not None and current not in _known_revisions() and "prospect" not in tables:
+    if current is not None and current not in known_revisions() and "prospect" not in tables:
         # Another program that also keeps its schema version with Alembic.
         raise NotACrmDatabaseError(f"{name} holds tables but is not a CRM Desktop database.")
-    if current is not None and current not in _known_revisions():
+    if current is not None and current not in known_revisions():
         raise SchemaTooNewError(
             f"This database ({name}) was written by a newer version of "
             f"CRM Desktop (schema {current}). Update the app to open it; "
@@ -741,8 +742,6 @@ def _migrate(db: Database, *, create: bool) -> None:
             "or use the older version."
         )
     if current is not None and db.path is not None:
-        from .backup import backup_sqlite_file
-
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         backup_sqlite_file(db.path, db.path.with_name(f"{db.path.name}.pre-{head}-{stamp}.bak"))
     with db.write_engine.begin() as conn:

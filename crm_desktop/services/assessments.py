@@ -13,11 +13,11 @@ from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text
 from ..errors import DuplicateError, NotFoundError
 from .context import Context
-from .views import _Jsonable
+from .results import Jsonable
 
 
 @dataclass(frozen=True)
-class AssessmentView(_Jsonable):
+class AssessmentView(Jsonable):
     id: int
     name: str
     purpose: str

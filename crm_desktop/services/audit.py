@@ -26,11 +26,11 @@ from ..domain.audit import (
 from ..domain.models import AuditEntry
 from ..domain.roles import Action
 from ..domain.types import utcnow
-from ..persistence import audit_head
+from ..persistence import audit_head, audit_keys
 from ..persistence.db import PG_WRITE_LOCK
-from . import audit_key, recovery
+from . import recovery
 from .context import Context
-from .views import _Jsonable
+from .results import Jsonable
 
 
 def record(
@@ -66,8 +66,8 @@ def record(
     hashes = hash_values(values)
     if reason is not None:
         hashes[REASON_KEY] = value_hash(reason)
-    # Signed with the database's key kept outside it (see audit_key).
-    signing = audit_key.signing_key(session, last.key_id if last else None)
+    # Signed with the database's key kept outside it (see persistence.audit_keys).
+    signing = audit_keys.signing_key(session, last.key_id if last else None)
     key_id, key = signing if signing else (None, None)
     fields = EntryFields(at, actor, action, entity, _id(entity_id), hashes, prev, key_id)
     entry = AuditEntry(
@@ -118,12 +118,12 @@ def _id(value: object) -> str | None:
 
 
 @dataclass(frozen=True)
-class Verification(_Jsonable):
+class Verification(Jsonable):
     ok: bool
     entries: int
     first_bad_id: int | None = None
     problem: str | None = None
-    # The audit key (see audit_key): the first keyed entry (None: the trail
+    # The audit key (see persistence.audit_keys): the first keyed entry (None: the trail
     # is not keyed, so anyone who can write the database could recompute it),
     # how many keyed entries were checked for their links only because their
     # key is not on this computer, and those keys' fingerprints.
@@ -160,7 +160,7 @@ def key_report(keyed_from: int | None, unchecked: int, missing_keys: tuple[str, 
     return (
         f"{unchecked} entries are signed with an audit key this computer does not have "
         f"(key {names}): only their links were checked, not their hashes. To check them, "
-        f"{audit_key.HOW_TO_BRING}"
+        f"{audit_keys.HOW_TO_BRING}"
     )
 
 
@@ -186,8 +186,8 @@ def verify(ctx: Context, *, expect_head: str | None = None) -> Verification:
     with ctx.db.read() as session:
         if not ctx.db.is_sqlite:  # the server's row, before the trail
             head, head_unreadable = _head(ctx, session)
-        database_id, _ = audit_key.database_identity(session)
-        keys = audit_key.held_keys(database_id)
+        database_id, _ = audit_keys.database_identity(session)
+        keys = audit_keys.held_keys(database_id)
         # The last redacting entry about each record: that record's entries
         # before it may be blank. Those entries are checked by the walk below
         # like every other, so one forged or altered is named there.
@@ -300,7 +300,7 @@ def _keys_stripped(session: Session, database_id: str | None) -> str | None:
             "has no keyed entry, although the database has had an audit key: the trail "
             "was rewritten without the key"
         )
-    other = audit_key.keys_elsewhere_for(audit_key.location_of(session), None)
+    other = audit_keys.keys_elsewhere_for(audit_keys.location_of(session), None)
     if other is not None:
         return (
             "has no keyed entry, although this computer holds the audit key of a keyed "
@@ -341,7 +341,7 @@ def _problem(e: AuditEntry, redacted_until: dict, keys: dict[str, bytes]) -> str
 
 
 @dataclass(frozen=True)
-class AuditView(_Jsonable):
+class AuditView(Jsonable):
     id: int
     at: datetime
     actor: str

@@ -42,6 +42,7 @@ from ..formats.atomic import (
     publish,
     sha256_of,
 )
+from ..persistence import audit_head, sqlite_copy
 from ..persistence import backup as _backup
 from ..persistence.folders import make_private_folder
 from . import audit, recovery
@@ -74,7 +75,7 @@ def back_up(ctx: Context, out: str | Path | None = None, progress=None, should_c
     if db.is_sqlite:
 
         def copy(part: Path, finish):
-            return _backup.copy_sqlite(db.path, part, step, finish)
+            return sqlite_copy.copy_sqlite(db.path, part, step, finish)
     else:
 
         def copy(part: Path, finish):
@@ -96,7 +97,7 @@ def daily_backup(ctx: Context, today: date | None = None) -> _backup.AutoBackup:
     for kind, dest, source in _backup.daily_plan(ctx.db, today):
 
         def copy(part: Path, finish, source=source):
-            return _backup.copy_sqlite(source, part, None, finish)
+            return sqlite_copy.copy_sqlite(source, part, None, finish)
 
         made.append(_recorded_copy(ctx, kind, dest, copy))
     removed = _backup.prune_copies(ctx.db) if ctx.db.is_sqlite else []
@@ -157,7 +158,7 @@ def _recorded_copy(ctx: Context, kind: str, dest: Path, copy: Copier) -> Path:
             publish(part, dest, replace=True)
             published = True
             _reached("published")
-            _backup.write_backup_head(dest, head)
+            sqlite_copy.write_backup_head(dest, head)
             try:
                 with ctx.db.transaction() as session:
                     _complete(session, run_id, ctx.user)
@@ -196,7 +197,7 @@ def _remove_part(part: Path) -> bool:
 
 def _remove_stale_head_parts(dest: Path) -> None:
     """Temporary files of the backup's audit head file that a kill left (named as ours)."""
-    head = _backup.audit_head.sidecar_path(dest)
+    head = audit_head.sidecar_path(dest)
     for path in dest.parent.glob(f".{glob.escape(head.name)}.*.part"):
         if is_part_of(path, head) and not part_in_use(path):
             path.unlink(missing_ok=True)

@@ -9,14 +9,14 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from ..domain.models import Correspondence, Prospect, School
+from ..domain.restriction import refuse_if_restricted
 from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ContactInput, validate_contact
 from ..errors import CrmError, NotFoundError
 from . import audit
 from .context import Context
-from .rights import refuse_if_restricted
-from .views import ContactView, FollowUpView
+from .results import ContactView, FollowUpView
 
 
 def _view(c: Correspondence) -> ContactView:

@@ -30,11 +30,11 @@ from ..domain.suppression import address_kind, canonical_address, digest
 from ..domain.types import utcnow
 from ..domain.validation import normalise_email
 from ..errors import Cancelled, CrmError
-from ..formats.unsubscribes import read_addresses
+from ..formats.address_files import read_addresses
 from . import audit, suppression
 from .context import Context
 from .marketing import apply_opt_out
-from .views import _Jsonable
+from .results import Jsonable
 
 MAX_EXAMPLES = 20
 #: Addresses applied per transaction: each takes a fraction of a second.
@@ -47,7 +47,7 @@ EMAIL = Channel.EMAIL.value
 
 
 @dataclass
-class SyncReport(_Jsonable):
+class SyncReport(Jsonable):
     file: str
     rows: int = 0
     matched: int = 0  # prospects opted out of email now
@@ -188,7 +188,7 @@ def _apply_batch(
     counts = {"matched": 0, "already_opted_out": 0, "new": 0, "already_suppressed": 0}
     opted_ids: list[int] = []
     with ctx.db.transaction() as session:
-        key = suppression._key(session)
+        key = suppression.hmac_key(session)
         keys = [k for _, k in batch]
         found: dict[str, tuple[int, str]] = {}
         for chunk in _chunks(keys):

@@ -56,7 +56,7 @@ from ..formats.tabular import FORMATS, write_table_to
 from . import audit, recovery, suppression
 from .context import Context
 from .marketing import facts_from
-from .views import _Jsonable
+from .results import Jsonable
 
 BATCH = 2_000
 Progress = Callable[[int, int], None]
@@ -71,7 +71,7 @@ STATE_LABELS = {
 
 
 @dataclass(frozen=True)
-class ExportFilters(_Jsonable):
+class ExportFilters(Jsonable):
     interest_id: int | None = None
     role: str | None = None
     stage: str | None = None
@@ -96,7 +96,7 @@ class ExportRequest:
 
 
 @dataclass(frozen=True)
-class Candidate(_Jsonable):
+class Candidate(Jsonable):
     prospect_id: int
     first_name: str
     last_name: str
@@ -111,7 +111,7 @@ class Candidate(_Jsonable):
 
 
 @dataclass
-class ExportPreview(_Jsonable):
+class ExportPreview(Jsonable):
     channel: str
     included: list[Candidate]
     excluded: list[Candidate]
@@ -123,7 +123,7 @@ class ExportPreview(_Jsonable):
 
 
 @dataclass(frozen=True)
-class ExportRecord(_Jsonable):
+class ExportRecord(Jsonable):
     id: int
     created_by: str
     created_at: datetime

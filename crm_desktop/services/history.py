@@ -27,7 +27,7 @@ from ..domain.roles import Action
 from ..domain.validation import ValidationError, field_label
 from . import assessments, audit, correspondence, exports, marketing, prospects, requests
 from .context import Context
-from .views import _Jsonable
+from .results import Jsonable
 
 KINDS = ("correspondence", "consent", "edit", "export", "request")
 KIND_LABELS = {
@@ -52,7 +52,7 @@ _EDIT_TITLES = {
 
 
 @dataclass(frozen=True)
-class HistoryEvent(_Jsonable):
+class HistoryEvent(Jsonable):
     """One happening: when (aware UTC), which kind (one of ``KINDS``), what, who."""
 
     at: datetime

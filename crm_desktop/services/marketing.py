@@ -26,6 +26,7 @@ from ..domain.eligibility import (
 )
 from ..domain.enums import Channel, ConsentMethod, LawfulBasis, OptOutSource, SubscriberType
 from ..domain.models import MAX_NOTE, ChannelPermission, ConsentEvent, LIAssessment, Prospect
+from ..domain.restriction import refuse_if_restricted
 from ..domain.roles import Action
 from ..domain.subscribers import infer_subscriber_type, subscriber_type
 from ..domain.types import utcnow
@@ -33,8 +34,7 @@ from ..domain.validation import ValidationError, clean_text, parse_choice, parse
 from ..errors import NotFoundError
 from . import audit, suppression
 from .context import Context
-from .rights import refuse_if_restricted
-from .views import _Jsonable
+from .results import Jsonable
 
 
 def parse_channels(value: str | Channel | Iterable[str | Channel]) -> list[Channel]:
@@ -65,7 +65,7 @@ class ConsentEvidence:
 
 
 @dataclass(frozen=True)
-class ChannelStatus(_Jsonable):
+class ChannelStatus(Jsonable):
     channel: str
     consent: bool
     consent_at: datetime | None
@@ -82,7 +82,7 @@ class ChannelStatus(_Jsonable):
 
 
 @dataclass(frozen=True)
-class MarketingView(_Jsonable):
+class MarketingView(Jsonable):
     prospect_id: int
     lawful_basis: str
     li_assessment_id: int | None
@@ -96,7 +96,7 @@ class MarketingView(_Jsonable):
 
 
 @dataclass(frozen=True)
-class ConsentEventView(_Jsonable):
+class ConsentEventView(Jsonable):
     id: int
     action: str
     channel: str | None

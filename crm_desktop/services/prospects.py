@@ -12,6 +12,7 @@ from sqlmodel import Session
 from ..domain.eligibility import channels_suppressed_by
 from ..domain.enums import Channel, DataSource, OptOutSource, Stage
 from ..domain.models import Interest, Prospect, ProspectInterest, School
+from ..domain.restriction import refuse_if_restricted
 from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import (
@@ -27,9 +28,8 @@ from ..persistence.search import prospect_search_condition
 from . import audit, suppression
 from .context import Context
 from .marketing import apply_opt_out
-from .rights import refuse_if_restricted
+from .results import ProspectRow, ProspectView, Saved
 from .schools import school_for_name
-from .views import ProspectRow, ProspectView, Saved
 
 # Columns a person can sort the prospect table by.
 SORT_KEYS = ("name", "school", "role", "stage", "owner", "last_contact", "next_follow_up", "email")

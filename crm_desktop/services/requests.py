@@ -38,7 +38,7 @@ from ..domain.validation import ValidationError, email_key, format_phone
 from ..errors import ConflictError, NotFoundError
 from . import audit
 from .context import Context
-from .views import _Jsonable
+from .results import Jsonable
 
 ENTITY = "request"
 OPEN_STATUSES = (RequestStatus.OPEN.value, RequestStatus.IN_PROGRESS.value)
@@ -66,7 +66,7 @@ UNSET = _Unset()
 
 
 @dataclass(frozen=True)
-class RequestView(_Jsonable):
+class RequestView(Jsonable):
     """One request as the register shows it, with its urgency on ``today``.
 
     ``days_left`` is None once the request is closed; ``urgency`` is one of
@@ -614,7 +614,7 @@ def link_action(
 
 
 @dataclass(frozen=True)
-class RequestAction(_Jsonable):
+class RequestAction(Jsonable):
     """One thing done to answer a request (from its audit entries)."""
 
     at: datetime

@@ -27,7 +27,7 @@ from ..errors import CrmError, NotFoundError
 from . import audit, cleanup, rights
 from .cleanup import Cleanup
 from .context import Context
-from .views import _Jsonable
+from .results import Jsonable
 
 SETTING_KEY = "retention_months"
 DEFAULT_MONTHS = 24
@@ -35,7 +35,7 @@ MIN_MONTHS, MAX_MONTHS = 1, 120
 
 
 @dataclass(frozen=True)
-class RetentionRow(_Jsonable):
+class RetentionRow(Jsonable):
     """One person in the review queue. ``due_since`` is the day they became due."""
 
     id: int

@@ -25,6 +25,7 @@ from ..domain.models import (
     Prospect,
     ProspectInterest,
 )
+from ..domain.restriction import RestrictedError
 from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text
@@ -32,14 +33,11 @@ from ..errors import CrmError, NotFoundError
 from . import audit, cleanup, requests, suppression
 from .cleanup import Cleanup
 from .context import Context
-from .views import ProspectView
+from .prospects import get_prospect
+from .results import ProspectView
 
 ERASED_FIRST = "Erased"
 ERASED_SUMMARY = "(erased)"
-
-
-class RestrictedError(CrmError):
-    """The person's data is restricted: it may be kept, not changed or used."""
 
 
 def _load(session: Session, prospect_id: int) -> Prospect:
@@ -47,18 +45,6 @@ def _load(session: Session, prospect_id: int) -> Prospect:
     if p is None:
         raise NotFoundError(f"No prospect with id {prospect_id}.")
     return p
-
-
-def refuse_if_restricted(p: Prospect) -> None:
-    """Called by every action that would change or use a restricted person's data."""
-    if p.erased_at is not None:
-        raise RestrictedError(f"Prospect #{p.id} was erased; there is nothing left to change.")
-    if p.restricted_at is not None:
-        raise RestrictedError(
-            f"{p.first_name} {p.last_name}'s data is restricted "
-            f"({p.restriction_reason or 'no reason given'}): it is kept but cannot be changed "
-            "or used until a manager lifts the restriction."
-        )
 
 
 def _reason(value: str | None) -> str:
@@ -93,8 +79,6 @@ def restrict(
                 session, ctx, request_id, "restricted",
                 {"prospect_id": p.id, "reason": why}, prospect_id=p.id,
             )  # fmt: skip
-    from .prospects import get_prospect
-
     return get_prospect(ctx, prospect_id)
 
 
@@ -109,8 +93,6 @@ def unrestrict(ctx: Context, prospect_id: int, reason: str) -> ProspectView:
         p.restricted_at, p.restriction_reason = None, None
         p.version += 1
         audit.record(session, ctx.user, "prospect.unrestricted", "prospect", p.id, {}, reason=why)
-    from .prospects import get_prospect
-
     return get_prospect(ctx, prospect_id)
 
 
@@ -205,8 +187,6 @@ def erase(
         audit.record(session, ctx.user, "prospect.erased", "prospect", p.id, values)
         cleanup.mark_owed(session)
     done = cleanup.run(ctx.db) if scrub else None
-    from .prospects import get_prospect
-
     return Erasure(get_prospect(ctx, prospect_id), done)
 
 

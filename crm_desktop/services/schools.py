@@ -18,7 +18,7 @@ from ..domain.validation import (
 from ..errors import ConflictError, DuplicateError, NotFoundError
 from . import audit
 from .context import Context
-from .views import Saved, SchoolView
+from .results import Saved, SchoolView
 
 
 def _view(session: Session, s: School, count: int | None = None) -> SchoolView:

@@ -22,18 +22,18 @@ from sqlmodel import Session
 
 from ..domain.models import MAX_TEXT, Setting, User
 from ..domain.roles import Action
-from ..domain.validation import ValidationError, _Collector, clean_text, normalise_email
+from ..domain.validation import ErrorCollector, ValidationError, clean_text, normalise_email
 from ..errors import CrmError
 from . import audit
 from .context import Context
-from .views import _Jsonable
+from .results import Jsonable
 
 PREFIX = "controller."
 MAX_ADDRESS = 500
 
 
 @dataclass(frozen=True)
-class Controller(_Jsonable):
+class Controller(Jsonable):
     """The data controller's details as the access pack shows them."""
 
     name: str | None = None  # the company's legal name
@@ -115,7 +115,7 @@ def set_controller(ctx: Context, **changes: str | None) -> Controller:
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown controller setting(s): {', '.join(sorted(unknown))}")
-    c = _Collector()
+    c = ErrorCollector()
     cleaned = {f: c.run(f, _clean, f, v) for f, v in changes.items()}
     c.raise_if_any()
     with ctx.db.transaction() as session:

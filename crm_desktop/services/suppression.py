@@ -7,8 +7,6 @@ evidence); erasure and marketing's own entries stay.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,10 +24,11 @@ from ..domain.roles import Action
 from ..domain.suppression import address_kind, canonical_address, digest
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text
-from ..errors import Cancelled, CrmError, DatabaseError
+from ..errors import Cancelled, DatabaseError
+from ..formats.address_files import read_addresses
 from . import audit
 from .context import Context
-from .views import _Jsonable
+from .results import Jsonable
 
 KEY_SETTING = "suppression_hmac_key"
 OPT_OUT_REASONS = ("opt-out", "objection", "email-tool")
@@ -37,7 +36,7 @@ REASONS = ("opt-out", "objection", "erasure", "email-tool", "manual")
 
 
 @dataclass(frozen=True)
-class SuppressionEntry(_Jsonable):
+class SuppressionEntry(Jsonable):
     kind: str
     channel: str
     reason: str
@@ -46,7 +45,7 @@ class SuppressionEntry(_Jsonable):
     created_at: datetime
 
 
-def _key(session: Session) -> bytes:
+def hmac_key(session: Session) -> bytes:
     # Made once by migration 0003. Never invent one here: hashes under a new
     # key would silently stop matching the list.
     row = session.get(Setting, KEY_SETTING)
@@ -62,7 +61,7 @@ class Hasher:
     """Hashes addresses with one database's key (load once, use for many)."""
 
     def __init__(self, session: Session):
-        self._key = _key(session)
+        self._key = hmac_key(session)
 
     def __call__(self, address: str | None) -> str | None:
         if not address:
@@ -94,7 +93,7 @@ def add_entry(
 ) -> bool:
     """Add one entry inside the caller's transaction. False if it was already there."""
     canonical = canonical_address(address)
-    d = digest(_key(session), canonical)
+    d = digest(hmac_key(session), canonical)
     existing = session.scalars(
         select(Suppression).where(Suppression.digest == d, Suppression.channel == channel)
     ).first()
@@ -177,7 +176,7 @@ def suppress(
 
 
 @dataclass(frozen=True)
-class BulkResult(_Jsonable):
+class BulkResult(Jsonable):
     added: int
     already: int
     invalid: list[str]
@@ -191,7 +190,7 @@ def lookup(ctx: Context, address: str) -> list[SuppressionEntry]:
     except ValueError as exc:
         raise ValidationError({"address": str(exc)}) from None
     with ctx.db.read() as session:
-        d = digest(_key(session), canonical)
+        d = digest(hmac_key(session), canonical)
         rows = session.scalars(
             select(Suppression).where(Suppression.digest == d).order_by(Suppression.id)
         )
@@ -209,24 +208,7 @@ def count(ctx: Context) -> int:
         return session.scalar(select(func.count()).select_from(Suppression)) or 0
 
 
-# ------------------------------------------------------- added for the GUI
-# Appended for the suppression dialog: a bulk add that reports progress and
-# can be cancelled (nothing saved), and a reader for files of addresses.
-
-ADDRESS_HEADERS = (
-    "email",
-    "email address",
-    "e-mail",
-    "e-mail address",
-    "email_address",
-    "phone",
-    "phone number",
-    "telephone",
-    "mobile",
-    "mobile number",
-    "address",
-)
-MAX_ADDRESS_FILE_BYTES = 200 * 1024**2
+# ------------------------------------------- many at once (pasted, or a file)
 
 
 def split_addresses(text: str) -> list[str]:
@@ -240,48 +222,18 @@ def split_addresses(text: str) -> list[str]:
 def read_address_file(
     path: str | Path, *, should_cancel: Callable[[], bool] | None = None
 ) -> list[str]:
-    """The addresses in a text or CSV file, in order.
+    """The email addresses and phone numbers in a text or CSV file, in order.
 
-    A CSV with a header row gives the values of its email and phone columns
-    (any of :data:`ADDRESS_HEADERS`); anything else gives every value,
-    split as :func:`split_addresses` does. Raises :class:`CrmError` with a
-    clear message for a missing, unreadable or binary file.
+    Read by :func:`crm_desktop.formats.address_files.read_addresses`, whose
+    rules (columns, encodings, size) and messages (:class:`CrmError`) it
+    keeps; blank cells are left out.
     """
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_ADDRESS_FILE_BYTES:
-            raise CrmError(f"{path.name} is {size / 1024**2:,.0f} MB: too large for a list.")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CrmError(f"{path} does not exist.") from None
-    except IsADirectoryError:
-        raise CrmError(f"{path} is a folder, not a file.") from None
-    except OSError as exc:
-        raise CrmError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    if b"\x00" in data[:4096]:
-        raise CrmError(f"{path.name} is not a text file (it holds binary data).")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
-    lines = text.splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    delimiter = max((",", ";", "\t"), key=first.count)
-    header = [h.strip().strip('"').lower() for h in first.split(delimiter)]
-    columns = [i for i, h in enumerate(header) if h in ADDRESS_HEADERS]
-    if not columns:
-        return split_addresses(text)
     out: list[str] = []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    next(reader, None)  # the header
-    try:
-        for n, row in enumerate(reader):
-            if n % 5_000 == 0 and should_cancel and should_cancel():
-                raise Cancelled("Cancelled; nothing was added.")
-            out.extend(row[i].strip() for i in columns if i < len(row) and row[i].strip())
-    except csv.Error as exc:
-        raise CrmError(f"{path.name}, line {reader.line_num}: {exc}.") from None
+    for n, address in enumerate(read_addresses(path, phones=True)):
+        if n % 5_000 == 0 and should_cancel and should_cancel():
+            raise Cancelled("Cancelled; nothing was added.")
+        if address:
+            out.append(address)
     return out
 
 

@@ -27,10 +27,11 @@ from ..domain.roles import Action, Role
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError
 from ..errors import CrmError, DatabaseError, DuplicateError, NotFoundError, SignInError
+from ..persistence import pending_store
 from ..persistence.db import Database
 from . import audit
 from .context import Context, os_user
-from .views import _Jsonable
+from .results import Jsonable
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
@@ -44,7 +45,7 @@ BAD_SIGN_IN = "Unknown user name or wrong password."
 
 
 @dataclass(frozen=True)
-class UserView(_Jsonable):
+class UserView(Jsonable):
     username: str
     display_name: str
     role: str
@@ -233,11 +234,11 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
         try:
             record_sign_in(db, ctx.user, now, wait=SIGN_IN_RECORD_WAIT, password=password)
         except DatabaseError:
-            from . import pending
-
-            item = pending.Pending(pending.SIGN_IN, ctx.user, ctx.role.value, now.isoformat())
+            item = pending_store.Pending(
+                pending_store.SIGN_IN, ctx.user, ctx.role.value, now.isoformat()
+            )
             try:
-                pending.keep(db, item)
+                pending_store.keep(db, item)
             except CrmError:
                 # Not even a file can be written: sign in by the one path that waits.
                 pass

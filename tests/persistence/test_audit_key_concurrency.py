@@ -16,7 +16,8 @@ import textwrap
 from sqlalchemy import select
 
 from crm_desktop.domain.models import AuditEntry
-from crm_desktop.services import Context, audit, audit_key
+from crm_desktop.persistence import audit_keys
+from crm_desktop.services import Context, audit
 
 WRITER = textwrap.dedent(
     """
@@ -63,9 +64,9 @@ def test_writers_keying_a_database_at_once_agree_on_one_key(db):
     ctx = Context(db, user="alice")
     with db.read() as session:
         key_ids = set(session.scalars(select(AuditEntry.key_id)))
-        database_id, key_id = audit_key.database_identity(session)
+        database_id, key_id = audit_keys.database_identity(session)
     assert key_ids == {key_id}
-    [path] = list(audit_key.key_folder().glob("*.key"))
+    [path] = list(audit_keys.key_folder().glob("*.key"))
     assert path.name == f"{database_id}.key"
     assert list(json.loads(path.read_text())["keys"]) == [key_id]
     result = audit.verify(ctx)

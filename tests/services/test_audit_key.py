@@ -19,6 +19,7 @@ from crm_desktop.domain.audit import GENESIS, EntryFields, canonical, entry_hash
 from crm_desktop.domain.models import AuditEntry, Setting
 from crm_desktop.domain.validation import ContactInput, ProspectInput
 from crm_desktop.errors import CrmError
+from crm_desktop.persistence import audit_keys
 from crm_desktop.services import audit, audit_key, backups
 from crm_desktop.services import correspondence as C
 from crm_desktop.services import prospects as P
@@ -44,7 +45,7 @@ def _rows(ctx) -> list[AuditEntry]:
 
 
 def _key_files() -> list[Path]:
-    return sorted(audit_key.key_folder().glob("*.key"))
+    return sorted(audit_keys.key_folder().glob("*.key"))
 
 
 def _at(e: AuditEntry) -> datetime:
@@ -97,7 +98,7 @@ def test_the_key_is_in_no_table_of_a_server_database(ctx, person):
         )
         assert session.execute(text("SELECT 1")).scalar() == 1
     assert key_hex not in dump.lower()
-    assert settings[audit_key.DATABASE_SETTING] and settings[audit_key.KEY_SETTING]
+    assert settings[audit_keys.DATABASE_SETTING] and settings[audit_keys.KEY_SETTING]
 
 
 def _rewrite_with_sha256(ctx, *, strip_keys: bool, forget_identity: bool = False) -> int:
@@ -170,7 +171,7 @@ def test_a_forged_unkeyed_tail_after_keyed_entries_is_caught(ctx, person):
 
 def test_entries_written_before_keys_still_verify_and_the_trail_is_keyed_after(ctx, monkeypatch):
     # A database from before this version: its entries are unkeyed.
-    monkeypatch.setattr(audit_key, "signing_key", lambda session, last: None)
+    monkeypatch.setattr(audit_keys, "signing_key", lambda session, last: None)
     old = P.create_prospect(
         ctx, ProspectInput(first_name="Old", last_name="Entry", email="old@oak.sch.uk")
     ).record.id

@@ -325,9 +325,9 @@ def test_unsubscribe_sync_of_a_bad_file_changes_nothing(ctx, tmp_path):
     pid = add(ctx, 1)
     path = tmp_path / "x.csv"
     path.write_text("Email\np1@oak.sch.uk\n" + '"' + "a" * 50_000 + '"\n')
-    from crm_desktop.formats.unsubscribes import UnsubscribeFileError
+    from crm_desktop.formats.address_files import AddressFileError
 
-    with pytest.raises(UnsubscribeFileError):
+    with pytest.raises(AddressFileError):
         import_unsubscribes(ctx, path)
     assert M.exclusions_for(ctx, pid, "email") == []
 

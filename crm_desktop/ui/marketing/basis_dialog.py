@@ -35,7 +35,7 @@ from crm_desktop.services import assessments as assessment_service
 from crm_desktop.services import marketing
 from crm_desktop.services.context import Context
 from crm_desktop.services.marketing import MarketingView
-from crm_desktop.services.views import ProspectView
+from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.marketing.assessments_dialog import AssessmentsDialog, pick_label
 from crm_desktop.ui.marketing.consent_dialog import raw_text

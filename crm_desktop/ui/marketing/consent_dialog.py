@@ -35,7 +35,7 @@ from crm_desktop.reports.marketing_text import channel_label, with_labels
 from crm_desktop.services import marketing
 from crm_desktop.services.context import Context
 from crm_desktop.services.marketing import ConsentEvidence, MarketingView
-from crm_desktop.services.views import ProspectView
+from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
 
 FIELDS = ("channel", "method", "evidence", "policy_version", "given_by", "given_at")

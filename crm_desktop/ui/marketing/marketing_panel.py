@@ -46,7 +46,7 @@ from crm_desktop.services import marketing
 from crm_desktop.services.context import Context
 from crm_desktop.services.exports import ExportRecord
 from crm_desktop.services.marketing import ConsentEventView, MarketingView
-from crm_desktop.services.views import ProspectView
+from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours, notifier
 from crm_desktop.ui.common.flow_layout import FlowLayout

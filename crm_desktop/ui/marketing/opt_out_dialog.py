@@ -32,7 +32,7 @@ from crm_desktop.reports.marketing_text import with_labels
 from crm_desktop.services.context import Context
 from crm_desktop.services.marketing import MarketingView
 from crm_desktop.services.pending import Pending
-from crm_desktop.services.views import ProspectView
+from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.marketing.pending_opt_outs import record_opt_out
 

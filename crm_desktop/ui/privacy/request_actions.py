@@ -27,7 +27,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services import requests as request_service
 from crm_desktop.services.requests import RequestView
-from crm_desktop.services.views import ProspectView
+from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common.workers import BackgroundTask
 from crm_desktop.ui.privacy.access_pack import start_access_pack
 from crm_desktop.ui.privacy.rights_dialogs import EraseDialog, RestrictDialog

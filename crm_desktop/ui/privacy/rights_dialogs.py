@@ -18,7 +18,7 @@ from crm_desktop.domain.validation import ValidationError
 from crm_desktop.errors import Cancelled, CrmError
 from crm_desktop.services import rights
 from crm_desktop.services.context import Context
-from crm_desktop.services.views import ProspectView
+from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 

@@ -35,7 +35,7 @@ from crm_desktop.reports.history_pdf import write_history_pdf
 from crm_desktop.services import history
 from crm_desktop.services.context import Context
 from crm_desktop.services.history import HistoryEvent
-from crm_desktop.services.views import ProspectView
+from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.date_field import DateField
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress

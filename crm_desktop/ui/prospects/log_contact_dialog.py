@@ -34,7 +34,7 @@ from crm_desktop.domain.validation import ContactInput, ValidationError
 from crm_desktop.errors import CrmError
 from crm_desktop.services import correspondence as correspondence_service
 from crm_desktop.services.context import Context
-from crm_desktop.services.views import ContactView, FollowUpView, ProspectView
+from crm_desktop.services.results import ContactView, FollowUpView, ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.date_field import DateField
 

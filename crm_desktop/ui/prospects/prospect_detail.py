@@ -39,7 +39,7 @@ from crm_desktop.reports import marketing_text
 from crm_desktop.services import correspondence as correspondence_service
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services.context import Context
-from crm_desktop.services.views import ContactView, ProspectView
+from crm_desktop.services.results import ContactView, ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
 from crm_desktop.ui.common.reads import Reader

@@ -34,7 +34,7 @@ from crm_desktop.services import interests as interest_service
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services import schools as school_service
 from crm_desktop.services.context import Context
-from crm_desktop.services.views import ProspectView, Saved
+from crm_desktop.services.results import ProspectView, Saved
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.date_field import DateField
 

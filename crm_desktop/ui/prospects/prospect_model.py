@@ -33,7 +33,7 @@ from crm_desktop.domain.enums import Stage
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services.context import Context
 from crm_desktop.services.prospects import ProspectQuery
-from crm_desktop.services.views import ProspectRow
+from crm_desktop.services.results import ProspectRow
 from crm_desktop.ui.common.appearance import overdue_color
 
 ProspectIdRole = Qt.ItemDataRole.UserRole + 1

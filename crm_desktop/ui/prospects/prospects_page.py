@@ -45,7 +45,7 @@ from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services import schools as school_service
 from crm_desktop.services.context import Context
 from crm_desktop.services.prospects import ProspectQuery
-from crm_desktop.services.views import ProspectView
+from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.prospects.prospect_detail import ProspectDetail
 from crm_desktop.ui.prospects.prospect_layout import TableFirstSplitter, content_widths, fit_widths
 from crm_desktop.ui.prospects.prospect_model import (

@@ -25,7 +25,7 @@ from crm_desktop.domain.validation import SchoolInput, ValidationError, field_la
 from crm_desktop.errors import CrmError
 from crm_desktop.services import schools
 from crm_desktop.services.context import Context
-from crm_desktop.services.views import SchoolView
+from crm_desktop.services.results import SchoolView
 
 # Validator messages that read as the end of a sentence starting with the
 # field's label: "is required" -> "Name is required".

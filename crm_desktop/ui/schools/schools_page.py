@@ -35,7 +35,7 @@ from crm_desktop.domain.enums import SchoolPhase
 from crm_desktop.errors import CrmError
 from crm_desktop.services import schools
 from crm_desktop.services.context import Context
-from crm_desktop.services.views import SchoolView
+from crm_desktop.services.results import SchoolView
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
 from crm_desktop.ui.schools.school_dialog import SchoolDialog

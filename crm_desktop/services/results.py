@@ -1,4 +1,8 @@
-"""Plain results returned by services (no ORM objects leak to callers)."""
+"""Plain results returned by services (no ORM objects leak to callers).
+
+Frozen dataclasses a caller can keep, compare and turn into JSON; the
+widgets that show them are the ``ui`` packages' pages and dialogs.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +22,15 @@ def _jsonable(value):
     return value
 
 
-class _Jsonable:
+class Jsonable:
+    """Base of the result dataclasses: ``to_dict`` gives plain JSON values (dates as ISO 8601)."""
+
     def to_dict(self) -> dict:
         return _jsonable(asdict(self))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
-class SchoolView(_Jsonable):
+class SchoolView(Jsonable):
     id: int
     name: str
     urn: str | None
@@ -42,7 +48,7 @@ class SchoolView(_Jsonable):
 
 
 @dataclass(frozen=True)
-class ProspectView(_Jsonable):
+class ProspectView(Jsonable):
     id: int
     first_name: str
     last_name: str
@@ -96,7 +102,7 @@ class ProspectRow:
 
 
 @dataclass(frozen=True)
-class ContactView(_Jsonable):
+class ContactView(Jsonable):
     id: int
     prospect_id: int
     kind: str
@@ -109,7 +115,7 @@ class ContactView(_Jsonable):
 
 
 @dataclass(frozen=True)
-class FollowUpView(_Jsonable):
+class FollowUpView(Jsonable):
     contact_id: int
     prospect_id: int
     prospect_name: str
@@ -123,7 +129,7 @@ class FollowUpView(_Jsonable):
 
 
 @dataclass
-class Saved(_Jsonable):
+class Saved(Jsonable):
     """A saved record and any warnings worth showing (accepted anyway)."""
 
     record: object
