@@ -33,7 +33,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QWidget
 
 from crm_desktop.errors import CrmError
 from crm_desktop.ui.common import messages, workers
@@ -93,6 +93,10 @@ class Reader(QObject):
         self._error_title = error_title
         self._latest: workers.BackgroundTask | None = None
         self._cover_target = owner if cover is True else cover or None
+        if isinstance(self._cover_target, QSplitter):
+            # A splitter makes every child widget a pane: the cover would
+            # become a pane of its own instead of lying over the others.
+            raise TypeError("cover one of the splitter's panes, or its parent, not a splitter")
         self._cover: LoadingCover | None = None
         self._loading_timer = QTimer(self)
         self._loading_timer.setSingleShot(True)

@@ -242,7 +242,6 @@ class RequestsView(RequestActions, QWidget):
         self._ctx = ctx
         self._load_error = ""
         self._wanted: int | None = None  # the request to select when the read arrives
-        self._reader = Reader(self)
         self.dialog: RequestDialog | ExtendDialog | CloseDialog | None = None
         self.model = RequestsModel(self)
 
@@ -314,6 +313,8 @@ class RequestsView(RequestActions, QWidget):
         # The table's share and the detail's, before the first rows arrive
         # (they come from a worker, after the window has been laid out).
         self.splitter.setSizes([3000, 2000])
+        # "Loading…" covers the table, not "Show closed" and "New request…".
+        self._reader = Reader(self, cover=self.stack)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QSplitter, QWidget
 from reads_support import wait_for_reads
 
 from crm_desktop.errors import CrmError, NotFoundError
@@ -188,3 +188,11 @@ def test_nothing_in_the_package_calls_process_events():
         and "``processEvents()``" not in line
     ]
     assert callers == []
+
+
+def test_a_splitter_cannot_be_covered(qtbot, owner):
+    # Its children become panes, so "Loading…" would be a pane of its own.
+    splitter = QSplitter(owner)
+    with pytest.raises(TypeError, match="splitter"):
+        Reader(owner, cover=splitter)
+    Reader(owner, cover=owner)  # its parent can

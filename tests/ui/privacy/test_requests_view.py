@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from reads_support import wait_for_reads
 
 from crm_desktop.domain.roles import Role
@@ -370,3 +370,26 @@ def test_a_register_that_cannot_be_read_says_why(qtbot, view, ctx, monkeypatch, 
     assert "Requests could not be loaded." in view.empty_label.text()
     assert "The database file went away." in view.empty_label.text()
     assert prompter.errors() == []  # said on the page, not in a message box
+
+def test_a_slow_read_covers_the_register_but_not_its_controls(qtbot, view, ctx, monkeypatch):
+    R.add_request(ctx, "access", requester_name="Jane")
+    release = threading.Event()
+    real = R.list_requests
+
+    def slow(*args, **kwargs):
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(R, "list_requests", slow)
+    view.refresh()
+    try:
+        qtbot.waitUntil(lambda: view.stack.findChild(QLabel, "loadingCover") is not None)
+        cover = view.stack.findChild(QLabel, "loadingCover")
+        qtbot.waitUntil(cover.isVisible)
+        assert cover.text() == "Loading…" and cover.geometry() == view.stack.rect()
+        assert view.show_closed.isVisible() and view.new_button.isVisible()
+    finally:
+        release.set()
+    wait_for_reads(qtbot)
+    assert not cover.isVisible()
+    assert column(view, M.REQUESTER) == ["Jane"]
