@@ -371,6 +371,7 @@ def test_a_register_that_cannot_be_read_says_why(qtbot, view, ctx, monkeypatch, 
     assert "The database file went away." in view.empty_label.text()
     assert prompter.errors() == []  # said on the page, not in a message box
 
+
 def test_a_slow_read_covers_the_register_but_not_its_controls(qtbot, view, ctx, monkeypatch):
     R.add_request(ctx, "access", requester_name="Jane")
     release = threading.Event()
