@@ -1,16 +1,10 @@
-"""The main window: pages and actions assembled from the features' declarations.
+"""The main window: tabs, menus and role rules built from the features' declarations.
 
-Each feature under ``ui/`` declares its pages (tabs), actions (menu items,
-shortcuts) and start-up tasks in its ``feature.py``; :mod:`features` lists
-them, one line each. This window builds tabs, menus, role visibility and
-the read-only lock from those declarations, and passes every
-:class:`~crm_desktop.ui.common.changes.Change` published on its bus to the
-pages that care. It also implements :class:`~crm_desktop.ui.common.registry.Shell`,
-the only way features reach the window.
-
-Every page shares one :class:`Context`; File > New/Open swaps ``ctx.db``
-(see :mod:`database`) and publishes a DATABASE change, so the pages need no
-"set database" API.
+Features (listed in :mod:`features`) reach it only through
+:class:`~crm_desktop.ui.common.registry.Shell`; every
+:class:`~crm_desktop.ui.common.changes.Change` on its bus goes to the pages
+that care. Pages share one :class:`Context`; File > New/Open swaps ``ctx.db``
+in place (:mod:`database`), so pages need no "set database" API.
 """
 
 from __future__ import annotations
