@@ -32,6 +32,7 @@ from crm_desktop.services import exports
 from crm_desktop.services.context import Context
 from crm_desktop.services.exports import ExportRecord
 from crm_desktop.ui.common.appearance import colours
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.table_model import with_empty_state
 from crm_desktop.ui.exports.export_models import (
     ExportsModel,
@@ -102,6 +103,7 @@ class ExportsView(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self._load_error = ""
+        self._wanted: int | None = None  # the record to select when the read arrives
         self.members_dialog: MembersDialog | None = None
         self.model = ExportsModel(self)
 
@@ -132,6 +134,8 @@ class ExportsView(QWidget):
         self.table.activated.connect(self.show_people)
 
         self.stack, self.empty_label = with_empty_state(self.table, self)
+        # The records are read on a worker; "Loading…" covers the list meanwhile.
+        self._reader = Reader(self, cover=self.stack)
 
         self.detail = QTextBrowser(self)
         self.detail.setObjectName("exportDetail")
@@ -167,14 +171,23 @@ class ExportsView(QWidget):
 
     @Slot()
     def refresh(self, select_id: int | None = None) -> None:
-        """Reload the records; keep (or move to ``select_id``) the selection."""
-        current = self.selected_record()
-        wanted = select_id if select_id is not None else (current.id if current else None)
-        self._load_error = ""
-        try:
-            records = exports.list_exports(self._ctx)
-        except CrmError as exc:  # e.g. the database file went away
-            records, self._load_error = [], str(exc)
+        """Reload the records (on a worker); keep (or move to ``select_id``) the selection."""
+        if select_id is not None:
+            self._wanted = select_id
+        elif not self._reader.pending:  # else keep what the read in flight was to select
+            current = self.selected_record()
+            self._wanted = current.id if current else None
+        ctx = self._ctx
+
+        def failed(error: CrmError) -> bool:  # e.g. the database file went away
+            self._show_records([], str(error))
+            return True
+
+        self._reader.read(lambda: exports.list_exports(ctx), self._show_records, failed=failed)
+
+    def _show_records(self, records: list[ExportRecord], error: str = "") -> None:
+        wanted, self._wanted = self._wanted, None
+        self._load_error = error
         self.model.set_records(records)
         n = len(records)
         self.count_label.setText(f"{n:,} export{'' if n == 1 else 's'}" if n else "")

@@ -22,6 +22,7 @@ from export_support import (
 )
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QWizard
+from reads_support import wait_for_reads
 from ui_tabs import EXPORTS_TAB
 
 from crm_desktop.domain.eligibility import Exclusion
@@ -162,6 +163,7 @@ def test_keyboard_walk_to_a_csv_of_exactly_the_eligible_people(
 
     window.commands.show_exports.trigger()
     assert window.tabs.currentIndex() == EXPORTS_TAB
+    wait_for_reads(qtbot)  # the tab reads its records on a worker
     assert window.exports.model.rowCount() == 1
     assert window.exports.selected_record().id == record.id
 

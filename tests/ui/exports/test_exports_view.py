@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 from export_support import build_population
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolButton, QWizard
+from reads_support import wait_for_reads
 from ui_shots import save_shot
 from ui_tabs import EXPORTS_TAB
 
@@ -22,6 +25,7 @@ def make_view(qtbot, ctx) -> ExportsView:
     qtbot.addWidget(view)
     view.resize(900, 600)
     view.show()
+    wait_for_reads(qtbot)  # the records are read on a worker
     return view
 
 
@@ -101,6 +105,7 @@ def test_a_database_error_is_shown_in_place_of_the_list(qtbot, ctx, monkeypatch)
 
     monkeypatch.setattr(exports, "list_exports", broken)
     view.refresh()
+    wait_for_reads(qtbot)
     assert view.stack.currentWidget() is view.empty_label
     assert "went away" in view.empty_label.text()
 
@@ -111,6 +116,7 @@ def test_the_tab_shows_exports_made_elsewhere_when_opened(qtbot, make_window, ct
     record = exports.run_export(ctx, ExportRequest("sms", "Texts"), tmp_path / "t.csv")
     qtbot.keyClick(window.prospects.table, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
     assert window.tabs.currentIndex() == EXPORTS_TAB
+    wait_for_reads(qtbot)  # shown: the tab reads its records on a worker
     assert window.exports.selected_record().id == record.id
     assert window.exports.model.index(0, window.exports.model.CHANNEL).data() == "SMS"
 
@@ -133,6 +139,7 @@ def test_an_export_from_the_tab_shows_up_in_it_at_once(qtbot, make_window, ctx, 
     with qtbot.waitSignal(wizard.exported) as done:
         qtbot.mouseClick(wizard.button(QWizard.WizardButton.CommitButton), LEFT)
     assert window.tabs.currentIndex() == EXPORTS_TAB  # still here; no tab switch needed
+    wait_for_reads(qtbot)  # the tab reads its records again on a worker
     assert window.exports.stack.currentWidget() is window.exports.table
     assert window.exports.selected_record().id == done.args[0].id
     assert "From the tab" in window.exports.detail_text()
@@ -192,3 +199,22 @@ def test_an_interrupted_export_is_shown_as_failed_not_as_a_list(qtbot, ctx, tmp_
         save_shot(view, "exports", "exports-complete-dark")
     finally:
         qapp.setPalette(previous)
+
+
+def test_the_records_are_read_off_the_gui_thread_and_shown(qtbot, ctx, tmp_path, monkeypatch):
+    build_population(ctx)
+    view = make_view(qtbot, ctx)
+    threads = []
+    real = exports.list_exports
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exports, "list_exports", recording)
+    record = exports.run_export(ctx, ExportRequest("email", "Read elsewhere"), tmp_path / "r.csv")
+    view.refresh(select_id=record.id)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
+    assert threads and threading.main_thread() not in threads
+    assert view.selected_record().id == record.id
+    assert "Read elsewhere" in view.detail_text()
