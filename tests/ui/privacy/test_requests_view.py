@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from reads_support import wait_for_reads
+from ui_tabs import PROSPECTS_TAB, REQUESTS_TAB
 
 from crm_desktop.domain.roles import Role
 from crm_desktop.errors import DatabaseError
@@ -24,7 +25,6 @@ from crm_desktop.ui.privacy.requests_page import (
     RequestsView,
     UrgencyRole,
 )
-from crm_desktop.ui.shell.main_window import PROSPECTS_TAB, REQUESTS_TAB
 
 TODAY = date.today()
 LEFT = Qt.MouseButton.LeftButton
