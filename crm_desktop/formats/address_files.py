@@ -52,7 +52,7 @@ HOSTILE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # The first bytes of files that are not text whatever their name says.
 WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-SAVE_AS = "Save it as 'CSV UTF-8' and load that file."
+SAVE_AS = "save it as CSV UTF-8"
 
 
 class AddressFileError(CrmError):
@@ -124,12 +124,11 @@ def _encoding_of(path: Path, fh) -> str:
     start = fh.read(CHUNK)
     if start.startswith(WORKBOOKS):
         raise AddressFileError(
-            f"{path.name} is not a text file: it is a spreadsheet workbook. {SAVE_AS}"
+            f"{path.name} is a spreadsheet workbook, not a text file; {SAVE_AS}."
         )
     if start.startswith(UTF16_BOMS):
         raise AddressFileError(
-            f"{path.name} is not a text file this app reads: it is saved as UTF-16 "
-            f'("Unicode text"). {SAVE_AS}'
+            f'{path.name} is UTF-16 ("Unicode text"), not a text file this app reads; {SAVE_AS}.'
         )
     utf8 = codecs.getincrementaldecoder("utf-8")()
     utf8_ok = True
@@ -163,7 +162,7 @@ def _encoding_of(path: Path, fh) -> str:
     position, byte = not_cp1252
     raise AddressFileError(
         f"{path.name} is neither UTF-8 nor Windows-1252 text (byte 0x{byte:02X} at position "
-        f"{position + 1:,} is not a character in either). {SAVE_AS}"
+        f"{position + 1:,}); {SAVE_AS}."
     )
 
 

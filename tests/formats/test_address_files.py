@@ -89,7 +89,9 @@ def test_too_big_a_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
 )
 def test_a_workbook_is_named_with_what_to_do(tmp_path, start):
     path = write(tmp_path, "list.xlsx", start + b"\x00" * 100, mode="wb")
-    with pytest.raises(AddressFileError, match="spreadsheet workbook. Save it as 'CSV UTF-8'"):
+    with pytest.raises(
+        AddressFileError, match="is a spreadsheet workbook, not a text file; save it as CSV UTF-8."
+    ):
         list(read_addresses(path))
 
 
@@ -106,7 +108,10 @@ def test_a_real_xlsx_is_refused_as_a_workbook(tmp_path):
 
 def test_utf16_unicode_text_is_refused_with_what_to_do(tmp_path):
     path = write(tmp_path, "list.txt", "Email\r\na@x.org\r\n".encode("utf-16"), mode="wb")
-    with pytest.raises(AddressFileError, match=r"UTF-16 \(\"Unicode text\"\). Save it as"):
+    with pytest.raises(
+        AddressFileError,
+        match=r"is UTF-16 \(\"Unicode text\"\), not a text file .*; save it as CSV UTF-8",
+    ):
         list(read_addresses(path))
 
 
@@ -132,7 +137,8 @@ def test_utf8_with_and_without_bom_and_windows_1252(tmp_path):
 def test_bytes_neither_utf8_nor_windows_1252_read_are_refused_by_position(tmp_path):
     path = write(tmp_path, "x.csv", b"Email\nzo\xeb@example.com\n\x81@x.org\n", mode="wb")
     with pytest.raises(
-        AddressFileError, match=r"neither UTF-8 nor Windows-1252 text \(byte 0x81 at position 23"
+        AddressFileError,
+        match=r"neither UTF-8 nor Windows-1252 text \(byte 0x81 at position 23\); save it as CSV UTF-8",
     ):
         list(read_addresses(path))
 
