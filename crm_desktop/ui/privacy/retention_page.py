@@ -34,6 +34,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import retention
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 
 ProspectIdRole = Qt.ItemDataRole.UserRole + 1
@@ -52,6 +53,11 @@ def _day(value: date) -> str:
     return format_date(value)
 
 
+def read_first_page(ctx: Context) -> tuple[int, list[retention.RetentionRow]]:
+    """How many are due, and the first :data:`PAGE` of them, oldest first."""
+    return retention.count_due(ctx), retention.review_queue(ctx, limit=PAGE)
+
+
 class RetentionModel(QAbstractTableModel):
     """The review queue, oldest first, fetched a page at a time."""
 
@@ -64,9 +70,14 @@ class RetentionModel(QAbstractTableModel):
         self._total = 0
 
     def reload(self) -> None:
+        """Read the count and the first page here, on the calling thread."""
+        self.set_first_page(*read_first_page(self.ctx))
+
+    def set_first_page(self, total: int, rows: list[retention.RetentionRow]) -> None:
+        """Show a first page read elsewhere (on a worker); later pages come by fetchMore."""
         self.beginResetModel()
-        self._total = retention.count_due(self.ctx)
-        self._rows = retention.review_queue(self.ctx, limit=PAGE)
+        self._total = total
+        self._rows = list(rows)
         self.endResetModel()
 
     @property
@@ -137,6 +148,7 @@ class RetentionDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.task: BackgroundTask | None = None
+        self._note = ""  # said before the summary once the read arrives ("Kept 2.")
         self.setWindowTitle("Retention review")
         self.resize(760, 480)
 
@@ -169,6 +181,9 @@ class RetentionDialog(QDialog):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.empty)
+        # The queue's first page is read on a worker (later pages as you scroll,
+        # here); "Loading…" covers the list meanwhile.
+        self._reader = Reader(self, cover=self.stack, error_title="Retention review")
 
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why we still need their data (required to keep)")
@@ -204,17 +219,31 @@ class RetentionDialog(QDialog):
 
     # ------------------------------------------------------------ state
 
-    def refresh(self) -> None:
+    def refresh(self, note: str = "") -> None:
+        """Show the review period, and read the queue's first page on a worker.
+
+        The period is one setting, read here so the field is right at once;
+        the queue counts and sorts the whole table. ``note`` goes before the
+        summary once the queue is shown (e.g. "Kept 2. ").
+        """
         months = retention.get_retention_months(self.ctx)
         self.months.setValue(months)
-        self.model.reload()
-        total = self.model.total
+        self._note = note
+        ctx = self.ctx
+        self._reader.read(lambda: read_first_page(ctx), lambda page: self._show(months, *page))
+
+    def _show(self, months: int, total: int, rows: list[retention.RetentionRow]) -> None:
+        note, self._note = self._note, ""
+        self.model.set_first_page(total, rows)
         self.stack.setCurrentWidget(self.empty if total == 0 else self.view)
         people = "person is" if total == 1 else "people are"
         self.summary.setText(
-            f"{total:,} {people} due for review (no contact for {months} months)."
-            if total
-            else f"No contact for {months} months: nobody is due."
+            note
+            + (
+                f"{total:,} {people} due for review (no contact for {months} months)."
+                if total
+                else f"No contact for {months} months: nobody is due."
+            )
         )
         self._update_buttons()
 
@@ -249,8 +278,7 @@ class RetentionDialog(QDialog):
             messages.show_error(self, exc, "Not kept")
             return 0
         self.reason.clear()
-        self.refresh()
-        self.summary.setText(f"Kept {count:,}. " + self.summary.text())
+        self.refresh(note=f"Kept {count:,}. ")
         self.changed.emit()
         return count
 

@@ -1,8 +1,10 @@
 """File > Retention review…: the queue, Keep and Anonymise in the desktop app."""
 
+import threading
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QItemSelectionModel
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.roles import Role
 from crm_desktop.domain.validation import ContactInput
@@ -31,6 +33,7 @@ def _dialog(qtbot, ctx) -> RetentionDialog:
     dialog = RetentionDialog(ctx)
     qtbot.addWidget(dialog)
     dialog.show()
+    wait_for_reads(qtbot)  # the queue is read on a worker
     return dialog
 
 
@@ -94,7 +97,9 @@ def test_keep_needs_a_reason_and_takes_them_off(qtbot, ctx, add_prospect):
     assert dialog.keep_button.isEnabled()
     with qtbot.waitSignal(dialog.changed):
         dialog.keep_button.click()
+    wait_for_reads(qtbot)
     assert _names(dialog) == ["Older Smith"]
+    assert dialog.summary.text().startswith("Kept 1. 1 person is due for review")
     assert retention.review_queue(ctx)[0].id == ids["Older"]
     assert dialog.reason.text() == ""
 
@@ -112,6 +117,7 @@ def test_anonymise_asks_then_erases_in_the_background(qtbot, ctx, add_prospect, 
     prompter.answers = [True]
     with qtbot.waitSignal(dialog.changed, timeout=TIMEOUT):
         dialog.anonymise_button.click()
+    wait_for_reads(qtbot)
     for name in ("Old", "Older"):
         view = prospects.get_prospect(ctx, ids[name])
         assert view.erased_at is not None and view.email is None
@@ -129,6 +135,7 @@ def test_months_setting_is_admin_only_in_the_dialog(qtbot, ctx, add_prospect):
     admin.months.setValue(60)
     assert admin.apply_months()
     assert retention.get_retention_months(ctx) == 60
+    wait_for_reads(qtbot)
     assert _names(admin) == []
 
 
@@ -139,3 +146,25 @@ def test_menu_action_is_for_managers_and_opens_the_dialog(window, ctx, make_wind
     dialog.close()
     sales = make_window(Context(ctx.db, user="sam", role=Role.SALES))
     assert not sales.commands.retention_review.isVisible()
+
+
+def test_the_queue_is_read_off_the_gui_thread_and_shown(qtbot, ctx, add_prospect, monkeypatch):
+    _people(ctx, add_prospect)
+    threads = []
+
+    def recording(real):
+        def read(*args, **kwargs):
+            threads.append(threading.current_thread())
+            return real(*args, **kwargs)
+
+        return read
+
+    for name in ("count_due", "review_queue"):
+        monkeypatch.setattr(retention, name, recording(getattr(retention, name)))
+    dialog = RetentionDialog(ctx)
+    qtbot.addWidget(dialog)
+    assert dialog.months.value() == 24  # the period is there at once
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 2)
+    assert len(threads) == 2 and threading.main_thread() not in threads
+    assert _names(dialog) == ["Older Smith", "Old Smith"]
+    assert "2 people are due" in dialog.summary.text()
