@@ -27,6 +27,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import users
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.reads import Reader
 
 
 def _password_field(name: str) -> QLineEdit:
@@ -220,12 +221,19 @@ class UsersDialog(QDialog):
         layout.addLayout(middle)
         layout.addWidget(self.error)
         layout.addWidget(close)
+        # Read on a worker; "Loading…" covers the list meanwhile.
+        self._reader = Reader(self, cover=self.tree, error_title="Users")
         self.refresh()
 
     def refresh(self) -> None:
+        """Read the users on a worker; then list them, keeping the selection."""
+        ctx = self._ctx
+        self._reader.read(lambda: users.list_users(ctx), self._show_users)
+
+    def _show_users(self, rows: list[users.UserView]) -> None:
         keep = self.selected() if self.tree.topLevelItemCount() else None
         self.tree.clear()
-        for u in users.list_users(self._ctx):
+        for u in rows:
             state = "active" if u.active else "deactivated"
             if u.active and not u.has_password:
                 state = "active (no password)"

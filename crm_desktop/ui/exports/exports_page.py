@@ -172,11 +172,8 @@ class ExportsView(QWidget):
     @Slot()
     def refresh(self, select_id: int | None = None) -> None:
         """Reload the records (on a worker); keep (or move to ``select_id``) the selection."""
-        if select_id is not None:
+        if select_id is not None:  # else what is selected when the rows arrive
             self._wanted = select_id
-        elif not self._reader.pending:  # else keep what the read in flight was to select
-            current = self.selected_record()
-            self._wanted = current.id if current else None
         ctx = self._ctx
 
         def failed(error: CrmError) -> bool:  # e.g. the database file went away
@@ -187,6 +184,9 @@ class ExportsView(QWidget):
 
     def _show_records(self, records: list[ExportRecord], error: str = "") -> None:
         wanted, self._wanted = self._wanted, None
+        if wanted is None:
+            current = self.selected_record()
+            wanted = current.id if current else None
         self._load_error = error
         self.model.set_records(records)
         n = len(records)

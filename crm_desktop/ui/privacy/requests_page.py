@@ -333,11 +333,8 @@ class RequestsView(RequestActions, QWidget):
     @Slot()
     def refresh(self, select_id: int | None = None) -> None:
         """Reload (on a worker); keep the selection (or move it to ``select_id``)."""
-        if select_id is not None:
+        if select_id is not None:  # else what is selected when the rows arrive
             self._wanted = select_id
-        elif not self._reader.pending:  # else keep what the read in flight was to select
-            current = self.selected_request()
-            self._wanted = current.id if current else None
         if not self._ctx.may(Action.DATA_SUBJECT_REQUESTS):
             self._reader.cancel()
             self._show_rows([])
@@ -356,6 +353,9 @@ class RequestsView(RequestActions, QWidget):
 
     def _show_rows(self, rows: list[RequestView], error: str = "") -> None:
         wanted, self._wanted = self._wanted, None
+        if wanted is None:
+            current = self.selected_request()
+            wanted = current.id if current else None
         self._load_error = error
         self.model.set_rows(rows)
         if rows:

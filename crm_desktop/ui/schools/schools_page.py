@@ -301,11 +301,8 @@ class SchoolsView(QWidget):
     def _reload(self, select_id: int | None = None, *, focus_list: bool = False) -> None:
         """Read the list for the current search on a worker; then show it."""
         self._search_timer.stop()
-        if select_id is not None:
+        if select_id is not None:  # else what is selected when the rows arrive
             self._wanted = select_id
-        elif not self._reader.pending:  # else keep what the read in flight was to select
-            current = self.selected_school()
-            self._wanted = current.id if current else None
         self._focus_list = focus_list
         ctx, search = self._ctx, self.search_edit.text()
 
@@ -317,6 +314,9 @@ class SchoolsView(QWidget):
 
     def _show_rows(self, rows: list[SchoolView], error: str = "") -> None:
         select_id, self._wanted = self._wanted, None
+        if select_id is None:
+            current = self.selected_school()
+            select_id = current.id if current else None
         focus_list, self._focus_list = self._focus_list, False
         self._load_error = error
         self.model.set_rows(rows)

@@ -4,6 +4,7 @@ from datetime import date
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from reads_support import wait_for_reads
 
 from crm_desktop.services import users
 from crm_desktop.services.demo import generate_demo
@@ -16,6 +17,7 @@ def test_demo_staff_show_as_such_and_cannot_get_a_password(qtbot, db):
     dialog = UsersDialog(owner)
     qtbot.addWidget(dialog)
     dialog.show()
+    wait_for_reads(qtbot)  # the users are read on a worker
     rows = {
         dialog.tree.topLevelItem(i).text(0): dialog.tree.topLevelItem(i)
         for i in range(dialog.tree.topLevelItemCount())

@@ -6,6 +6,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QItemSelectionModel
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.validation import ContactInput
 from crm_desktop.persistence.db import Database
@@ -74,6 +75,7 @@ def test_retention_anonymise_says_the_clean_up_is_pending(
     dialog = RetentionDialog(ctx)
     qtbot.addWidget(dialog)
     dialog.show()
+    wait_for_reads(qtbot)  # the queue is read on a worker
     flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
     dialog.view.selectionModel().select(dialog.model.index(0, 0), flags)
     prompter.answers = [True]

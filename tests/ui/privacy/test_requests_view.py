@@ -394,3 +394,14 @@ def test_a_slow_read_covers_the_register_but_not_its_controls(qtbot, view, ctx, 
     wait_for_reads(qtbot)
     assert not cover.isVisible()
     assert column(view, M.REQUESTER) == ["Jane"]
+
+
+def test_a_request_selected_while_the_register_is_read_stays_selected(qtbot, view, ctx):
+    first = R.add_request(ctx, "access", requester_name="First", received=TODAY - timedelta(9))
+    second = R.add_request(ctx, "access", requester_name="Second")
+    view.refresh(select_id=first.id)
+    wait_for_reads(qtbot)
+    view.refresh()  # e.g. the change signal...
+    assert view.select_request(second.id)  # ...and the person clicks another meanwhile
+    wait_for_reads(qtbot)
+    assert view.selected_request().id == second.id
