@@ -43,6 +43,7 @@ class Shell(Protocol):
     def current_page(self) -> str: ...
     def selected(self) -> Any: ...
     def open_record(self, kind: str, record_id: int) -> Any: ...
+    def provided(self, name: str) -> Any: ...
     def open_dialog(self, dialog: QWidget) -> Any: ...
     def add_part(self, name: str, part: Any) -> None: ...
     def part(self, name: str) -> Any: ...
@@ -128,6 +129,18 @@ class PageSpec:
 
 
 @dataclass(frozen=True)
+class PaneSpec:
+    """A pane one feature lends another's page (the prospect's Marketing tab).
+
+    ``make(ctx, parent)`` builds it; ``read(ctx, record_id)`` reads what it
+    shows, on a worker thread, for the pane's ``show_read(record, data)``.
+    """
+
+    make: Callable[[Context, QWidget], Any]
+    read: Callable[[Context, int], Any]
+
+
+@dataclass(frozen=True)
 class Feature:
     """Everything one feature adds to the window.
 
@@ -135,7 +148,9 @@ class Feature:
     that are not pages: banners, status-bar badges, connections).
     ``openers``: how to bring a kind of record into view (``"prospect"``),
     for other features' pages to ask through :meth:`Shell.open_record`.
-    ``on_start``: tasks the window runs once it is on screen; ``on_close``:
+    ``provides``: parts other features may build in by name (a
+    :class:`PaneSpec`), through :meth:`Shell.provided`, without importing
+    this feature. ``on_start``: tasks the window runs once it is on screen; ``on_close``:
     what must finish before it closes.
     """
 
@@ -147,6 +162,7 @@ class Feature:
     openers: Mapping[str, Callable[[Shell, int], Any]] = field(default_factory=dict)
     on_start: tuple[Handler, ...] = ()
     on_close: tuple[Handler, ...] = ()
+    provides: Mapping[str, Any] = field(default_factory=dict)
 
 
 def merge(first: Change | None, second: Change) -> Change:

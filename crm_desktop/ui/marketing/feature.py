@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from crm_desktop.domain.roles import Action
 from crm_desktop.ui.common.changes import Change, Kind
-from crm_desktop.ui.common.registry import ActionSpec, Feature, MenuSpec, Shell
+from crm_desktop.ui.common.registry import ActionSpec, Feature, MenuSpec, PaneSpec, Shell
 from crm_desktop.ui.common.workers import BackgroundTask
 from crm_desktop.ui.marketing.assessments_dialog import AssessmentsDialog
+from crm_desktop.ui.marketing.marketing_panel import MarketingPanel, read_marketing
 from crm_desktop.ui.marketing.pending_opt_outs import PendingOptOutsBanner
 from crm_desktop.ui.marketing.suppression_dialog import SuppressionDialog
 from crm_desktop.ui.marketing.unsubscribe_import import UnsubscribeImport
+
+# The prospect's Marketing tab, built into the Prospects page's detail pane.
+MARKETING_PANE = PaneSpec(make=MarketingPanel, read=read_marketing)
 
 
 def setup(shell: Shell) -> None:
@@ -101,4 +105,5 @@ FEATURE = Feature(
     ),
     setup=setup,
     on_close=(close,),
+    provides={"prospect.marketing": MARKETING_PANE},
 )

@@ -34,7 +34,8 @@ CARES = ROWS | {Kind.PROSPECTS, Kind.SIGN_IN, Kind.DATABASE}
 
 
 def make_page(shell: Shell) -> ProspectsPage:
-    return ProspectsPage(shell.ctx, shell.action, shell.window())
+    marketing = shell.provided("prospect.marketing")
+    return ProspectsPage(shell.ctx, shell.action, shell.window(), marketing=marketing)
 
 
 def refresh(page: ProspectsPage, change: Change | None) -> None:

@@ -43,7 +43,7 @@ from crm_desktop.services.results import ContactView, ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
 from crm_desktop.ui.common.reads import Reader
-from crm_desktop.ui.marketing.marketing_panel import MarketingPanel, MarketingRead, read_marketing
+from crm_desktop.ui.common.registry import PaneSpec
 from crm_desktop.ui.prospects.prospect_model import stage_label
 
 
@@ -102,8 +102,12 @@ class ProspectDetail(QWidget):
     marketingChanged = Signal(int)
     followUpsChanged = Signal(int)
 
-    def __init__(self, ctx: Context, actions: Sequence[QAction] = (), parent=None):
+    def __init__(
+        self, ctx: Context, actions: Sequence[QAction] = (), parent=None, *, marketing: PaneSpec
+    ):
+        """``marketing``: the Marketing tab, lent by the marketing feature."""
         super().__init__(parent)
+        self._read_marketing = marketing.read
         self._ctx = ctx
         self._prospect: ProspectView | None = None
         self._contacts: list[ContactView] = []
@@ -136,7 +140,7 @@ class ProspectDetail(QWidget):
         self._browser.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self._browser.document().setDefaultStyleSheet(_style())
         self._browser.document().setDocumentMargin(12)
-        self.marketing = MarketingPanel(ctx, page)
+        self.marketing = marketing.make(ctx, page)
         self.marketing.marketingChanged.connect(self._marketing_changed)
         self.tabs = QTabWidget(page)
         self.tabs.setObjectName("detailTabs")
@@ -185,9 +189,9 @@ class ProspectDetail(QWidget):
             self._reader.cancel()
             self._clear("Select a prospect to see their details and correspondence.")
             return
-        ctx = self._ctx
+        ctx, read_marketing = self._ctx, self._read_marketing
 
-        def read() -> tuple[ProspectView, list[ContactView], MarketingRead]:
+        def read() -> tuple[ProspectView, list[ContactView], object]:
             return (
                 prospect_service.get_prospect(ctx, prospect_id),
                 correspondence_service.list_correspondence(ctx, prospect_id),
@@ -196,7 +200,7 @@ class ProspectDetail(QWidget):
 
         self._reader.read(read, self._loaded, failed=self._load_failed)
 
-    def _loaded(self, result: tuple[ProspectView, list[ContactView], MarketingRead]) -> None:
+    def _loaded(self, result: tuple[ProspectView, list[ContactView], object]) -> None:
         self._prospect, self._contacts, marketing = result
         self.marketing.show_read(self._prospect, marketing)  # the whole pane at once
         self._draw()

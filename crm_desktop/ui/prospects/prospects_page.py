@@ -46,6 +46,7 @@ from crm_desktop.services import schools as school_service
 from crm_desktop.services.context import Context
 from crm_desktop.services.prospects import ProspectQuery
 from crm_desktop.services.results import ProspectView
+from crm_desktop.ui.common.registry import PaneSpec
 from crm_desktop.ui.prospects.prospect_detail import ProspectDetail
 from crm_desktop.ui.prospects.prospect_layout import TableFirstSplitter, content_widths, fit_widths
 from crm_desktop.ui.prospects.prospect_model import (
@@ -100,8 +101,13 @@ class ProspectsPage(QWidget):
     countChanged = Signal(int)
     marketingChanged = Signal(int)
 
-    def __init__(self, ctx: Context, action: Callable[[str], QAction], parent=None):
-        """``action(name)``: the window's action of that name (New, Log contact, Edit, Delete)."""
+    def __init__(
+        self, ctx: Context, action: Callable[[str], QAction], parent=None, *, marketing: PaneSpec
+    ):
+        """``action(name)``: the window's action of that name (New, Log contact, Edit, Delete).
+
+        ``marketing``: the detail pane's Marketing tab (lent by the marketing feature).
+        """
         super().__init__(parent)
         self._ctx = ctx
         self._select_after_reset: int | None = None
@@ -158,6 +164,7 @@ class ProspectsPage(QWidget):
             ctx,
             [action(name) for name in ("log_contact", "edit_prospect", "delete_prospect")],
             self,
+            marketing=marketing,
         )
         self.detail.setObjectName("prospectDetail")
         self.detail.marketingChanged.connect(self.marketingChanged)

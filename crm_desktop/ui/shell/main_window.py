@@ -180,6 +180,9 @@ class MainWindow(QMainWindow):
         opener = next(f.openers[kind] for f in self._features if kind in f.openers)
         return opener(self, record_id)
 
+    def provided(self, name: str) -> Any:
+        return next(f.provides[name] for f in self._features if name in f.provides)
+
     def open_dialog(self, dialog: QWidget) -> Any:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -12,6 +12,7 @@ from crm_desktop.services import assessments, exports, marketing, suppression
 from crm_desktop.services.exports import ExportRequest
 from crm_desktop.ui.marketing.basis_dialog import BasisDialog
 from crm_desktop.ui.marketing.consent_dialog import ConsentDialog
+from crm_desktop.ui.marketing.feature import MARKETING_PANE
 from crm_desktop.ui.marketing.opt_out_dialog import OptOutDialog
 from crm_desktop.ui.prospects.prospect_detail import MARKETING_TAB, ProspectDetail
 from crm_desktop.ui.shell.main_window import MainWindow
@@ -34,7 +35,7 @@ def pid(add_prospect) -> int:
 def detail(qtbot, ctx, pid) -> ProspectDetail:
     """A detail pane on its own, ~500 px wide, showing Ada on the Marketing tab."""
     actions = [QAction(text) for text in ("Log contact", "Edit prospect", "Delete prospect")]
-    pane = ProspectDetail(ctx, actions)
+    pane = ProspectDetail(ctx, actions, marketing=MARKETING_PANE)
     pane._test_actions = actions  # keep them alive as long as the pane
     qtbot.addWidget(pane)
     pane.resize(500, 800)
@@ -378,7 +379,7 @@ def test_leaving_legitimate_interest_asks_first(qtbot, ctx, pid, detail, prompte
 def test_subscriber_type_override_and_back_to_inferred(qtbot, ctx, add_prospect):
     pid = add_prospect("Kat", "Johnson", email="kat.johnson@gmail.com")
     marketing.set_lawful_basis(ctx, pid, "legitimate-interest", note="Asked about SEND tools")
-    pane = ProspectDetail(ctx)
+    pane = ProspectDetail(ctx, marketing=MARKETING_PANE)
     qtbot.addWidget(pane)
     pane.show()
     pane.show_prospect(pid)

@@ -4,6 +4,7 @@ from PySide6.QtCore import Qt
 from reads_support import wait_for_reads
 
 from crm_desktop.services import prospects
+from crm_desktop.ui.marketing.feature import MARKETING_PANE
 from crm_desktop.ui.privacy.rights_dialogs import EraseDialog, RestrictDialog
 from crm_desktop.ui.prospects.prospect_detail import ProspectDetail
 
@@ -20,7 +21,7 @@ def test_restrict_needs_a_reason_then_the_pane_shows_a_banner(qtbot, ctx, add_pr
     qtbot.keyClicks(dialog.reason, "Contests the accuracy of her data")
     with qtbot.waitSignal(dialog.changed):
         dialog.accept()
-    detail = ProspectDetail(ctx)
+    detail = ProspectDetail(ctx, marketing=MARKETING_PANE)
     qtbot.addWidget(detail)
     detail.show_prospect(pid)
     wait_for_reads(qtbot)  # the detail pane reads on a worker
