@@ -27,7 +27,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import users
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
-from crm_desktop.ui.common.reads import Reader
+from crm_desktop.ui.common.reads import Reader, give_current_row
 
 
 def _password_field(name: str) -> QLineEdit:
@@ -250,6 +250,8 @@ class UsersDialog(QDialog):
             self.tree.addTopLevelItem(item)
         if keep:
             self.select(keep)
+        else:
+            give_current_row(self.tree)
         self._update_buttons()
 
     def selected(self) -> str | None:

@@ -32,8 +32,8 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QSplitter, QWidget
+from PySide6.QtCore import QCoreApplication, QEvent, QItemSelectionModel, QObject, Qt, QTimer
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QSplitter, QWidget
 
 from crm_desktop.errors import CrmError
 from crm_desktop.ui.common import messages, workers
@@ -199,6 +199,22 @@ class Reader(QObject):
         self._loading_timer.stop()
         if self._cover is not None and shiboken6.isValid(self._cover):
             self._cover.hide()
+
+
+def give_current_row(view: QAbstractItemView) -> None:
+    """Once rows have arrived: what ``view`` does when the focus comes to it.
+
+    A view that took the focus while still empty (its rows were being read)
+    has no current row, where Qt gives a view with rows one when it takes
+    the focus: give it the first now, selecting nothing, as Qt would.
+    """
+    model = view.model()
+    if model is None or not view.hasFocus() or view.currentIndex().isValid():
+        return
+    if model.rowCount():
+        view.selectionModel().setCurrentIndex(
+            model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate
+        )
 
 
 def pending_reads() -> int:

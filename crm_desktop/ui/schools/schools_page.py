@@ -36,7 +36,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import schools
 from crm_desktop.services.context import Context
 from crm_desktop.services.results import SchoolView
-from crm_desktop.ui.common.reads import Reader
+from crm_desktop.ui.common.reads import Reader, give_current_row
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
 from crm_desktop.ui.schools.school_dialog import SchoolDialog
 
@@ -328,11 +328,8 @@ class SchoolsView(QWidget):
                 | QItemSelectionModel.SelectionFlag.Rows,
             )
             self.table.scrollTo(self.model.index(row, 0))
-        elif rows and self.table.hasFocus() and not self.table.currentIndex().isValid():
-            # As the table does when it takes the focus with rows already in it.
-            self.table.selectionModel().setCurrentIndex(
-                self.model.index(0, 0), QItemSelectionModel.SelectionFlag.NoUpdate
-            )
+        else:
+            give_current_row(self.table)
         self.count_label.setText(_plural(len(rows), "school"))
         self._update_empty_state()
         self._update_buttons()
