@@ -38,6 +38,7 @@ from crm_desktop.services.assessments import AssessmentView
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.marketing.consent_dialog import raw_text
 
 AssessmentIdRole = Qt.ItemDataRole.UserRole + 1
@@ -263,17 +264,32 @@ class AssessmentsDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
+        self._wanted: int | None = None  # the assessment to select when the read arrives
+        # Read on a worker; "Loading…" covers the list meanwhile.
+        self._reader = Reader(self, cover=self.table, error_title="Could not load the assessments")
         self.refresh()
 
     def refresh(self, select_id: int | None = None) -> None:
-        """Reload the list (counts change as prospects are linked), keeping the selection."""
+        """Reload the list on a worker (counts change as prospects are linked).
+
+        Then select ``select_id``, or else what is selected when the rows arrive.
+        """
+        if select_id is not None:
+            self._wanted = select_id
+        ctx = self._ctx
+
+        def failed(_error: CrmError) -> bool:
+            self._show_rows([])
+            return False  # and the message says why
+
+        self._reader.read(
+            lambda: assessment_service.list_assessments(ctx), self._show_rows, failed=failed
+        )
+
+    def _show_rows(self, rows: list[AssessmentView]) -> None:
+        select_id, self._wanted = self._wanted, None
         if select_id is None:
             select_id = self.selected_id()
-        try:
-            rows = assessment_service.list_assessments(self._ctx)
-        except CrmError as exc:
-            rows = []
-            messages.show_error(self, exc, "Could not load the assessments")
         self.model.set_rows(rows)
         row = self.model.row_of(select_id) if select_id is not None else None
         if row is None and rows:

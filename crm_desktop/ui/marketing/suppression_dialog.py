@@ -37,6 +37,7 @@ from crm_desktop.services.context import Context
 from crm_desktop.services.suppression import BulkResult, SuppressionEntry
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 from crm_desktop.ui.marketing.consent_dialog import raw_text
 
@@ -110,6 +111,7 @@ class SuppressionDialog(QDialog):
 
         self.count_label = QLabel(self)
         self.count_label.setWordWrap(True)
+        self._count_reader = Reader(self, cover=None)  # the count is read on a worker
 
         check_box = QGroupBox("Is this address suppressed?", self)
         check_layout = QVBoxLayout(check_box)
@@ -194,13 +196,21 @@ class SuppressionDialog(QDialog):
     # ------------------------------------------------------------ checking
 
     def refresh_count(self) -> None:
-        try:
-            n = suppression.count(self._ctx)
-        except CrmError as exc:
-            self.count_label.setText(f"The suppression list could not be read. {exc}")
-            return
+        """Count the entries on a worker; the sentence above the check says how many."""
+        if not self.count_label.text():  # the sentence's shape meanwhile, so nothing moves
+            self._show_count(None)
+        ctx = self._ctx
+
+        def failed(error: CrmError) -> bool:
+            self.count_label.setText(f"The suppression list could not be read. {error}")
+            return True
+
+        self._count_reader.read(lambda: suppression.count(ctx), self._show_count, failed=failed)
+
+    def _show_count(self, n: int | None) -> None:
+        entries = "… entries" if n is None else _plural(n, "entry", "entries")
         self.count_label.setText(
-            f"The suppression list has {_plural(n, 'entry', 'entries')}. It keeps only keyed "
+            f"The suppression list has {entries}. It keeps only keyed "
             "hashes of the addresses, so it cannot be listed, only checked."
         )
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.models import MAX_NOTE
 from crm_desktop.domain.validation import clean_text
+from crm_desktop.errors import DatabaseError
 from crm_desktop.services import assessments, marketing, prospects, suppression
 from crm_desktop.ui.marketing.assessments_dialog import (
     PROSPECTS,
@@ -30,6 +34,7 @@ def assessments_dialog(qtbot, ctx) -> AssessmentsDialog:
     qtbot.addWidget(dialog)
     dialog.open()  # non-blocking, as the Marketing menu opens it
     qtbot.waitExposed(dialog)
+    wait_for_reads(qtbot)  # the list is read on a worker
     return dialog
 
 
@@ -58,6 +63,7 @@ def test_add_an_assessment_and_see_how_many_rely_on_it(
     form.texts["balancing"].setPlainText("A work address, about their job; one-click opt-out")
     with qtbot.waitSignal(dialog.assessmentsChanged):
         form.accept()
+    wait_for_reads(qtbot)  # the list is read again on a worker
     [row] = assessments.list_assessments(ctx)
     assert dialog.model.rowCount() == 1
     assert dialog.model.index(0, 0).data() == "SBM newsletter 2026"
@@ -69,6 +75,7 @@ def test_add_an_assessment_and_see_how_many_rely_on_it(
         pid = add_prospect(first, "Smith")
         marketing.set_lawful_basis(ctx, pid, "legitimate-interest", li_assessment_id=row.id)
     dialog.refresh()
+    wait_for_reads(qtbot)
     assert dialog.model.index(0, PROSPECTS).data() == "2"
     assert "2 prospects rely on it" in dialog.detail.toPlainText()
 
@@ -82,6 +89,38 @@ def test_a_duplicate_assessment_name_is_refused_beside_the_name(qtbot, ctx, asse
     form.accept()
     assert "already an assessment called" in form.errors()["name"]
     assert len(assessments.list_assessments(ctx)) == 1
+
+
+def test_the_assessments_are_read_off_the_gui_thread_and_shown(qtbot, ctx, monkeypatch):
+    threads = []
+    real = assessments.list_assessments
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(assessments, "list_assessments", recording)
+    assessments.create_assessment(ctx, "Events", purpose="p", necessity="n", balancing="b")
+    dialog = AssessmentsDialog(ctx)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1)
+    assert threads and threading.main_thread() not in threads
+    assert dialog.model.index(0, 0).data() == "Events"
+    assert "Events" in dialog.detail.toPlainText()  # the first is selected and shown
+
+
+def test_assessments_that_cannot_be_read_say_why(qtbot, ctx, monkeypatch, prompter):
+    def broken(*_args, **_kwargs):
+        raise DatabaseError("The database file went away.")
+
+    monkeypatch.setattr(assessments, "list_assessments", broken)
+    dialog = AssessmentsDialog(ctx)
+    qtbot.addWidget(dialog)
+    wait_for_reads(qtbot)
+    assert dialog.model.rowCount() == 0
+    assert prompter.messages == [
+        ("error", "Could not load the assessments", "The database file went away.")
+    ]
 
 
 def test_assessments_model_passes_the_model_tester(qtmodeltester, ctx):
@@ -104,6 +143,7 @@ def suppression_dialog(qtbot, ctx) -> SuppressionDialog:
     qtbot.addWidget(dialog)
     dialog.open()
     qtbot.waitExposed(dialog)
+    wait_for_reads(qtbot)  # the count is read on a worker
     return dialog
 
 
@@ -125,6 +165,7 @@ def test_paste_three_addresses_one_invalid(qtbot, ctx, suppression_dialog, promp
     assert [e.reason for e in suppression.lookup(ctx, "Jane@Oak.sch.uk")] == ["manual"]
     assert suppression.lookup(ctx, "+447700900123")
     assert dialog.paste.toPlainText() == ""
+    wait_for_reads(qtbot)  # the count is read again on a worker
     assert "has 2 entries" in dialog.count_label.text()
     assert dialog.add_button.isEnabled()
 
@@ -179,6 +220,23 @@ def test_an_unreadable_file_says_why_and_adds_nothing(
     assert "not a text file" in suppression_dialog.report_message()
     assert "not a text file" in prompter.errors()[0]
     assert suppression.count(ctx) == 0
+
+
+def test_the_count_is_read_off_the_gui_thread(qtbot, ctx, monkeypatch):
+    threads = []
+    real = suppression.count
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(suppression, "count", recording)
+    suppression.suppress(ctx, "jane@oak.sch.uk")
+    dialog = SuppressionDialog(ctx)
+    qtbot.addWidget(dialog)
+    assert "has … entries" in dialog.count_label.text()  # its place kept meanwhile
+    qtbot.waitUntil(lambda: "has 1 entry." in dialog.count_label.text())
+    assert threads and threading.main_thread() not in threads
 
 
 def test_check_an_address(qtbot, ctx, add_prospect, suppression_dialog):
