@@ -38,6 +38,7 @@ from crm_desktop.services.history import HistoryEvent
 from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.date_field import DateField
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 
 HEADERS = ("When", "Kind", "What", "Details", "By")
@@ -163,6 +164,9 @@ class HistoryDialog(QDialog):
         layout.addLayout(kinds_row)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)
+        self._shown_filters = ""  # the filters the events on show were read with
+        # Read on a worker; "Loading…" covers the timeline meanwhile.
+        self._reader = Reader(self, cover=self.table)
         self.reload()
 
     def showEvent(self, event) -> None:  # noqa: N802
@@ -203,27 +207,36 @@ class HistoryDialog(QDialog):
         return shown
 
     def reload(self) -> None:
-        try:
-            events = history.history(
-                self.ctx,
-                self.prospect.id,
-                kinds=self.chosen_kinds(),
-                since=self._day(self.from_edit),
-                until=self._day(self.to_edit),
-            )
-        except ValidationError as exc:
+        """Read the events the filters choose on a worker; then show them."""
+        ctx, prospect_id, kinds = self.ctx, self.prospect.id, self.chosen_kinds()
+        since, until = self._day(self.from_edit), self._day(self.to_edit)
+        filters = self.filter_text()
+
+        def read() -> list[HistoryEvent] | ValidationError:
+            try:
+                return history.history(ctx, prospect_id, kinds=kinds, since=since, until=until)
+            except ValidationError as exc:  # the filters: said in the status line
+                return exc
+
+        def failed(error: CrmError) -> bool:
+            self._show_events([], filters)
+            self.status.setText(str(error))
+            return True
+
+        self._reader.read(read, lambda result: self._show_events(result, filters), failed=failed)
+
+    def _show_events(self, result: list[HistoryEvent] | ValidationError, filters: str) -> None:
+        self._shown_filters = filters
+        if isinstance(result, ValidationError):
             self.model.set_events([])
-            self.status.setText(" ".join(exc.errors.values()).capitalize() + ".")
+            self.status.setText(" ".join(result.errors.values()).capitalize() + ".")
             return
-        except CrmError as exc:
-            self.model.set_events([])
-            self.status.setText(str(exc))
-            return
+        events = result
         self.model.set_events(events)
         self.table.resizeRowsToContents()
         count = len(events)
         self.status.setText(
-            f"{count} event{'s' if count != 1 else ''} · {self.filter_text()}"
+            f"{count} event{'s' if count != 1 else ''} · {filters}"
             if count
             else "No events match these filters."
         )
@@ -244,7 +257,8 @@ class HistoryDialog(QDialog):
             )
             return None
         name = self.prospect.full_name
-        html = history_html(name, self.model.events(), self.filter_text())
+        # The rows on show, with the filters they were read with.
+        html = history_html(name, self.model.events(), self._shown_filters)
 
         def work(progress, should_cancel):
             return write_history_pdf(target, name, html, progress, should_cancel)

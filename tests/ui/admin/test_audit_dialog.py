@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from reads_support import wait_for_reads
 from sqlalchemy import update
 
 from crm_desktop.domain.models import AuditEntry
@@ -116,6 +117,7 @@ def test_history_shows_an_unreadable_audit_entry(qtbot, manager, tmp_path):
     dialog = HistoryDialog(manager, P.get_prospect(manager, person.id))
     qtbot.addWidget(dialog)
     dialog.show()
+    wait_for_reads(qtbot)  # the events are read on a worker
     model = dialog.model
     rows = [
         [model.data(model.index(r, c)) for c in range(model.columnCount())]
