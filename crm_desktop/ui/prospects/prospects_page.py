@@ -46,6 +46,7 @@ from crm_desktop.services import schools as school_service
 from crm_desktop.services.context import Context
 from crm_desktop.services.prospects import ProspectQuery
 from crm_desktop.services.results import ProspectView
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.registry import PaneSpec
 from crm_desktop.ui.prospects.prospect_detail import ProspectDetail
 from crm_desktop.ui.prospects.prospect_layout import TableFirstSplitter, content_widths, fit_widths
@@ -193,6 +194,10 @@ class ProspectsPage(QWidget):
         QWidget.setTabOrder(self.filters["owner"], self.clear_button)
         QWidget.setTabOrder(self.clear_button, self.table)
 
+        # The filter lists are read on a worker; meanwhile they offer "Any" and
+        # what needs no database (stages, the usual job roles).
+        self._filter_reader = Reader(self, cover=None)
+        self._fill_filters(filter_choices(None))
         self.reload_filters()
         self._update_empty_state()
 
@@ -284,17 +289,17 @@ class ProspectsPage(QWidget):
         self.detail.reload()
 
     def reload_filters(self) -> None:
-        """Refill the filter lists (new schools, owners, roles or interests)."""
-        roles = sorted(
-            {*JOB_ROLES, *prospect_service.list_roles(self._ctx)}, key=lambda r: r.lower()
+        """Refill the filter lists (new schools, owners, roles or interests), read on a worker.
+
+        If they cannot be read, the lists stay as they are: the table says why.
+        """
+        ctx = self._ctx
+        self._filter_reader.read(
+            lambda: filter_choices(ctx), self._fill_filters, failed=lambda _error: True
         )
-        choices = {
-            "school": school_service.school_names(self._ctx),
-            "role": [(role, role) for role in roles],
-            "interest": [(i, name) for i, name, _n in interest_service.list_interests(self._ctx)],
-            "stage": [(stage.value, stage.label) for stage in Stage],
-            "owner": [(o, o) for o in prospect_service.list_owners(self._ctx)],
-        }
+
+    def _fill_filters(self, choices: dict[str, list[tuple[object, str]]]) -> None:
+        """Put ``choices`` in the filter lists, keeping what each has chosen."""
         changed = False
         for name, combo in self.filters.items():
             current = combo.currentData()
@@ -533,6 +538,22 @@ class ProspectsPage(QWidget):
                 if 0 <= section < len(COLUMNS):
                     self.model.sort(section, h.sortIndicatorOrder())
         self._relayout()
+
+
+def filter_choices(ctx: Context | None) -> dict[str, list[tuple[object, str]]]:
+    """Each filter's (value, label) choices; with no ``ctx``, only those needing no database."""
+    roles = sorted(
+        {*JOB_ROLES, *(prospect_service.list_roles(ctx) if ctx else ())}, key=lambda r: r.lower()
+    )
+    return {
+        "school": school_service.school_names(ctx) if ctx else [],
+        "role": [(role, role) for role in roles],
+        "interest": (
+            [(i, name) for i, name, _n in interest_service.list_interests(ctx)] if ctx else []
+        ),
+        "stage": [(stage.value, stage.label) for stage in Stage],
+        "owner": [(o, o) for o in prospect_service.list_owners(ctx)] if ctx else [],
+    }
 
 
 def _saved_json(saved: object) -> dict:

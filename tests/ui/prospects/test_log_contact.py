@@ -105,6 +105,7 @@ def test_a_follow_up_shows_in_the_table_and_the_follow_ups_view(qtbot, selected,
     assert model.index(model.position_of(pid), NEXT_FOLLOW_UP).data() == format_date(due)
     window.commands.show_followups.trigger()
     assert window.tabs.currentIndex() == FOLLOWUPS_TAB
+    wait_for_reads(qtbot)  # the follow-ups are read on a worker
     rows = window.followups.model.rows()
     assert [(r.prospect_id, r.due, r.summary) for r in rows] == [
         (pid, due, "Wants a demo for the SLT")

@@ -146,6 +146,7 @@ def test_empty_database_offers_demo_data(qtbot, window, ctx, prompter):
         pass
     assert window.prospects.model.rowCount() == 200
     assert window.count_label.text() == "200 prospects"
+    wait_for_reads(qtbot)  # the filter lists are read on a worker
     assert window.prospects.filters["school"].count() > 1  # the filters know the new schools
     assert window.prospects._empty.isHidden()
 

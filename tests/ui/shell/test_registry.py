@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QWidget
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.roles import Action, Role
 from crm_desktop.domain.validation import SchoolInput
@@ -277,11 +278,12 @@ def test_a_page_off_screen_shows_what_it_missed_when_shown(window, monkeypatch):
     assert selected == [5, None]  # shown again: refreshed, nothing missed
 
 
-def test_a_schools_change_reaches_the_real_prospects_filters(window, ctx):
+def test_a_schools_change_reaches_the_real_prospects_filters(qtbot, window, ctx):
     combo = window.prospects.filters["school"]
     assert combo.findText("Brand New Academy") < 0
     school_service.create_school(ctx, SchoolInput(name="Brand New Academy"))
     window.bus.publish(Change.of(Kind.SCHOOLS, by="schools"))
+    wait_for_reads(qtbot)  # the filter lists are read on a worker
     assert combo.findText("Brand New Academy") >= 0
 
 
