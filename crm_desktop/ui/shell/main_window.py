@@ -294,8 +294,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         # A worker thread must not outlive the window (or write to a
         # database we are about to close): cancel it and let it roll back.
-        if workers.active_tasks():
-            workers.cancel_all_and_wait()
+        # Quiet reads too: they finish in moments, and none may outlive it.
+        workers.cancel_all_and_wait()
         for feature in self._features:
             for finish in feature.on_close:
                 finish(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
@@ -15,6 +16,7 @@ from crm_desktop.services import correspondence, prospects
 from crm_desktop.services.context import Context
 from crm_desktop.services.demo import generate_demo
 from crm_desktop.services.prospects import ProspectQuery
+from crm_desktop.ui.common import workers
 from crm_desktop.ui.prospects.interests_dialog import InterestsDialog
 from crm_desktop.ui.prospects.prospect_model import NAME, SCHOOL, ProspectIdRole
 from crm_desktop.ui.shell import features, housekeeping
@@ -314,3 +316,23 @@ def test_app_main_opens_the_database_and_offers_demo_data(qapp, tmp_path, prompt
     assert windows[0].ctx.db.path == (tmp_path / "first.db").resolve()
     assert QApplication.focusWidget() in (None, windows[0].prospects.search)
     assert qapp.applicationName() == "CRM Desktop"
+
+
+def test_closing_the_window_waits_for_reads_still_running(qtbot, make_window, ctx, monkeypatch):
+    window = make_window()
+    started, release = threading.Event(), threading.Event()
+    real = correspondence.list_followups
+
+    def slow(*args, **kwargs):
+        started.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(correspondence, "list_followups", slow)
+    window.followups.refresh()  # a read on a worker...
+    assert started.wait(10)
+    reads_running = [task for task in workers.running_tasks() if task.quiet]
+    assert reads_running
+    threading.Timer(0.3, release.set).start()
+    window.close()  # ...which the window waits for: no thread outlives it
+    assert all(task.wait(0) for task in reads_running)
