@@ -313,6 +313,9 @@ class RequestsView(RequestActions, QWidget):
         # The table's share and the detail's, before the first rows arrive
         # (they come from a worker, after the window has been laid out).
         self.splitter.setSizes([3000, 2000])
+        # Hidden until there are rows to detail (as _rows_arrived decides), so
+        # the wide detail does not set the window's minimum width meanwhile.
+        self.detail_box.hide()
         # "Loading…" covers the table, not "Show closed" and "New request…".
         self._reader = Reader(self, cover=self.stack)
 
