@@ -30,7 +30,7 @@ from crm_desktop.services.demo import generate_demo  # noqa: E402
 from crm_desktop.ui.common import messages  # noqa: E402
 from crm_desktop.ui.prospects.prospect_model import ProspectIdRole  # noqa: E402
 from crm_desktop.ui.shell.app import configure_application  # noqa: E402
-from crm_desktop.ui.shell.main_window import FOLLOWUPS_TAB, SCHOOLS_TAB, MainWindow  # noqa: E402
+from crm_desktop.ui.shell.main_window import MainWindow  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 1400, 850
@@ -112,11 +112,11 @@ def _extras(window: MainWindow, ctx: Context, tmp: Path, out: Path, app: QApplic
     _save(log, out / "log-contact.png", app)
     log.reject()
 
-    window.tabs.setCurrentIndex(FOLLOWUPS_TAB)
+    window.show_page("followups")
     _save(window, out / "followups.png", app)
-    window.tabs.setCurrentIndex(SCHOOLS_TAB)
+    window.show_page("schools")
     _save(window, out / "schools.png", app)
-    window.commands.show_prospects.trigger()
+    window.show_page("prospects")
 
     _long_name(window, ctx)
     _save(window, out / "long-name.png", app)
