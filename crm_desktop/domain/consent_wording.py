@@ -53,7 +53,8 @@ def action_title(action: str) -> str:
     return TITLES.get(action) or action.replace("-", " ").capitalize()
 
 
-def _label(enum_cls, value: object) -> str:
+def enum_label(enum_cls, value: object) -> str:
+    """The readable label of a stored enum value: "—" when empty, the value when unknown."""
     if value in (None, ""):
         return "—"
     try:
@@ -70,7 +71,7 @@ def _when(value: object) -> str:
 
 
 def _change(enum_cls, details: dict) -> str:
-    return f"{_label(enum_cls, details.get('old'))} {ARROW} {_label(enum_cls, details.get('new'))}"
+    return f"{enum_label(enum_cls, details.get('old'))} {ARROW} {enum_label(enum_cls, details.get('new'))}"
 
 
 def event_facts(
@@ -89,7 +90,7 @@ def event_facts(
     d = details
     facts: list[Fact] = []
     if action == "consent-granted":
-        facts.append(Fact("How", _label(ConsentMethod, d.get("method"))))
+        facts.append(Fact("How", enum_label(ConsentMethod, d.get("method"))))
         if d.get("given_by"):
             facts.append(Fact("Given by", str(d["given_by"])))
         if d.get("given_at"):
@@ -102,7 +103,7 @@ def event_facts(
     elif action in ("opted-out", "objected"):
         if d.get("source"):
             source = "How you told us" if to_subject else "Source"
-            facts.append(Fact(source, _label(OptOutSource, d["source"])))
+            facts.append(Fact(source, enum_label(OptOutSource, d["source"])))
         if d.get("reason"):
             facts.append(Fact("Reason", str(d["reason"]), True))
     elif action == "basis-set":

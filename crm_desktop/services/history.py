@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import PurePath
 
-from ..domain.consent_wording import ARROW, action_title, event_facts
+from ..domain.consent_wording import ARROW, action_title, enum_label, event_facts
 from ..domain.dates import format_date
 from ..domain.enums import Channel, ContactKind
 from ..domain.requests import RequestKind, RequestStatus
@@ -69,15 +69,6 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _label(enum_cls, value: object) -> str:
-    if value in (None, ""):
-        return "—"
-    try:
-        return enum_cls(value).label
-    except ValueError:
-        return str(value)
-
-
 def _value(value: object) -> str:
     if value in (None, ""):
         return "—"
@@ -114,7 +105,7 @@ def _changes(values: dict, *, created: bool = False) -> str:
 
 def _correspondence(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
     for c in correspondence.list_correspondence(ctx, prospect_id):
-        title = _label(ContactKind, c.kind)
+        title = enum_label(ContactKind, c.kind)
         if c.subject:
             title = f"{title}: {c.subject}"
         detail = c.summary or ""
@@ -134,7 +125,7 @@ def _consent(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
     for e in marketing.consent_history(ctx, prospect_id):
         title = action_title(e.action)
         if e.channel:
-            title = f"{title} ({_label(Channel, e.channel)})"
+            title = f"{title} ({enum_label(Channel, e.channel)})"
         facts = event_facts(e.action, e.details, assessment_name=assessment_name)
         detail = "\n".join(f"{f.label}: {f.value}" for f in facts)
         yield HistoryEvent(_aware(e.recorded_at), "consent", title, detail, e.recorded_by)
@@ -166,7 +157,10 @@ def _audit(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
 
 def _exports(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
     for x in exports.exports_for_prospect(ctx, prospect_id):
-        lines = [f"Channel: {_label(Channel, x.channel)}", f"File: {PurePath(x.file_name).name}"]
+        lines = [
+            f"Channel: {enum_label(Channel, x.channel)}",
+            f"File: {PurePath(x.file_name).name}",
+        ]
         if x.purpose:
             lines.append(f"Purpose: {x.purpose}")
         lines.append(f"{x.included} included, {x.excluded} excluded")
@@ -176,11 +170,11 @@ def _exports(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
 
 def _requests(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
     for r in requests.requests_for_prospect(ctx, prospect_id):
-        kind = _label(RequestKind, r.kind)
+        kind = enum_label(RequestKind, r.kind)
         lines = [f"Received {format_date(r.received_on)}, due {format_date(r.due_on)}"]
         if r.extended_at:
             lines.append(f"Extended by {r.extension_months} months: {r.extension_reason or ''}")
-        status = f"Status: {_label(RequestStatus, r.status)}"
+        status = f"Status: {enum_label(RequestStatus, r.status)}"
         yield HistoryEvent(
             _aware(r.created_at),
             "request",
@@ -189,7 +183,7 @@ def _requests(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
             r.created_by,
         )
         if r.closed_at:
-            outcome = _label(RequestStatus, r.status)
+            outcome = enum_label(RequestStatus, r.status)
             yield HistoryEvent(
                 _aware(r.closed_at),
                 "request",
