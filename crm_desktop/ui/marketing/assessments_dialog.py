@@ -265,6 +265,7 @@ class AssessmentsDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
         self._wanted: int | None = None  # the assessment to select when the read arrives
+        self._announce = False  # say assessmentsChanged once the list shows the new one
         # Read on a worker; "Loading…" covers the list meanwhile.
         self._reader = Reader(self, cover=self.table, error_title="Could not load the assessments")
         self.refresh()
@@ -287,6 +288,7 @@ class AssessmentsDialog(QDialog):
         )
 
     def _show_rows(self, rows: list[AssessmentView]) -> None:
+        announce, self._announce = self._announce, False
         select_id, self._wanted = self._wanted, None
         if select_id is None:
             select_id = self.selected_id()
@@ -297,6 +299,8 @@ class AssessmentsDialog(QDialog):
         if row is not None:
             self.table.selectRow(row)
         self._show_selected()
+        if announce:
+            self.assessmentsChanged.emit()
 
     def selected_id(self) -> int | None:
         index = self.table.selectionModel().currentIndex()
@@ -310,8 +314,10 @@ class AssessmentsDialog(QDialog):
         return dialog
 
     def _created(self, created: AssessmentView) -> None:
+        # Said once the list is read again and shows it selected, so that
+        # listeners asking for selected_id() get the new one.
+        self._announce = True
         self.refresh(select_id=created.id)
-        self.assessmentsChanged.emit()
 
     def _show_selected(self) -> None:
         index = self.table.selectionModel().currentIndex()
