@@ -175,3 +175,9 @@ def merge(first: Change | None, second: Change) -> Change:
         second.select if second.select is not None else first.select,
         first.by if first.by == second.by else "",
     )
+
+
+def named_controls(owner: object, names: tuple[str, ...]) -> list:
+    """The widgets and actions of ``owner`` called ``names`` that it has (for
+    ``PageSpec.editing_controls``: a page builds some only for some roles)."""
+    return [item for name in names if (item := getattr(owner, name, None)) is not None]

@@ -6,7 +6,7 @@ Declared once here; the shell builds the tab and its shortcut from :data:`FEATUR
 from __future__ import annotations
 
 from crm_desktop.ui.common.changes import Change, Kind
-from crm_desktop.ui.common.registry import Feature, PageSpec, Shell
+from crm_desktop.ui.common.registry import Feature, PageSpec, Shell, named_controls
 from crm_desktop.ui.followups.followups_page import FollowUpsView
 
 PAGE = "followups"
@@ -26,7 +26,7 @@ def refresh(page: FollowUpsView, _change: Change | None) -> None:
 
 def editing_controls(page: FollowUpsView) -> list:
     names = ("mark_done_action", "mark_done_button")
-    return [item for name in names if (item := getattr(page, name, None)) is not None]
+    return named_controls(page, names)
 
 
 FEATURE = Feature(

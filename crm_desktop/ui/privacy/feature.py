@@ -11,7 +11,7 @@ from crm_desktop.domain.roles import Action
 from crm_desktop.services import requests as request_service
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import Change, Kind
-from crm_desktop.ui.common.registry import ActionSpec, Feature, PageSpec, Shell
+from crm_desktop.ui.common.registry import ActionSpec, Feature, PageSpec, Shell, named_controls
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 from crm_desktop.ui.privacy import access_pack
 from crm_desktop.ui.privacy.request_dialogs import RequestDialog
@@ -45,7 +45,7 @@ def refresh(page: RequestsView, _change: Change | None) -> None:
 def editing_controls(page: RequestsView) -> list:
     names = ("new_button", "verify_button", "start_button", "edit_button", "extend_button",
              "close_button", "pack_button", "restrict_button", "erase_button")  # fmt: skip
-    return [item for name in names if (item := getattr(page, name, None)) is not None]
+    return named_controls(page, names)
 
 
 def setup(shell: Shell) -> None:

@@ -14,7 +14,15 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import Change, Kind
-from crm_desktop.ui.common.registry import STATUS_MS, ActionSpec, Feature, MenuSpec, PageSpec, Shell
+from crm_desktop.ui.common.registry import (
+    STATUS_MS,
+    ActionSpec,
+    Feature,
+    MenuSpec,
+    PageSpec,
+    Shell,
+    named_controls,
+)
 from crm_desktop.ui.prospects.history_dialog import HistoryDialog
 from crm_desktop.ui.prospects.interests_dialog import InterestsDialog
 from crm_desktop.ui.prospects.log_contact_dialog import LogContactDialog
@@ -71,7 +79,7 @@ def editing_controls(page: ProspectsPage) -> list:
     marketing = page.detail.marketing
     names = ("opt_out_action", "object_button", "consent_button", "basis_button",
              "subscriber", "personalisation")  # fmt: skip
-    return [item for name in names if (item := getattr(marketing, name, None)) is not None]
+    return named_controls(marketing, names)
 
 
 # ----------------------------------------------------------------- actions

@@ -6,7 +6,7 @@ Declared once here; the shell builds the tab and its shortcut from :data:`FEATUR
 from __future__ import annotations
 
 from crm_desktop.ui.common.changes import Change, Kind
-from crm_desktop.ui.common.registry import Feature, PageSpec, Shell
+from crm_desktop.ui.common.registry import Feature, PageSpec, Shell, named_controls
 from crm_desktop.ui.schools.schools_page import SchoolsView
 
 PAGE = "schools"
@@ -28,7 +28,7 @@ def refresh(page: SchoolsView, _change: Change | None) -> None:
 def editing_controls(page: SchoolsView) -> list:
     names = ("add_action", "edit_action", "delete_action",
              "add_button", "edit_button", "delete_button")  # fmt: skip
-    return [item for name in names if (item := getattr(page, name, None)) is not None]
+    return named_controls(page, names)
 
 
 FEATURE = Feature(
