@@ -386,3 +386,97 @@ class DataSubjectRequest(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     version: int = Field(default=1)
+
+
+class ImportBatch(SQLModel, table=True):
+    """One file of contacts brought in (``crm import`` or File > Import).
+
+    Holds what the batch was told (source, lawful basis and its evidence),
+    who ran it, and its counts; no personal data. Each prospect the batch
+    created or updated is an :class:`ImportMember`, which is the prospect's
+    origin (shown in its history and in the subject access pack).
+    """
+
+    __tablename__ = "import_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=1_000)  # the name only, no folder
+    sha256: str = Field(max_length=64)  # of the file as read
+    format: str = Field(max_length=20)  # csv, xlsx, google, outlook, mailchimp, vcard
+    source: str = Field(max_length=MAX_TEXT)  # e.g. "Bett 2026 stand sign-ups"
+    lawful_basis: str = Field(default="none", max_length=30)
+    consent_wording: str | None = Field(default=None, max_length=MAX_NOTE)
+    consent_policy_version: str | None = Field(default=None, max_length=50)
+    li_note: str | None = Field(default=None, max_length=MAX_NOTE)
+    li_assessment_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("li_assessment.id", ondelete="SET NULL")),
+    )
+    on_duplicate: str = Field(max_length=20)  # keep, fill, overwrite
+    on_suppressed: str = Field(default="opt-out", max_length=20)  # opt-out, skip
+    counts: str = Field(default="{}", max_length=10_000)  # JSON: outcome -> count
+    created_by: str = Field(max_length=MAX_NAME)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ImportMember(SQLModel, table=True):
+    """A prospect an import created or updated, and from which row."""
+
+    __tablename__ = "import_member"
+    __table_args__ = (Index("ix_import_member_prospect", "prospect_id"),)
+
+    import_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("import_batch.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    prospect_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("prospect.id", ondelete="CASCADE"), primary_key=True)
+    )
+    outcome: str = Field(max_length=20)  # created, updated, opted-out
+    row_number: int  # 1-based data row (or card) in the file
+
+
+class ContactPoint(SQLModel, table=True):
+    """An email address or phone number of a prospect beyond the primary one.
+
+    The primary address and number stay on :class:`Prospect`; a contact that
+    arrives with several keeps the others here, in their order. ``value_key``
+    is the lower-cased email or the E.164 number, for lookups and duplicate
+    detection.
+    """
+
+    __tablename__ = "contact_point"
+    __table_args__ = (
+        Index("ix_contact_point_prospect", "prospect_id"),
+        Index("ix_contact_point_key", "kind", "value_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    prospect_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("prospect.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str = Field(max_length=10)  # email | phone
+    value: str = Field(max_length=MAX_EMAIL)
+    value_key: str = Field(max_length=MAX_EMAIL)
+    position: int = Field(default=0)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class DuplicateDismissal(SQLModel, table=True):
+    """Two prospects someone looked at and said are different people.
+
+    Stored with the lower id first, so a pair is dismissed once whichever
+    way round it was found.
+    """
+
+    __tablename__ = "duplicate_dismissal"
+
+    low_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("prospect.id", ondelete="CASCADE"), primary_key=True)
+    )
+    high_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("prospect.id", ondelete="CASCADE"), primary_key=True)
+    )
+    dismissed_by: str = Field(max_length=MAX_NAME)
+    dismissed_at: datetime = Field(sa_type=UTCDateTime)
