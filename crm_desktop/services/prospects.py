@@ -152,6 +152,11 @@ def count_prospects(ctx: Context, q: ProspectQuery = ProspectQuery()) -> int:
         return session.scalar(_filtered(ctx, select(func.count()), q)) or 0
 
 
+def matching_ids(ctx: Context, q: ProspectQuery = ProspectQuery()):
+    """A SELECT of the ids of every prospect ``q`` matches (for acting on "all matching")."""
+    return _filtered(ctx, select(Prospect.id), q)
+
+
 _ROW_COLUMNS = (
     Prospect.id,
     Prospect.first_name,
