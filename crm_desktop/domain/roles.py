@@ -26,6 +26,7 @@ class Action(StrEnum):
     RECORD_OPT_OUT = "record opt-outs and objections"
     MANAGE_CONSENT = "change consent and lawful basis"
     MANAGE_SUPPRESSION = "manage the suppression list"
+    MERGE_PROSPECTS = "merge duplicate prospects"
     EXPORT = "export campaign lists"
     SYNC_EMAIL_TOOL = "import unsubscribes from the email tool"
     DATA_SUBJECT_REQUESTS = "handle data-subject requests"
@@ -47,8 +48,11 @@ _SALES = frozenset(
         Action.RECORD_OPT_OUT,
     }
 )
+# Merging moves consent records and the lawful basis between records, which
+# only marketing (and above) may change.
 _MARKETING = _SALES | {
     Action.MANAGE_CONSENT,
+    Action.MERGE_PROSPECTS,
     Action.MANAGE_SUPPRESSION,
     Action.EXPORT,
     Action.SYNC_EMAIL_TOOL,

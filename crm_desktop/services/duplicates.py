@@ -355,7 +355,7 @@ def dismiss_pair(ctx: Context, a: int, b: int) -> None:
         # Ids only: erasing one of them must not leave their name on the other's entries.
         for pid, other in ((low, high), (high, low)):
             audit.record(session, ctx.user, "prospect.duplicate-dismissed", "prospect", pid,
-                         {"not_the_same_as": other})  # fmt: skip
+                         {"not_the_same_as": f"prospect #{other}"})  # fmt: skip
 
 
 def dismissed_pairs(ctx: Context) -> list[tuple[int, int]]:

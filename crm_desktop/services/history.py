@@ -48,6 +48,8 @@ _EDIT_TITLES = {
     "prospect.restricted": "Processing restricted",
     "prospect.unrestricted": "Restriction lifted",
     "prospect.erased": "Personal data erased",
+    "prospect.merged": "Merged with a duplicate record",
+    "prospect.duplicate-dismissed": "Marked as not a duplicate",
 }
 
 
