@@ -21,6 +21,7 @@ class Role(Labelled):
 class Action(StrEnum):
     VIEW = "view prospects and schools"
     EDIT_RECORDS = "create, edit and delete prospects and schools"
+    IMPORT_CONTACTS = "import contacts from files"
     LOG_CONTACT = "log correspondence"
     MANAGE_FOLLOWUPS = "manage follow-ups"
     RECORD_OPT_OUT = "record opt-outs and objections"
@@ -43,6 +44,8 @@ _SALES = frozenset(
     {
         Action.VIEW,
         Action.EDIT_RECORDS,
+        # Whoever may create prospects may bring them in from a file.
+        Action.IMPORT_CONTACTS,
         Action.LOG_CONTACT,
         Action.MANAGE_FOLLOWUPS,
         Action.RECORD_OPT_OUT,
