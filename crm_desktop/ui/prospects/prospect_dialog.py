@@ -5,13 +5,20 @@ it to the prospect services, which validate it exactly as the CLI and the
 importers do. A :class:`ValidationError` is shown under each field it names
 and the dialog stays open with the input intact; nothing is stored until
 the service accepts the whole record.
+
+The lists the form suggests from (schools, job roles, owners, interests)
+are read on a worker (:mod:`~crm_desktop.ui.common.reads`), so the form
+opens at once however big the database is, and typing can start at once.
+Saving does not wait for them: until they arrive, a school is saved by the
+name typed (the service finds it, or adds it), an edited prospect keeps
+their school and interests as they were, and a new one has no interests.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,7 +43,9 @@ from crm_desktop.services import schools as school_service
 from crm_desktop.services.context import Context
 from crm_desktop.services.results import ProspectView, Saved
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.date_field import DateField
+from crm_desktop.ui.common.reads import Reader
 
 # Form order: the first field with an error in this order gets the focus.
 FIELDS = (
@@ -54,6 +63,8 @@ FIELDS = (
     "source_date",
     "reason",
 )
+# The interests list shows this many rows at least and at most.
+INTEREST_ROWS = (3, 6)
 
 
 def editable_combo(items: list[str], current: str = "", parent: QWidget | None = None) -> QComboBox:
@@ -73,23 +84,64 @@ def editable_combo(items: list[str], current: str = "", parent: QWidget | None =
     return combo
 
 
+def refill_combo(combo: QComboBox, items: list[tuple[str, object]]) -> None:
+    """Replace an editable combo's items, keeping what is typed in it as it is.
+
+    The lists arrive while the person may be typing in the combo: its text,
+    cursor and selection stay; no item becomes current by itself.
+    """
+    edit = combo.lineEdit()
+    text, cursor = edit.text(), edit.cursorPosition()
+    start, length = edit.selectionStart(), len(edit.selectedText())
+    combo.clear()
+    for label, data in items:
+        combo.addItem(label, data)
+    combo.setCurrentIndex(-1)
+    combo.setEditText(text)
+    if length:
+        edit.setSelection(start, length)
+    else:
+        edit.setCursorPosition(cursor)
+
+
+def read_lists(ctx: Context) -> dict[str, list]:
+    """What the form suggests from (run on a worker): schools, roles, owners, interests."""
+    return {
+        "schools": school_service.school_names(ctx),
+        "roles": prospect_service.list_roles(ctx),
+        "owners": prospect_service.list_owners(ctx),
+        "interests": [name for _id, name, _count in interest_service.list_interests(ctx)],
+    }
+
+
 class ProspectDialog(QDialog):
     """The prospect form. ``prospect`` None adds a new prospect.
 
-    Signals:
-        prospectSaved(object): the service's :class:`Saved` (``record`` is the
-            saved :class:`ProspectView`, ``warnings`` any accepted-but-odd
-            input), emitted once the save succeeded, just before the dialog
-            closes.
+    Once saved, ``saved`` is the service's :class:`Saved` (``record`` the
+    saved :class:`ProspectView`, ``warnings`` any accepted-but-odd input); it
+    is said on ``bus`` as ``Change(PROSPECTS, ids={id}, select=id)``, and
+    the dialog closes.
     """
 
-    prospectSaved = Signal(object)
-
-    def __init__(self, ctx: Context, prospect: ProspectView | None = None, parent=None):
+    def __init__(
+        self,
+        ctx: Context,
+        prospect: ProspectView | None = None,
+        parent=None,
+        *,
+        bus: ChangeBus | None = None,
+    ):
+        """``bus``: where the saved prospect is said (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self._prospect = prospect
         self.saved: Saved | None = None
+        # Until the lists arrive: the interests and the school (id, name) the
+        # form holds but cannot show yet.
+        self.lists_loaded = False
+        self._wanted_interests: list[str] = []
+        self._wanted_school: tuple[int, str] | None = None
         self.setObjectName("prospectDialog")
         self.setWindowTitle(f"Edit {prospect.full_name}" if prospect else "New prospect")
         self.setMinimumWidth(480)
@@ -116,8 +168,7 @@ class ProspectDialog(QDialog):
         self.phone.editingFinished.connect(self.check_suppression)
         self.school = self._school_combo()
         self._add("school", "Sc&hool", self.school)
-        roles = sorted(set(JOB_ROLES) | set(prospect_service.list_roles(ctx)), key=str.lower)
-        self.role = editable_combo(roles, parent=self)
+        self.role = editable_combo(sorted(JOB_ROLES, key=str.lower), parent=self)
         self.role.lineEdit().setPlaceholderText("Pick or type a job role")
         self._add("role", "Job &role", self.role)
         self.interests = self._interest_list()
@@ -126,8 +177,7 @@ class ProspectDialog(QDialog):
         for stage in Stage:
             self.stage.addItem(stage.label, stage.value)
         self._add("stage", "S&tage", self.stage)
-        owners = sorted(set(prospect_service.list_owners(ctx)) | {ctx.user}, key=str.lower)
-        self.owner = editable_combo(owners, ctx.user, self)
+        self.owner = editable_combo([ctx.user], ctx.user, self)
         self._add("owner", "&Owner", self.owner)
         self.source = QComboBox(self)
         self.source.addItem("Not set", None)
@@ -185,6 +235,10 @@ class ProspectDialog(QDialog):
         if prospect is not None:
             self._load(prospect)
         self.first_name.setFocus()
+        self._lists_reader = Reader(
+            self, cover=self.interests, error_title="Could not read the lists to choose from"
+        )
+        self._lists_reader.read(lambda: read_lists(ctx), self._fill_lists)
 
     # ------------------------------------------------------------ building
 
@@ -202,31 +256,64 @@ class ProspectDialog(QDialog):
         return edit
 
     def _school_combo(self) -> QComboBox:
-        schools = school_service.school_names(self._ctx)
         combo = editable_combo([], parent=self)
         combo.setObjectName("school")
-        for school_id, name in schools:
-            combo.addItem(name, school_id)
-        combo.setCurrentIndex(-1)
-        combo.setEditText("")
         combo.lineEdit().setPlaceholderText("Pick a school, or type a new one to add it")
         return combo
 
     def _interest_list(self) -> QListWidget:
         widget = QListWidget(self)
         widget.setObjectName("interests")
-        for _interest_id, name, _count in interest_service.list_interests(self._ctx):
-            item = QListWidgetItem(name, widget)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
         widget.setSpacing(2)
         widget.setUniformItemSizes(True)
-        row = max(widget.fontMetrics().height(), 16) + 2 * widget.spacing() + 2
-        rows = min(max(widget.count(), 3), 6)
-        widget.setFixedHeight(row * rows + 2 * widget.frameWidth())
-        if widget.count() == 0:
-            widget.setToolTip("No services on the list yet: add them with File > Manage interests…")
+        self._size_interest_list(widget, INTEREST_ROWS[1])  # the usual, while they are read
         return widget
+
+    @staticmethod
+    def _size_interest_list(widget: QListWidget, rows: int) -> bool:
+        """Show ``rows`` rows; True if that changed the list's height."""
+        row = max(widget.fontMetrics().height(), 16) + 2 * widget.spacing() + 2
+        height = row * rows + 2 * widget.frameWidth()
+        changed = height != widget.height()
+        widget.setFixedHeight(height)
+        return changed
+
+    def _fill_lists(self, lists: dict[str, list]) -> None:
+        """The lists have been read: offer them, keeping everything typed or chosen."""
+        refill_combo(self.school, [(name, school_id) for school_id, name in lists["schools"]])
+        if self._wanted_school is not None:
+            school_id, name = self._wanted_school
+            index = self.school.findData(school_id)
+            if index >= 0 and self.school.currentText().strip() == name:
+                text = self.school.currentText()
+                self.school.setCurrentIndex(index)
+                self.school.setEditText(text)
+        roles = sorted({*JOB_ROLES, *lists["roles"]}, key=str.lower)
+        refill_combo(self.role, [(role, None) for role in roles])
+        owners = sorted({*lists["owners"], self._ctx.user}, key=str.lower)
+        refill_combo(self.owner, [(owner, None) for owner in owners])
+        self.interests.clear()
+        for name in lists["interests"]:
+            item = QListWidgetItem(name, self.interests)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+        low, high = INTEREST_ROWS
+        if self._size_interest_list(self.interests, min(max(self.interests.count(), low), high)):
+            self.adjustSize()  # fewer services than rows kept for them
+        if self.interests.count() == 0:
+            self.interests.setToolTip(
+                "No services on the list yet: add them with File > Manage interests…"
+            )
+        self.lists_loaded = True
+        self._check_interests(self._wanted_interests)
+        self._wanted_school = None
+
+    def _check_interests(self, names: list[str]) -> None:
+        chosen = {name.lower() for name in names}
+        for row in range(self.interests.count()):
+            item = self.interests.item(row)
+            checked = item.text().lower() in chosen
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
     def _load(self, p: ProspectView) -> None:
         self.first_name.setText(p.first_name)
@@ -237,11 +324,11 @@ class ProspectDialog(QDialog):
         self.school.setCurrentIndex(index)
         self.school.setEditText(p.school_name or "")
         self.role.setEditText(p.role or "")
-        chosen = {name.lower() for name in p.interests}
-        for row in range(self.interests.count()):
-            item = self.interests.item(row)
-            checked = item.text().lower() in chosen
-            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        if not self.lists_loaded:
+            self._wanted_interests = list(p.interests)
+            known = p.school_id is not None and p.school_name
+            self._wanted_school = (p.school_id, p.school_name) if known else None
+        self._check_interests(p.interests)
         self.stage.setCurrentIndex(max(self.stage.findData(p.stage), 0))
         self.owner.setEditText(p.owner or "")
         self.source.setCurrentIndex(max(self.source.findData(p.source), 0))
@@ -259,11 +346,16 @@ class ProspectDialog(QDialog):
         school_id = None
         if index >= 0 and self.school.itemText(index) == school_text:
             school_id = self.school.itemData(index)
-        interests = [
-            self.interests.item(row).text()
-            for row in range(self.interests.count())
-            if self.interests.item(row).checkState() == Qt.CheckState.Checked
-        ]
+        elif self._wanted_school is not None and self._wanted_school[1] == school_text:
+            school_id = self._wanted_school[0]  # their school, before the list arrived
+        if self.lists_loaded:
+            interests = [
+                self.interests.item(row).text()
+                for row in range(self.interests.count())
+                if self.interests.item(row).checkState() == Qt.CheckState.Checked
+            ]
+        else:
+            interests = list(self._wanted_interests)  # nobody could change them yet
         source_date: date | None = None
         if self.source_date_set.isChecked():
             source_date = self.source_date.date()
@@ -339,7 +431,8 @@ class ProspectDialog(QDialog):
             messages.show_error(self, exc, "Could not save the prospect")
             return
         self.saved = saved
-        self.prospectSaved.emit(saved)
+        record_id = saved.record.id
+        self.bus.publish(Change.of(Kind.PROSPECTS, ids=(record_id,), select=record_id))
         super().accept()
 
     def _resolve_conflict(self, mine: ProspectInput):

@@ -11,6 +11,7 @@ from reads_support import wait_for_reads
 
 from crm_desktop.domain.validation import ProspectInput
 from crm_desktop.services import interests, prospects, schools
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.prospects.prospect_dialog import ProspectDialog
 from crm_desktop.ui.prospects.prospect_model import NAME, SCHOOL, STAGE
 
@@ -31,6 +32,7 @@ def test_create_a_prospect_through_the_form(qtbot, window, ctx):
     qtbot.keyClick(window.prospects.search, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     dialog = open_dialog(qtbot, window)
     assert QApplication.focusWidget() is dialog.first_name
+    assert dialog.bus is window.bus  # what it saves, the window's pages hear
 
     qtbot.keyClicks(dialog.first_name, "Grace")
     qtbot.keyClick(dialog.first_name, Qt.Key.Key_Tab)
@@ -39,10 +41,11 @@ def test_create_a_prospect_through_the_form(qtbot, window, ctx):
     qtbot.keyClicks(dialog.phone, "07700 900123")  # Ofcom drama range: saved, with a warning
     qtbot.keyClicks(dialog.school.lineEdit(), "Harbour Academy")
     qtbot.keyClicks(dialog.role.lineEdit(), "Data manager")
-    with qtbot.waitSignal(dialog.prospectSaved) as saved:
+    with qtbot.waitSignal(dialog.bus.changed) as saved:
         qtbot.keyClick(dialog.role.lineEdit(), Qt.Key.Key_Return)
 
-    record = saved.args[0].record
+    record = dialog.saved.record
+    assert saved.args[0] == Change.of(Kind.PROSPECTS, ids=(record.id,), select=record.id)
     stored = prospects.get_prospect(ctx, record.id)
     assert (stored.first_name, stored.last_name) == ("Grace", "Hopper")
     assert stored.email == "grace.hopper@navy.sch.uk"
@@ -79,7 +82,7 @@ def test_invalid_email_is_refused_under_the_field(qtbot, window, ctx):
 
     # Fixing it clears the message and saves.
     dialog.email.setText("ada@example.sch.uk")
-    with qtbot.waitSignal(dialog.prospectSaved):
+    with qtbot.waitSignal(dialog.bus.changed):
         qtbot.keyClick(dialog.email, Qt.Key.Key_Return)
     assert prospects.count_prospects(ctx) == 1
 
@@ -119,6 +122,7 @@ def test_edit_with_enter_on_the_table(qtbot, make_window, ctx, add_prospect):
     wait_for_reads(qtbot)
     qtbot.keyClick(window.prospects.table, Qt.Key.Key_Return)
     dialog = open_dialog(qtbot, window)
+    wait_for_reads(qtbot)  # the form's lists (the interests to tick)
     assert dialog.first_name.text() == "Mary"
     assert dialog.school.currentText() == "Burntisland School"
     assert dialog.role.currentText() == "Teacher"
@@ -126,8 +130,9 @@ def test_edit_with_enter_on_the_table(qtbot, make_window, ctx, add_prospect):
     dialog.stage.setCurrentIndex(dialog.stage.findData("trial"))
     robotics = dialog.interests.findItems("Robotics club", Qt.MatchFlag.MatchExactly)[0]
     robotics.setCheckState(Qt.CheckState.Checked)
-    with qtbot.waitSignal(dialog.prospectSaved):
+    with qtbot.waitSignal(dialog.bus.changed) as saved:
         qtbot.keyClick(dialog.first_name, Qt.Key.Key_Return)
+    assert saved.args[0] == Change.of(Kind.PROSPECTS, ids=(pid,), select=pid)
 
     stored = prospects.get_prospect(ctx, pid)
     assert stored.stage == "trial" and stored.interests == ["Robotics club"]
@@ -298,6 +303,6 @@ def test_the_source_date_is_typed_and_a_future_one_refused(qtbot, ctx):
     assert dialog.source_date.message.text() == "The source date cannot be in the future."
     edit.selectAll()
     qtbot.keyClicks(edit, "3/2/2025")
-    with qtbot.waitSignal(dialog.prospectSaved) as saved:
+    with qtbot.waitSignal(dialog.bus.changed):
         dialog.accept()
-    assert saved.args[0].record.source_date == date(2025, 2, 3)
+    assert dialog.saved.record.source_date == date(2025, 2, 3)
