@@ -11,30 +11,22 @@ from crm_desktop.ui.admin.audit_dialog import AuditTrailDialog
 from crm_desktop.ui.admin.settings_dialog import SettingsDialog
 from crm_desktop.ui.admin.users_dialog import ChangePasswordDialog, UsersDialog
 from crm_desktop.ui.common import messages
-from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.common.registry import ActionSpec, Feature, Shell
 
 
 def show_settings(shell: Shell) -> SettingsDialog:
     """File > Settings (admins): the controller's details and your own name."""
-    dialog = SettingsDialog(shell.ctx, shell.window())
-
-    def saved() -> None:
-        shell.bus.publish(Change.of(Kind.SETTINGS))
-        shell.status("Settings saved.")
-
-    dialog.settingsSaved.connect(saved)
+    dialog = SettingsDialog(shell.ctx, shell.window(), bus=shell.bus)
+    dialog.accepted.connect(lambda: shell.status("Settings saved."))
     return shell.open_dialog(dialog)
 
 
 def manage_users(shell: Shell) -> UsersDialog | None:
     try:
-        dialog = UsersDialog(shell.ctx, shell.window())
+        dialog = UsersDialog(shell.ctx, shell.window(), bus=shell.bus)
     except CrmError as exc:
         messages.show_error(shell.window(), exc, "Cannot show the users")
         return None
-    # The first added user turns on signing in (and with it, Sign out).
-    dialog.usersChanged.connect(lambda: shell.bus.publish(Change.of(Kind.USERS)))
     return shell.open_dialog(dialog)
 
 

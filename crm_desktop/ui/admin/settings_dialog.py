@@ -9,7 +9,6 @@ every field and audits each change.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,6 +26,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import settings, users
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 
 FIELDS = ("name", "address", "email", "dpo_name", "dpo_email", "display_name")
 
@@ -34,15 +34,16 @@ FIELDS = ("name", "address", "email", "dpo_name", "dpo_email", "display_name")
 class SettingsDialog(QDialog):
     """The controller's details and the signed-in admin's own name.
 
-    Signals:
-        settingsSaved(): the settings were saved (the dialog then closes).
+    Saving says ``Change(SETTINGS)`` on the bus, then the dialog closes.
     """
 
-    settingsSaved = Signal()
-
-    def __init__(self, ctx: Context, parent: QWidget | None = None):
+    def __init__(
+        self, ctx: Context, parent: QWidget | None = None, *, bus: ChangeBus | None = None
+    ):
+        """``bus``: where saving says the settings changed (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
@@ -146,5 +147,5 @@ class SettingsDialog(QDialog):
         except CrmError as exc:
             messages.show_error(self, exc, "Settings not saved")
             return
-        self.settingsSaved.emit()
+        self.bus.publish(Change.of(Kind.SETTINGS))
         super().accept()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,6 +27,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import users
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader, give_current_row
 
 
@@ -161,17 +162,16 @@ class AddUserDialog(_FormDialog):
 class UsersDialog(QDialog):
     """Admins: everyone who uses this database; add, reset, change role, deactivate.
 
-    Signals:
-
-    ``usersChanged()``
-        A user was added or changed.
+    A user added or changed is said as ``Change(USERS)`` on the bus (the
+    first added user turns on signing in, and with it Sign out).
     """
 
-    usersChanged = Signal()
-
-    def __init__(self, ctx: Context, parent: QWidget | None = None):
+    def __init__(
+        self, ctx: Context, parent: QWidget | None = None, *, bus: ChangeBus | None = None
+    ):
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self.add_dialog: AddUserDialog | None = None  # the last Add user dialog opened
         self.setWindowTitle("Users")
         self.setMinimumSize(640, 360)
@@ -283,8 +283,7 @@ class UsersDialog(QDialog):
             self.error.setText(_error_text(exc))
             self.error.show()
             return False
-        self.refresh()
-        self.usersChanged.emit()
+        self._changed()
         return True
 
     def add_user(self) -> AddUserDialog | ChangePasswordDialog | None:
@@ -311,10 +310,14 @@ class UsersDialog(QDialog):
 
     def _open_add_user(self) -> AddUserDialog:
         dialog = AddUserDialog(self._ctx, self)
-        dialog.accepted.connect(lambda: (self.refresh(), self.usersChanged.emit()))
+        dialog.accepted.connect(self._changed)
         dialog.open()
         self.add_dialog = dialog
         return dialog
+
+    def _changed(self) -> None:
+        self.refresh()
+        self.bus.publish(Change.of(Kind.USERS))
 
     def set_role(self) -> bool:
         name = self.selected()

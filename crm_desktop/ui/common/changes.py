@@ -74,3 +74,9 @@ class ChangeBus(QObject):
         if not change.kinds:
             raise ValueError("a change must say what kind of thing changed")
         self.changed.emit(change)
+
+
+def bus_for(owner: QObject, bus: ChangeBus | None) -> ChangeBus:
+    """The bus a dialog or page says its changes on: the window's, given when it
+    is built, or (built on its own, as tests and tools do) one of its own."""
+    return bus if bus is not None else ChangeBus(owner)

@@ -19,7 +19,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -41,6 +41,7 @@ from crm_desktop.services import exports
 from crm_desktop.services.context import Context
 from crm_desktop.services.exports import ExportRecord, ExportRequest
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 from crm_desktop.ui.exports.export_models import (
     FORMAT_SUFFIXES,
@@ -333,7 +334,7 @@ class OutputPage(QWizardPage):
         self._record = record
         self.status_label.clear()
         wizard = self.wizard()
-        wizard.exported.emit(record)
+        wizard.bus.publish(Change.of(Kind.EXPORTS, ids=(record.id,), select=record.id))
         wizard.next()
 
     @Slot(str)
@@ -461,14 +462,10 @@ class ExportWizard(QWizard):
     dates the default file name. Esc or Cancel while the preview or export
     runs cancels the work first, then closes.
 
-    Signals:
-
-    ``exported(ExportRecord)``
-        A list was written and recorded (the main window refreshes its
-        Exports tab). Emitted once, before the result page shows.
+    A list written and recorded is said on ``bus`` (the window's) as
+    ``Change(EXPORTS, ids={id}, select=id)``, once, before the result page
+    shows; :attr:`record` is then the export.
     """
-
-    exported = Signal(object)
 
     CHANNEL_PAGE, FILTERS_PAGE, PREVIEW_PAGE, OUTPUT_PAGE, RESULT_PAGE = range(5)
 
@@ -479,8 +476,10 @@ class ExportWizard(QWizard):
         *,
         folder: str | Path | None = None,
         today: date | None = None,
+        bus: ChangeBus | None = None,
     ) -> None:
         super().__init__(parent)
+        self.bus = bus_for(self, bus)
         self.setObjectName("exportWizard")
         self.setWindowTitle("Export campaign list")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)

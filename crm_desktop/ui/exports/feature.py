@@ -34,18 +34,24 @@ def refresh(page: ExportsView, change: Change | None) -> None:
 def export_campaign(shell: Shell) -> ExportWizard:
     folder = shell.settings.value(EXPORT_FOLDER_KEY, "", type=str)
     wizard = ExportWizard(
-        shell.ctx, shell.window(), folder=folder if folder and Path(folder).is_dir() else None
+        shell.ctx,
+        shell.window(),
+        folder=folder if folder and Path(folder).is_dir() else None,
+        bus=shell.bus,
     )
 
-    def exported(record) -> None:
+    def page_shown(page_id: int) -> None:
+        # The result page shows once the list is written (the wizard has said so on the bus).
+        record = wizard.record
+        if page_id != ExportWizard.RESULT_PAGE or record is None:
+            return
         shell.settings.setValue(EXPORT_FOLDER_KEY, str(Path(record.file_name).parent))
-        shell.bus.publish(Change.of(Kind.EXPORTS, ids=(record.id,), select=record.id))
         shell.status(
             f"Exported {record.included:,} of {record.included + record.excluded:,} "
             f"to {Path(record.file_name).name}."
         )
 
-    wizard.exported.connect(exported)
+    wizard.currentIdChanged.connect(page_shown)
     return shell.open_dialog(wizard)
 
 

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.common.registry import Feature, PageSpec, Shell, named_controls
-from crm_desktop.ui.followups.followups_page import FollowUpsView
+from crm_desktop.ui.followups.followups_page import PAGE, FollowUpsView
 
-PAGE = "followups"
 CARES = frozenset({Kind.PROSPECTS, Kind.CONTACTS, Kind.MARKETING, Kind.DATABASE, Kind.APPEARANCE})
 
 
 def make_page(shell: Shell) -> FollowUpsView:
-    page = FollowUpsView(shell.ctx, shell.window(), settings=shell.settings)
+    page = FollowUpsView(shell.ctx, shell.window(), settings=shell.settings, bus=shell.bus)
     page.prospectActivated.connect(lambda pid: shell.open_record("prospect", pid))
-    page.followUpsChanged.connect(lambda: shell.bus.publish(Change.of(Kind.CONTACTS, by=PAGE)))
     return page
 
 

@@ -41,6 +41,7 @@ from crm_desktop.services import correspondence
 from crm_desktop.services.context import Context
 from crm_desktop.services.results import FollowUpView
 from crm_desktop.ui.common.appearance import due_soon_color, overdue_color
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
 
@@ -51,6 +52,7 @@ ContactIdRole = Qt.ItemDataRole.UserRole + 1
 ProspectIdRole = Qt.ItemDataRole.UserRole + 2
 StatusRole = Qt.ItemDataRole.UserRole + 3  # "overdue" | "today" | "upcoming"
 
+PAGE = "followups"  # the page's name in the window
 SCOPE_KEY = "followups/scope"  # "mine" | "everyone"
 
 STATUS_LABELS = {"overdue": "Overdue", "today": "Due today", "upcoming": "Upcoming"}
@@ -179,22 +181,30 @@ class FollowUpsView(QWidget):
 
     ``prospectActivated(int)``
         The user double-clicked a row or pressed Enter on it; the prospect id.
-    ``followUpsChanged()``
-        Follow-ups were marked done here (other views may show counts).
+
+    Follow-ups marked done here are said on ``bus`` as ``Change(CONTACTS,
+    by=PAGE)``: other pages show counts and next follow-ups; this one has
+    already read them again.
     """
 
     prospectActivated = Signal(int)
-    followUpsChanged = Signal()
 
     # Seam for tests: how an error is shown to the user.
     show_error = staticmethod(_show_error)
 
     def __init__(
-        self, ctx: Context, parent: QWidget | None = None, *, settings: QSettings | None = None
+        self,
+        ctx: Context,
+        parent: QWidget | None = None,
+        *,
+        settings: QSettings | None = None,
+        bus: ChangeBus | None = None,
     ) -> None:
-        """``settings``: where the Mine/Everyone choice is kept (default: the app's)."""
+        """``settings``: where the Mine/Everyone choice is kept (default: the app's);
+        ``bus``: where follow-ups marked done are said (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self._settings = settings if settings is not None else QSettings()
         self._load_error = ""
         self._reader = Reader(self)
@@ -322,7 +332,7 @@ class FollowUpsView(QWidget):
                 errors.append(str(exc))
         self.refresh()
         if done:
-            self.followUpsChanged.emit()
+            self.bus.publish(Change.of(Kind.CONTACTS, by=PAGE))
         if errors:
             self.show_error(self, "Could not mark done", "\n".join(errors))
 

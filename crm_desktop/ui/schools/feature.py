@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.common.registry import Feature, PageSpec, Shell, named_controls
-from crm_desktop.ui.schools.schools_page import SchoolsView
+from crm_desktop.ui.schools.schools_page import PAGE, SchoolsView
 
-PAGE = "schools"
 CARES = frozenset(
     {Kind.PROSPECTS, Kind.CONTACTS, Kind.MARKETING, Kind.SCHOOLS, Kind.DATABASE} | {Kind.APPEARANCE}
 )
 
 
 def make_page(shell: Shell) -> SchoolsView:
-    page = SchoolsView(shell.ctx, shell.window())
-    page.schoolsChanged.connect(lambda: shell.bus.publish(Change.of(Kind.SCHOOLS, by=PAGE)))
-    return page
+    return SchoolsView(shell.ctx, shell.window(), bus=shell.bus)
 
 
 def refresh(page: SchoolsView, _change: Change | None) -> None:

@@ -14,7 +14,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QTimer,
-    Signal,
     Slot,
 )
 from PySide6.QtGui import QAction, QKeySequence
@@ -36,6 +35,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import schools
 from crm_desktop.services.context import Context
 from crm_desktop.services.results import SchoolView
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader, give_current_row
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
 from crm_desktop.ui.schools.school_dialog import SchoolDialog
@@ -45,6 +45,7 @@ _ROOT = QModelIndex()
 
 SchoolIdRole = Qt.ItemDataRole.UserRole + 1
 
+PAGE = "schools"  # the page's name in the window
 SEARCH_DELAY_MS = 200
 
 
@@ -149,22 +150,22 @@ class SchoolsModel(ReadOnlyTableModel):
 class SchoolsView(QWidget):
     """Search, add, edit and delete schools.
 
-    Signals:
-
-    ``schoolsChanged()``
-        A school was added, edited or deleted here (prospect lists and
-        school pickers elsewhere should reload).
+    A school added, edited or deleted here is said on ``bus`` as
+    ``Change(SCHOOLS, by=PAGE)`` (prospect lists and school pickers
+    elsewhere read them again; this page already has).
     """
-
-    schoolsChanged = Signal()
 
     # Seams for tests: a yes/no question and an error message.
     ask = staticmethod(_ask)
     show_error = staticmethod(_show_error)
 
-    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: Context, parent: QWidget | None = None, *, bus: ChangeBus | None = None
+    ) -> None:
+        """``bus``: where schools added, edited or deleted here are said (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self.model = SchoolsModel(self)
         self.dialog: SchoolDialog | None = None  # the open add/edit form, if any
         self._load_error = ""
@@ -294,7 +295,7 @@ class SchoolsView(QWidget):
             self.refresh()
             return
         self.refresh()
-        self.schoolsChanged.emit()
+        self.bus.publish(Change.of(Kind.SCHOOLS, by=PAGE))
 
     # ----------------------------------------------------------- private
 
@@ -365,7 +366,7 @@ class SchoolsView(QWidget):
             self.search_edit.clear()
             self.search_edit.blockSignals(False)
         self._reload(select_id=dialog.saved.id)
-        self.schoolsChanged.emit()
+        self.bus.publish(Change.of(Kind.SCHOOLS, by=PAGE))
 
     @Slot()
     def _search_now(self) -> None:

@@ -9,6 +9,7 @@ from reads_support import wait_for_reads
 from crm_desktop.domain.roles import Role
 from crm_desktop.services import users
 from crm_desktop.ui.admin.users_dialog import AddUserDialog, ChangePasswordDialog, UsersDialog
+from crm_desktop.ui.common.changes import Kind
 
 OWNER_PW = "owner long password"
 
@@ -45,8 +46,9 @@ def test_owner_sets_a_password_then_adds_a_user(qtbot, db):
     assert "at least 12 characters" in add.error.text()
     for field in (add.password, add.again):
         field.setText("sams long password")
-    with qtbot.waitSignal(dialog.usersChanged):
+    with qtbot.waitSignal(dialog.bus.changed) as changed:
         qtbot.keyClick(add.again, Qt.Key.Key_Return)
+    assert changed.args[0].kinds == {Kind.USERS}
     wait_for_reads(qtbot)
     names = {dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())}
     assert names == {ctx.user, "sam.taylor"}

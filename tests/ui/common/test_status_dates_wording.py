@@ -15,6 +15,7 @@ from crm_desktop.domain.dates import format_date, format_datetime
 from crm_desktop.domain.validation import ContactInput, ValidationError
 from crm_desktop.services import correspondence, history, users
 from crm_desktop.ui.admin.users_dialog import AddUserDialog, ChangePasswordDialog, UsersDialog
+from crm_desktop.ui.common.changes import Kind
 from crm_desktop.ui.common.messages import field_message
 from crm_desktop.ui.privacy.retention_page import RetentionModel
 
@@ -100,8 +101,9 @@ def test_add_user_before_the_owner_has_a_password_opens_change_my_password(qtbot
     qtbot.keyClicks(add.username, "sam")
     add.password.setText("sams long password")
     add.again.setText("sams long password")
-    with qtbot.waitSignal(dialog.usersChanged):
+    with qtbot.waitSignal(dialog.bus.changed) as changed:
         add.accept()
+    assert changed.args[0].kinds == {Kind.USERS}
     assert {u.username for u in users.list_users(owner)} == {owner.user, "sam"}
 
 

@@ -28,6 +28,7 @@ from ui_tabs import EXPORTS_TAB
 from crm_desktop.domain.eligibility import Exclusion
 from crm_desktop.services import exports, marketing
 from crm_desktop.services.exports import ExportFilters, ExportRequest
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.exports import export_wizard
 from crm_desktop.ui.exports.export_models import (
     CandidatesModel,
@@ -105,13 +106,15 @@ def tick(qtbot, button) -> None:
 
 def export_and_wait(qtbot, wizard: ExportWizard, *, click: bool = False):
     """Export (Enter, or a click on Export); returns the record."""
-    with qtbot.waitSignal(wizard.exported, timeout=TIMEOUT_MS) as done:
+    with qtbot.waitSignal(wizard.bus.changed, timeout=TIMEOUT_MS) as done:
         if click:
             qtbot.mouseClick(wizard.button(QWizard.WizardButton.CommitButton), LEFT)
         else:
             press(qtbot)
     qtbot.waitUntil(lambda: wizard.currentId() == wizard.RESULT_PAGE)
-    return done.args[0]
+    record = wizard.record
+    assert done.args[0] == Change.of(Kind.EXPORTS, ids=(record.id,), select=record.id)
+    return record
 
 
 def test_keyboard_walk_to_a_csv_of_exactly_the_eligible_people(

@@ -14,6 +14,7 @@ from ui_tabs import EXPORTS_TAB
 from crm_desktop.errors import DatabaseError
 from crm_desktop.services import exports, interests, prospects
 from crm_desktop.services.exports import ExportFilters, ExportRequest
+from crm_desktop.ui.common.changes import Kind
 from crm_desktop.ui.exports.export_wizard import ExportWizard
 from crm_desktop.ui.exports.exports_page import ExportsView, MembersDialog
 
@@ -136,12 +137,15 @@ def test_an_export_from_the_tab_shows_up_in_it_at_once(qtbot, make_window, ctx, 
     qtbot.waitUntil(wizard.preview_page.isComplete)
     wizard.next()
     wizard.output_page.set_path(tmp_path / "tab.csv")
-    with qtbot.waitSignal(wizard.exported) as done:
+    assert wizard.bus is window.bus  # said where the window's pages hear it
+    with qtbot.waitSignal(window.bus.changed) as done:
         qtbot.mouseClick(wizard.button(QWizard.WizardButton.CommitButton), LEFT)
+    change = done.args[0]
+    assert change.kinds == {Kind.EXPORTS} and change.ids == {wizard.record.id}
     assert window.tabs.currentIndex() == EXPORTS_TAB  # still here; no tab switch needed
     wait_for_reads(qtbot)  # the tab reads its records again on a worker
     assert window.exports.stack.currentWidget() is window.exports.table
-    assert window.exports.selected_record().id == done.args[0].id
+    assert window.exports.selected_record().id == change.select == wizard.record.id
     assert "From the tab" in window.exports.detail_text()
     assert "Exported 3 of 7 to tab.csv" in window.statusBar().currentMessage()
 

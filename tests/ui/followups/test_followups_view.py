@@ -16,6 +16,7 @@ from crm_desktop.services import Context, correspondence
 from crm_desktop.services.correspondence import list_followups, log_contact
 from crm_desktop.services.prospects import create_prospect, delete_prospect, get_prospect
 from crm_desktop.ui.common.appearance import due_soon_color, overdue_color
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.followups.followups_page import (
     SCOPE_KEY,
     ContactIdRole,
@@ -186,8 +187,9 @@ def test_mark_done_button_removes_row_and_signals(qtbot, make_view, ctx, three):
     select_rows(view, 0)
     assert view.mark_done_button.isEnabled()
 
-    with qtbot.waitSignal(view.followUpsChanged, timeout=2000):
+    with qtbot.waitSignal(view.bus.changed, timeout=2000) as changed:
         qtbot.mouseClick(view.mark_done_button, Qt.MouseButton.LeftButton)
+    assert changed.args[0] == Change.of(Kind.CONTACTS, by="followups")
     wait_for_reads(qtbot)
 
     assert column(view, M.STATUS) == ["Due today", "Upcoming"]
@@ -206,7 +208,7 @@ def test_ctrl_d_marks_several_selected_rows_done(qtbot, make_view, ctx, three):
     qtbot.waitUntil(view.table.hasFocus)
     select_rows(view, 0, 2)
 
-    with qtbot.waitSignal(view.followUpsChanged, timeout=2000):
+    with qtbot.waitSignal(view.bus.changed, timeout=2000):
         qtbot.keyClick(view.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     wait_for_reads(qtbot)
 
@@ -219,7 +221,7 @@ def test_last_follow_up_done_shows_empty_state(qtbot, make_view, ctx):
     view = make_view(mine=True)
     assert view.stack.currentWidget() is view.table
     select_rows(view, 0)
-    with qtbot.waitSignal(view.followUpsChanged, timeout=2000):
+    with qtbot.waitSignal(view.bus.changed, timeout=2000):
         view.mark_selected_done()
     wait_for_reads(qtbot)
     assert view.stack.currentWidget() is view.empty_label
@@ -243,7 +245,7 @@ def test_mark_done_of_a_vanished_follow_up_reports_the_error(qtbot, make_view, c
     select_rows(view, 0)
     delete_prospect(ctx, pid)  # someone else deletes it meanwhile
 
-    with qtbot.assertNotEmitted(view.followUpsChanged):
+    with qtbot.assertNotEmitted(view.bus.changed):
         view.mark_selected_done()
     wait_for_reads(qtbot)
     assert len(errors) == 1

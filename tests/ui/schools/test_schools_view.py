@@ -13,6 +13,7 @@ from crm_desktop.errors import DatabaseError
 from crm_desktop.services import schools
 from crm_desktop.services.prospects import create_prospect, get_prospect
 from crm_desktop.ui.common import reads
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.schools.school_dialog import SchoolDialog
 from crm_desktop.ui.schools.schools_page import SchoolIdRole, SchoolsModel, SchoolsView
 
@@ -98,8 +99,9 @@ def test_add_school_through_the_form(qtbot, ctx, view, messages):
     )
     dialog.phase_combo.setCurrentIndex(dialog.phase_combo.findText("Primary"))
 
-    with qtbot.waitSignal(view.schoolsChanged, timeout=2000):
+    with qtbot.waitSignal(view.bus.changed, timeout=2000) as changed:
         qtbot.keyClick(dialog.website_edit, Qt.Key.Key_Return)  # Enter saves
+    assert changed.args[0] == Change.of(Kind.SCHOOLS, by="schools")
 
     assert dialog.result() == SchoolDialog.DialogCode.Accepted
     saved = dialog.saved
@@ -134,7 +136,7 @@ def test_bad_urn_is_rejected_beside_its_field_and_nothing_is_saved(qtbot, ctx, v
     qtbot.waitExposed(dialog)
     type_into(qtbot, dialog, name="Hill Top Academy", urn="12345", postcode="nowhere")
 
-    with qtbot.assertNotEmitted(view.schoolsChanged):
+    with qtbot.assertNotEmitted(view.bus.changed):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
 
     assert dialog.isVisible()
@@ -150,7 +152,7 @@ def test_bad_urn_is_rejected_beside_its_field_and_nothing_is_saved(qtbot, ctx, v
     # Fixing the field clears its message; saving then works.
     type_into(qtbot, dialog, urn="123456", postcode="")
     assert dialog.field_error("urn") == ""
-    with qtbot.waitSignal(view.schoolsChanged, timeout=2000):
+    with qtbot.waitSignal(view.bus.changed, timeout=2000):
         dialog.save()
     assert [s.urn for s in schools.list_schools(ctx)] == ["123456"]
 
@@ -205,7 +207,7 @@ def test_edit_with_enter_and_conflict_detection(qtbot, ctx, view, messages):
     select(view, "Oakfield Primary (renamed)")
     dialog = view.edit_selected()
     type_into(qtbot, dialog, name="Oakfield Infant School")
-    with qtbot.waitSignal(view.schoolsChanged, timeout=2000):
+    with qtbot.waitSignal(view.bus.changed, timeout=2000):
         dialog.save()
     wait_for_reads(qtbot)
     assert names(view) == ["Oakfield Infant School"]
@@ -216,7 +218,7 @@ def test_escape_cancels_without_saving(qtbot, ctx, view):
     dialog = view.add_school()
     qtbot.waitExposed(dialog)
     type_into(qtbot, dialog, name="Not Saved School")
-    with qtbot.assertNotEmitted(view.schoolsChanged):
+    with qtbot.assertNotEmitted(view.bus.changed):
         qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Escape)
     assert dialog.result() == SchoolDialog.DialogCode.Rejected
     assert schools.list_schools(ctx) == []
@@ -320,7 +322,7 @@ def test_delete_confirms_with_prospect_count_and_keeps_prospects(qtbot, ctx, vie
     select(view, "Oakfield Primary")
 
     # "No" keeps everything.
-    with qtbot.assertNotEmitted(view.schoolsChanged):
+    with qtbot.assertNotEmitted(view.bus.changed):
         qtbot.keyClick(view.table, Qt.Key.Key_Delete)
     assert names(view) == ["Hill Top Academy", "Oakfield Primary"]
     title, text = answers.questions[0]
@@ -328,8 +330,9 @@ def test_delete_confirms_with_prospect_count_and_keeps_prospects(qtbot, ctx, vie
     assert "3 prospects are not deleted" in text and "without a school" in text
 
     # "Yes" deletes the school only.
-    with qtbot.waitSignal(view.schoolsChanged, timeout=2000):
+    with qtbot.waitSignal(view.bus.changed, timeout=2000) as changed:
         view.delete_button.click()
+    assert changed.args[0].kinds == {Kind.SCHOOLS}
     wait_for_reads(qtbot)
     assert names(view) == ["Hill Top Academy"]
     for pid in people:

@@ -76,7 +76,7 @@ def test_the_export_result_opens_the_file_and_its_folder(
     assert prompter.starts == [str(offered)]
     assert offered.parent == out_dir and offered.name.startswith("Spring-term-")
 
-    with qtbot.waitSignal(wizard.exported, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(wizard.bus.changed, timeout=TIMEOUT_MS):
         qtbot.mouseClick(wizard.button(QWizard.WizardButton.CommitButton), LEFT)
     qtbot.waitUntil(lambda: wizard.currentId() == wizard.RESULT_PAGE)
     result = wizard.result_page
