@@ -59,11 +59,18 @@ def _details(pack: dict) -> str:
     restricted = _dt(s["restricted_at"])
     if restricted and s["restriction_reason"]:
         restricted += f" ({stored(s['restriction_reason'])})"
+    others = []
+    if s.get("other_emails"):
+        others.append(("Other email addresses", "<br>".join(map(stored, s["other_emails"]))))
+    if s.get("other_phones"):
+        phones = (stored(format_phone(n)) for n in s["other_phones"])
+        others.append(("Other phone numbers", "<br>".join(phones)))
     html = pairs(
         [
             ("Name", stored(f"{s['first_name']} {s['last_name']}")),
             ("Email", stored(s["email"])),
             ("Phone", stored(format_phone(s["phone"]))),
+            *others,
             ("Job role", stored(s["role"])),
             ("Interested in", stored(", ".join(pack["interests"]))),
             ("Stage of our conversations", stored(label(Stage, s["stage"]))),
@@ -102,15 +109,50 @@ def _details(pack: dict) -> str:
     return html
 
 
+_IMPORT_OUTCOMES = {
+    "created": "Your record was created from it",
+    "updated": "Your record was updated from it",
+    "opted-out": "Your record was created or updated from it, and kept opted out of "
+    "marketing because your address was on our suppression list",
+}
+
+
+def _import(entry: dict) -> str:
+    """One import that brought their details: the file, what we were told, who, when."""
+    basis = entry["lawful_basis"]
+    rows = [
+        ("Where the list came from", stored(entry["source"])),
+        ("File", stored(entry["file_name"])),
+        ("Imported on", _dt(entry["imported_at"])),
+        ("Imported by", stored(entry["imported_by"])),
+        ("What it did", stored(_IMPORT_OUTCOMES.get(entry["outcome"], entry["outcome"]))),
+        ("Lawful basis recorded with it", stored(label(LawfulBasis, basis))),
+    ]
+    if entry.get("consent_wording"):
+        rows.append(("What you were told (evidence)", stored(entry["consent_wording"])))
+    if entry.get("consent_policy_version"):
+        rows.append(("Privacy notice version", stored(entry["consent_policy_version"])))
+    if entry.get("li_assessment"):
+        rows.append(("Legitimate-interest assessment", stored(entry["li_assessment"])))
+    if entry.get("li_note"):
+        rows.append(("Legitimate-interest note", stored(entry["li_note"])))
+    return pairs(rows)
+
+
 def _source(pack: dict) -> str:
     src = pack["source"]
-    return pairs(
+    html = pairs(
         [
             ("How we got your details", stored(label(DataSource, src["source"]))),
             ("Details", stored(src["detail"])),
             ("When", _d(src["date"])),
         ]
     )
+    imports = src.get("imports") or []
+    if not imports:
+        return html + "<p class='muted'>Your details did not come from a list we imported.</p>"
+    html += "<h3>Lists we imported your details from</h3>"
+    return html + "".join(_import(entry) for entry in imports)
 
 
 def _basis(pack: dict) -> str:
@@ -305,14 +347,22 @@ _SUPPRESSION_REASONS = {
 }
 
 
+_ADDRESS_KINDS = {
+    "email": "Email address",
+    "phone": "Phone number",
+    "other-email": "Other email address",
+    "other-phone": "Other phone number",
+}
+
+
 def _suppression(pack: dict) -> str:
     sup = pack["suppression"]
     if not sup["suppressed"]:
-        text = "Your email address and phone number are not on our suppression list."
+        text = "None of your email addresses and phone numbers is on our suppression list."
         return f"<p>{text}</p><p class='muted'>{stored(sup['explanation'])}</p>"
     rows = [
         [
-            stored("Email address" if e["address"] == "email" else "Phone number"),
+            stored(_ADDRESS_KINDS.get(e["address"], e["address"])),
             stored(_channel(e["channel"])),
             stored(_SUPPRESSION_REASONS.get(e["reason"], e["reason"])),
             _dt(e["created_at"]),
@@ -450,7 +500,7 @@ def _log(pack: dict) -> str:
 
 SECTIONS = (
     ("The data we hold about you", _details),
-    ("Where your data came from", _source),
+    ("Where we got your details", _source),
     ("Why we use it, and our lawful basis", _basis),
     ("Your marketing choices", _permissions),
     ("History of your marketing choices", _history),

@@ -3,7 +3,8 @@
 A manager reviewing a person wants one timeline, not five screens. This
 module merges the correspondence log, the consent ledger, the audit trail
 of the record (edits with old -> new values, restriction, erasure), the
-campaign exports they were in and the data-subject requests linked to them.
+imports that created or updated it, the campaign exports they were in and
+the data-subject requests linked to them.
 
 Several sources record the same happening twice (logging a contact writes a
 correspondence row *and* a ``correspondence.logged`` audit entry; every
@@ -14,18 +15,28 @@ appears once. Seeing the audit trail needs ``Action.VIEW_AUDIT``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import PurePath
 
 from ..domain.consent_wording import ARROW, action_title, enum_label, event_facts
 from ..domain.dates import format_date
-from ..domain.enums import Channel, ContactKind
+from ..domain.enums import Channel, ContactKind, LawfulBasis
 from ..domain.requests import RequestKind, RequestStatus
 from ..domain.roles import Action
 from ..domain.validation import ValidationError, field_label
-from . import assessments, audit, correspondence, exports, marketing, prospects, requests
+from . import (
+    assessments,
+    audit,
+    contact_points,
+    correspondence,
+    exports,
+    marketing,
+    prospects,
+    requests,
+)
 from .context import Context
 from .results import Jsonable
 
@@ -133,9 +144,27 @@ def _consent(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
         yield HistoryEvent(_aware(e.recorded_at), "consent", title, detail, e.recorded_by)
 
 
+# An import audits each prospect it creates or edits with the reason
+# "Import #<batch>: <source>" (services.imports); the import's own event shows
+# those values with the file, source and basis, so the echo is not repeated.
+_IMPORT_REASON = re.compile(r"Import #(\d+): ")
+
+
+def _import_echo(e: audit.AuditView, batches: Collection[int]) -> int | None:
+    """The batch an audited create or edit was made by, if it is one of ``batches``."""
+    if e.action not in ("prospect.created", "prospect.edited") or not e.reason:
+        return None
+    found = _IMPORT_REASON.match(e.reason)
+    batch = int(found.group(1)) if found else None
+    return batch if batch in batches else None
+
+
 def _audit(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
+    batches = {o.import_id for o in contact_points.prospect_origins(ctx, prospect_id)}
     for e in audit.entries(ctx, entity="prospect", entity_id=prospect_id, limit=_AUDIT_LIMIT):
         if e.action.startswith(_SHOWN_ELSEWHERE):
+            continue
+        if e.readable and _import_echo(e, batches) is not None:
             continue
         at = _aware(e.at)
         if not e.readable:  # altered: say so, never fail the whole history
@@ -155,6 +184,43 @@ def _audit(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
             if e.reason:
                 detail = f"{detail}\nReason: {e.reason}".strip()
             yield HistoryEvent(at, "edit", title, detail, e.actor)
+
+
+_IMPORT_TITLES = {
+    "created": "Created by import of",
+    "updated": "Updated by import of",
+    "opted-out": "Imported, opted out (suppressed address), from",
+}
+
+
+def _imports(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
+    """Each import that created or updated the record: where it came from, what it set."""
+    origins = contact_points.prospect_origins(ctx, prospect_id)
+    echoes: dict[int, audit.AuditView] = {}
+    if origins and ctx.may(Action.VIEW_AUDIT):
+        batches = {o.import_id for o in origins}
+        for e in audit.entries(ctx, entity="prospect", entity_id=prospect_id, limit=_AUDIT_LIMIT):
+            batch = _import_echo(e, batches) if e.readable else None
+            if batch is not None:
+                echoes.setdefault(batch, e)
+    for o in origins:
+        title = f"{_IMPORT_TITLES.get(o.outcome, 'Imported from')} {o.file_name} ({o.source})"
+        lines = [
+            f"Row {o.row_number} of the file ({o.format.upper()})",
+            f"Lawful basis: {enum_label(LawfulBasis, o.lawful_basis)}",
+        ]
+        if o.consent_wording:
+            lines.append(f"What they were told: {o.consent_wording}")
+        if o.consent_policy_version:
+            lines.append(f"Privacy notice version: {o.consent_policy_version}")
+        if o.li_assessment_name:
+            lines.append(f"Assessment: {o.li_assessment_name}")
+        if o.li_note:
+            lines.append(f"Note: {o.li_note}")
+        echo = echoes.get(o.import_id)
+        if echo is not None and echo.values:
+            lines.append(_changes(echo.values, created=echo.action == "prospect.created"))
+        yield HistoryEvent(_aware(o.imported_at), "edit", title, "\n".join(lines), o.imported_by)
 
 
 def _exports(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
@@ -198,7 +264,7 @@ def _requests(ctx: Context, prospect_id: int) -> Iterable[HistoryEvent]:
 _SOURCES = {
     "correspondence": (_correspondence, _audit),
     "consent": (_consent,),
-    "edit": (_audit,),
+    "edit": (_audit, _imports),
     "export": (_exports,),
     "request": (_requests, _audit),
 }
@@ -247,7 +313,7 @@ def history(
         raise ValidationError({"since": "the start date is after the end date"})
     prospects.get_prospect(ctx, prospect_id)  # NotFoundError for a wrong id
     sources = {src for kind in chosen for src in _SOURCES[kind]}
-    order = [_correspondence, _consent, _audit, _exports, _requests]
+    order = [_correspondence, _consent, _audit, _imports, _exports, _requests]
     lo, hi = _bounds(since, until)
     events = [
         e

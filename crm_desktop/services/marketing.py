@@ -32,7 +32,7 @@ from ..domain.subscribers import infer_subscriber_type, subscriber_type
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text, parse_choice, parse_datetime
 from ..errors import NotFoundError
-from . import audit, suppression
+from . import audit, contact_points, suppression
 from .context import Context
 from .results import Jsonable
 
@@ -244,10 +244,10 @@ def _view(session: Session, p: Prospect) -> MarketingView:
 def _sync_opt_out_suppression(session: Session, ctx: Context, p: Prospect, reason: str) -> None:
     """Make the opt-out entries of the suppression list match the person's opt-outs.
 
-    Every opted-out channel is suppressed for their addresses (ALL when every
-    channel is), so deleting and re-importing them can never undo an opt-out.
-    An explicit opt-in removes the entries opt-outs made; entries from
-    erasure or added by marketing stay.
+    Every opted-out channel is suppressed for their addresses, the extra ones
+    an import kept included (ALL when every channel is), so deleting and
+    re-importing them can never undo an opt-out. An explicit opt-in removes
+    the entries opt-outs made; entries from erasure or added by marketing stay.
     """
     opted = {
         r.channel: r.opt_out_source
@@ -264,10 +264,9 @@ def _sync_opt_out_suppression(session: Session, ctx: Context, p: Prospect, reaso
             channel: "email-tool" if source == OptOutSource.EMAIL_TOOL.value else reason
             for channel, source in opted.items()
         }
-    by_kind = {"email": p.email, "phone": p.phone}
-    for kind, address in by_kind.items():
-        if not address:
-            continue
+    # Their extra addresses too: a person who said no must not come back
+    # through their second email address.
+    for kind, address in contact_points.addresses_of(session, p):
         # Only the addresses a channel uses are suppressed for it: an email
         # opt-out must not suppress a school switchboard shared with others.
         keep = {

@@ -25,7 +25,7 @@ from ..domain.validation import (
 )
 from ..errors import ConflictError, DuplicateError, NotFoundError
 from ..persistence.search import prospect_search_condition
-from . import audit, suppression
+from . import audit, contact_points, suppression
 from .context import Context
 from .marketing import apply_opt_out
 from .results import ProspectRow, ProspectView, Saved
@@ -64,10 +64,14 @@ def _view(session: Session, p: Prospect) -> ProspectView:
             .order_by(Interest.name_key)
         )
     )
+    others = contact_points.other_addresses(session, p.id)
     return ProspectView(
         **{f.name: getattr(p, f.name) for f in fields(ProspectView) if hasattr(p, f.name)},
         school_name=school_name,
         interests=interests,
+        other_emails=[a.value for a in others if a.kind == contact_points.EMAIL],
+        other_phones=[a.value for a in others if a.kind == contact_points.PHONE],
+        origins=contact_points.origins(session, p.id),
     )
 
 

@@ -48,6 +48,26 @@ class SchoolView(Jsonable):
 
 
 @dataclass(frozen=True)
+class OriginView(Jsonable):
+    """An import that created or updated a prospect: where their details came from."""
+
+    import_id: int
+    file_name: str
+    source: str
+    format: str
+    outcome: str  # created | updated | opted-out
+    row_number: int
+    lawful_basis: str
+    consent_wording: str | None
+    consent_policy_version: str | None
+    li_note: str | None
+    li_assessment_id: int | None
+    li_assessment_name: str | None
+    imported_by: str
+    imported_at: datetime
+
+
+@dataclass(frozen=True)
 class ProspectView(Jsonable):
     id: int
     first_name: str
@@ -71,6 +91,12 @@ class ProspectView(Jsonable):
     restricted_at: datetime | None = None
     restriction_reason: str | None = None
     erased_at: datetime | None = None
+    # Addresses beyond the primary ones (an import keeps them), in order;
+    # phones in E.164 like ``phone``.
+    other_emails: list[str] = field(default_factory=list)
+    other_phones: list[str] = field(default_factory=list)
+    # Each import that created or updated them, oldest first.
+    origins: list[OriginView] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:
@@ -79,6 +105,10 @@ class ProspectView(Jsonable):
     @property
     def phone_display(self) -> str:
         return format_phone(self.phone)
+
+    @property
+    def other_phones_display(self) -> list[str]:
+        return [format_phone(p) for p in self.other_phones]
 
 
 @dataclass(frozen=True)

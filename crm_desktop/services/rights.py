@@ -4,9 +4,10 @@ Restriction keeps the data but blocks its use: the person is left out of
 every export and their record cannot be changed until the restriction is
 lifted (an opt-out is still always honoured). Erasure anonymises the person
 irreversibly: the row stays as a tombstone so counts and history add up, the
-addresses go onto the suppression list as keyed hashes, and the old values
-are removed from the record, its correspondence, the consent ledger, the
-audit trail's stored values, the search index and the database files.
+addresses (extra ones included) go onto the suppression list as keyed hashes,
+and the old values are removed from the record, its extra addresses, its
+links to the imports that brought it, its correspondence, the consent ledger,
+the audit trail's stored values, the search index and the database files.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ..domain.roles import Action
 from ..domain.types import utcnow
 from ..domain.validation import ValidationError, clean_text
 from ..errors import CrmError, NotFoundError
-from . import audit, cleanup, requests, suppression
+from . import audit, cleanup, contact_points, requests, suppression
 from .cleanup import Cleanup
 from .context import Context
 from .prospects import get_prospect
@@ -145,10 +146,13 @@ def erase(
             raise ValidationError(
                 {"confirm": f"type the person's full name exactly as shown ({full}) to confirm"}
             )
-        # 1. Suppress first, while the addresses are still known (hashes only).
-        for address in (p.email, p.phone):
-            if address:
-                suppression.add_entry(session, ctx, address, ALL, "erasure", f"prospect #{p.id}")
+        # 1. Suppress first, while the addresses are still known (hashes only):
+        # every one of them, the extra ones an import kept included, so a
+        # re-import of any of them comes in opted out.
+        for _kind, address in contact_points.addresses_of(session, p):
+            suppression.add_entry(session, ctx, address, ALL, "erasure", f"prospect #{p.id}")
+        contact_points.delete_all(session, p.id)
+        contact_points.forget_origins(session, p.id)
         # Requests they made keep who asked (their own retention period), so
         # the manager can still answer them and show that they were answered.
         requests.keep_requester(session, p)

@@ -52,12 +52,12 @@ from ..domain.subscribers import subscriber_type
 from ..domain.types import utcnow
 from ..errors import Cancelled, CrmError, NotFoundError
 from ..formats.atomic import atomic_output
-from . import audit, requests, suppression
+from . import audit, contact_points, requests, suppression
 from .context import Context
 from .marketing import facts_for
 from .settings import require_controller, staff_names
 
-FORMAT_VERSION = 2  # 2: the controller block, requests, staff by name
+FORMAT_VERSION = 3  # 2: the controller block, requests, staff by name; 3: imports, other addresses
 PACK_KIND = "subject-access-pack"
 FORMATS = ("json", "pdf")
 AUDIT_ACTION = "sar.created"
@@ -78,7 +78,7 @@ INTRODUCTION = (
 )
 
 CATEGORIES = (
-    "Identity and contact details: your name, work email address and phone number.",
+    "Identity and contact details: your name, work email addresses and phone numbers.",
     "Professional details: your school, job role and the services you are interested in.",
     "Our sales record: the stage of our conversations and who in our team looks after you.",
     "Correspondence: a note of each call, email, meeting or other contact with you.",
@@ -244,7 +244,8 @@ class _Staff:
         return self._names.get(username, username)
 
 
-def _subject(p: Prospect, staff: _Staff) -> dict:
+def _subject(session: Session, p: Prospect, staff: _Staff) -> dict:
+    others = contact_points.other_addresses(session, p.id)
     return {
         "id": p.id,
         "first_name": p.first_name,
@@ -264,6 +265,34 @@ def _subject(p: Prospect, staff: _Staff) -> dict:
         "erased_at": _iso(p.erased_at),
         "restricted_at": _iso(p.restricted_at),
         "restriction_reason": p.restriction_reason,
+        "other_emails": [a.value for a in others if a.kind == contact_points.EMAIL],
+        "other_phones": [a.value for a in others if a.kind == contact_points.PHONE],
+    }
+
+
+def _source(session: Session, p: Prospect, staff: _Staff) -> dict:
+    """Where their details came from: what was typed in, and each import that brought them."""
+    return {
+        "source": p.source,
+        "detail": p.source_detail,
+        "date": _iso(p.source_date),
+        "imports": [
+            {
+                "file_name": o.file_name,
+                "source": o.source,
+                "format": o.format,
+                "outcome": o.outcome,
+                "row_number": o.row_number,
+                "imported_at": _iso(o.imported_at),
+                "imported_by": staff(o.imported_by),
+                "lawful_basis": o.lawful_basis,
+                "consent_wording": o.consent_wording,
+                "consent_policy_version": o.consent_policy_version,
+                "li_note": o.li_note,
+                "li_assessment": o.li_assessment_name,
+            }
+            for o in contact_points.origins(session, p.id)
+        ],
     }
 
 
@@ -410,8 +439,15 @@ def _exports(session: Session, p: Prospect) -> list[dict]:
 
 
 def _suppression(session: Session, p: Prospect) -> dict:
+    """The entries for every address of theirs: "address" says which kind of address
+    ("email", "phone", "other-email", "other-phone"), never the address itself."""
     hasher = suppression.Hasher(session)
-    by_digest = {hasher(p.email): "email", hasher(p.phone): "phone"}
+    by_digest: dict[str | None, str] = {}
+    for kind, address in contact_points.addresses_of(session, p):
+        primary = (kind == contact_points.EMAIL and address == p.email) or (
+            kind == contact_points.PHONE and address == p.phone
+        )
+        by_digest.setdefault(hasher(address), kind if primary else f"other-{kind}")
     by_digest.pop(None, None)
     entries = []
     if by_digest:
@@ -547,14 +583,10 @@ def build_pack(ctx: Context, prospect_id: int) -> dict:
             "generated_by": staff(ctx.user),
             "controller": controller.to_dict(),
             "introduction": INTRODUCTION,
-            "subject": _subject(p, staff),
+            "subject": _subject(session, p, staff),
             "school": _school(session, p),
             "interests": _interests(session, p),
-            "source": {
-                "source": p.source,
-                "detail": p.source_detail,
-                "date": _iso(p.source_date),
-            },
+            "source": _source(session, p, staff),
             "categories": list(CATEGORIES),
             "purposes": list(PURPOSES),
             "lawful_basis": _lawful_basis(session, p),

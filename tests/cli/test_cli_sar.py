@@ -62,7 +62,7 @@ def test_json_pack(crm, jane, tmp_path, db_path):
         "prospect_id": jane["id"], "format": "json", "file": str(out), "request_id": None
     }  # fmt: skip
     pack = json.loads(out.read_bytes().decode("utf-8"))
-    assert pack["format_version"] == 2
+    assert pack["format_version"] == 3
     assert pack["controller"]["address"] == "1 Park Row\nLeeds"
     assert pack["subject"]["email"] == "jane@oak.sch.uk"
     assert pack["school"]["name"] == "Oak Primary"

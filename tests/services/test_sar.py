@@ -134,7 +134,7 @@ def test_pack_holds_every_item_with_its_value(ctx, person):
     pid, view = person["id"], person["view"]
     pack = sar.build_pack(ctx, pid)
     assert set(pack) == TOP_LEVEL_KEYS
-    assert pack["format_version"] == sar.FORMAT_VERSION == 2
+    assert pack["format_version"] == sar.FORMAT_VERSION == 3
     assert pack["controller"] == {**CONTROLLER, "dpo_email": None}
     assert pack["kind"] == "subject-access-pack" and pack["generated_by"] == "alice"
     made = datetime.fromisoformat(pack["generated_at"])
@@ -151,6 +151,7 @@ def test_pack_holds_every_item_with_its_value(ctx, person):
         "subscriber_type": "corporate", "subscriber_type_inferred": True,
         "personalisation_refused": False,
         "erased_at": None, "restricted_at": None, "restriction_reason": None,
+        "other_emails": [], "other_phones": [],
     }  # fmt: skip
     assert pack["school"] == {
         "id": person["school"].id, "name": "Oakfield Primary", "urn": "123456",
@@ -159,7 +160,8 @@ def test_pack_holds_every_item_with_its_value(ctx, person):
     }  # fmt: skip
     assert pack["interests"] == ["Assessment tracking", "SEND support"]
     assert pack["source"] == {
-        "source": "event", "detail": "BETT 2026 stand, badge scan", "date": "2026-01-22"
+        "source": "event", "detail": "BETT 2026 stand, badge scan", "date": "2026-01-22",
+        "imports": [],
     }  # fmt: skip
     assert pack["categories"] == list(sar.CATEGORIES)
     assert pack["purposes"] == list(sar.PURPOSES)
@@ -304,7 +306,7 @@ def test_a_bare_prospect_gives_empty_sections(ctx):
     ).record.id
     pack = sar.build_pack(ctx, pid)
     assert pack["school"] is None and pack["interests"] == []
-    assert pack["source"] == {"source": None, "detail": None, "date": None}
+    assert pack["source"] == {"source": None, "detail": None, "date": None, "imports": []}
     assert pack["correspondence"] == pack["exports"] == pack["consent_history"] == []
     assert pack["suppression"]["suppressed"] is False and pack["suppression"]["entries"] == []
     assert pack["lawful_basis"]["marketing_basis"] == "none"
