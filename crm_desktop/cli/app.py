@@ -22,8 +22,10 @@ from ..domain.validation import ValidationError
 from ..errors import Cancelled, CrmError
 from . import (
     admin_commands,
+    duplicate_commands,
     export_commands,
     history_commands,
+    import_commands,
     marketing_commands,
     prospect_commands,
     request_commands,
@@ -45,6 +47,8 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as for any Unix tool whose reader left
 GROUP_MODULES: tuple[ModuleType, ...] = (
     setup_commands,
     prospect_commands,
+    import_commands,
+    duplicate_commands,
     marketing_commands,
     export_commands,
     admin_commands,
@@ -59,7 +63,10 @@ GROUP_MODULES: tuple[ModuleType, ...] = (
 # How `crm --help` groups the commands (every command is in exactly one group).
 COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Getting started", ("init", "demo")),
-    ("Prospects and correspondence", ("prospect", "log", "followups")),
+    (
+        "Prospects and correspondence",
+        ("prospect", "log", "followups", "import", "duplicates", "merge"),
+    ),
     (
         "Marketing permissions",
         (
