@@ -981,7 +981,7 @@ def run_import(
             _unlink_quietly(job.published)
         raise
     report.batch_id = batch_id
-    report.rejects_file = str(job.published) if job.published else None
+    report.rejects_file = str(job.published.absolute()) if job.published else None
     ids: list[int] = []
     for plan in plans:
         if plan.outcome == "skip":
@@ -1284,9 +1284,8 @@ def _update_existing(session: Session, plans: list[_Plan], school_id, opts: _Cle
         update(table)
         .where(table.c.id == bindparam("b_id"))
         .values(
-            {n: bindparam(f"b_{n}") for n in names},
-            updated_at=now,
-            version=table.c.version + 1,
+            {n: bindparam(f"b_{n}") for n in names}
+            | {"updated_at": now, "version": table.c.version + 1}
         )
     )
     params = []
