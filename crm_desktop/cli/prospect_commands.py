@@ -27,6 +27,7 @@ from .output import (
     warn,
 )
 from .parser import Commands
+from .prospect_bulk import register_bulk, run_bulk
 from .support import REF_HELP, positive
 
 # Rows fetched per query by `prospect list`, so a million rows never load at once.
@@ -136,6 +137,10 @@ def cmd_prospect_delete(args: argparse.Namespace) -> int:
         deleted = prospects.delete_prospect(ctx, target.id)
     _print_saved("Deleted", deleted, args)
     return 0
+
+
+def cmd_prospect_bulk(args: argparse.Namespace) -> int:
+    return run_bulk(args)  # see prospect_bulk
 
 
 def pages(
@@ -363,6 +368,7 @@ def register(commands: Commands) -> None:
     listing.add_argument("--limit", type=positive, metavar="N", help="at most N (default: all)")
     show = actions.command("show", cmd_prospect_show, "Show a prospect and their history.")
     show.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
+    register_bulk(actions, cmd_prospect_bulk)
 
     log = commands.command("log", cmd_log, "Log a contact with a prospect.")
     log.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)
