@@ -90,8 +90,8 @@ def page_of(shell: Shell) -> ProspectsPage:
 
 
 def new_prospect(shell: Shell) -> ProspectDialog:
-    dialog = ProspectDialog(shell.ctx, parent=shell.window())
-    dialog.prospectSaved.connect(lambda saved: prospect_saved(shell, saved))
+    dialog = ProspectDialog(shell.ctx, parent=shell.window(), bus=shell.bus)
+    dialog.accepted.connect(lambda: prospect_saved(shell, dialog.saved))
     return shell.open_dialog(dialog)
 
 
@@ -99,17 +99,16 @@ def edit_prospect(shell: Shell) -> ProspectDialog | None:
     prospect = shell.selected()
     if prospect is None:
         return None
-    dialog = ProspectDialog(shell.ctx, prospect, parent=shell.window())
-    dialog.prospectSaved.connect(lambda saved: prospect_saved(shell, saved))
+    dialog = ProspectDialog(shell.ctx, prospect, parent=shell.window(), bus=shell.bus)
+    dialog.accepted.connect(lambda: prospect_saved(shell, dialog.saved))
     return shell.open_dialog(dialog)
 
 
 def prospect_saved(shell: Shell, saved) -> None:
+    """What the window says once the dialog has saved (and said so on the bus)."""
     page = page_of(shell)
     if page.filters_lack(saved.record):  # a new school, role or owner to filter on
         page.reload_filters()
-    record_id = saved.record.id
-    shell.bus.publish(Change.of(Kind.PROSPECTS, ids=(record_id,), select=record_id))
     if saved.warnings:
         shell.status(" ".join(saved.warnings), 4 * STATUS_MS)
     else:
@@ -142,14 +141,8 @@ def log_contact(shell: Shell) -> LogContactDialog | None:
     prospect = shell.selected()
     if prospect is None:
         return None
-    dialog = LogContactDialog(shell.ctx, prospect, parent=shell.window())
-    pid = prospect.id
-
-    def logged(_contact) -> None:
-        shell.bus.publish(Change.of(Kind.CONTACTS, ids=(pid,)))
-        shell.status("Contact logged.")
-
-    dialog.contactLogged.connect(logged)
+    dialog = LogContactDialog(shell.ctx, prospect, parent=shell.window(), bus=shell.bus)
+    dialog.accepted.connect(lambda: shell.status("Contact logged."))
     return shell.open_dialog(dialog)
 
 
@@ -161,9 +154,7 @@ def prospect_history(shell: Shell) -> HistoryDialog | None:
 
 
 def manage_interests(shell: Shell) -> InterestsDialog:
-    dialog = InterestsDialog(shell.ctx, shell.window())
-    dialog.interestsChanged.connect(lambda: shell.bus.publish(Change.of(Kind.INTERESTS)))
-    return shell.open_dialog(dialog)
+    return shell.open_dialog(InterestsDialog(shell.ctx, shell.window(), bus=shell.bus))
 
 
 def find(shell: Shell) -> None:
@@ -203,6 +194,8 @@ def setup(shell: Shell) -> None:
     shell.bus.changed.connect(lambda change: Kind.DATABASE in change.kinds and update_count())
     page.selectionChanged.connect(shell.update_actions)
     page.activated.connect(lambda: shell.run("edit_prospect"))
+    # Only emitted when the window has the import action, so the imports feature is there.
+    page.fileDropped.connect(lambda path: shell.provided("imports.open_file")(shell, path))
     page.marketingChanged.connect(
         lambda pid: shell.bus.publish(Change.of(Kind.MARKETING, ids=(pid,), by=PAGE))
     )

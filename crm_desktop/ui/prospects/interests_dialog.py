@@ -7,7 +7,7 @@ interest from all of them (the confirmation gives the number).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -28,6 +28,7 @@ from crm_desktop.domain.validation import ValidationError, field_label
 from crm_desktop.errors import CrmError
 from crm_desktop.services import interests
 from crm_desktop.services.context import Context
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 
 InterestIdRole = Qt.ItemDataRole.UserRole + 1
 ProspectCountRole = Qt.ItemDataRole.UserRole + 2
@@ -68,23 +69,23 @@ def _error_message(exc: CrmError | ValidationError) -> str:
 class InterestsDialog(QDialog):
     """The managed list of interests: add, rename, delete, with prospect counts.
 
-    Signals:
-
-    ``interestsChanged()``
-        An interest was added, renamed or deleted (prospect filters and
-        forms that offer interests should reload).
+    An interest added, renamed or deleted is said on ``bus`` as
+    ``Change(INTERESTS)`` (prospect filters and forms that offer interests
+    read them again).
     """
-
-    interestsChanged = Signal()
 
     # Seams for tests: a yes/no question, and a one-line text prompt that
     # returns the text or None for Cancel.
     ask = staticmethod(_ask)
     ask_text = staticmethod(_ask_text)
 
-    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: Context, parent: QWidget | None = None, *, bus: ChangeBus | None = None
+    ) -> None:
+        """``bus``: where changes to the interests are said (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self.setWindowTitle("Our services (interests)")
         self.setMinimumSize(440, 380)
 
@@ -221,7 +222,7 @@ class InterestsDialog(QDialog):
         self._set_error("")
         self.new_edit.clear()
         self._reload(select_id=new_id)
-        self.interestsChanged.emit()
+        self.bus.publish(Change.of(Kind.INTERESTS))
 
     @Slot()
     def rename_selected(self) -> None:
@@ -244,7 +245,7 @@ class InterestsDialog(QDialog):
             return
         self._set_error("")
         self._reload(select_id=interest_id)
-        self.interestsChanged.emit()
+        self.bus.publish(Change.of(Kind.INTERESTS))
 
     @Slot()
     def delete_selected(self) -> None:
@@ -270,7 +271,7 @@ class InterestsDialog(QDialog):
             return
         self._set_error("")
         self.refresh()
-        self.interestsChanged.emit()
+        self.bus.publish(Change.of(Kind.INTERESTS))
 
     # ----------------------------------------------------------- private
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,6 +36,7 @@ from crm_desktop.services import correspondence as correspondence_service
 from crm_desktop.services.context import Context
 from crm_desktop.services.results import ContactView, FollowUpView, ProspectView
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.date_field import DateField
 
 FIELDS = ("kind", "occurred_at", "subject", "summary", "follow_up_on")
@@ -45,20 +46,21 @@ DEFAULT_FOLLOW_UP_DAYS = 7
 class LogContactDialog(QDialog):
     """The log-contact form for one prospect.
 
-    Signals:
-        contactLogged(object): the new :class:`ContactView`, emitted after it
-            was saved, just before the dialog closes.
+    Once saved (``logged``, the new :class:`ContactView`) it is said on
+    ``bus`` as ``Change(CONTACTS, ids={prospect id})``, and the dialog closes.
     """
-
-    contactLogged = Signal(object)
 
     # The kind most recently logged in this session; the next contact is
     # usually the same kind (a run of calls, a batch of emails).
     last_kind: ContactKind = ContactKind.CALL
 
-    def __init__(self, ctx: Context, prospect: ProspectView, parent=None):
+    def __init__(
+        self, ctx: Context, prospect: ProspectView, parent=None, *, bus: ChangeBus | None = None
+    ):
+        """``bus``: where the contact logged is said (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self._prospect = prospect
         self.logged: ContactView | None = None
         self.setObjectName("logContactDialog")
@@ -235,5 +237,5 @@ class LogContactDialog(QDialog):
             return
         type(self).last_kind = ContactKind(logged.kind)
         self.logged = logged
-        self.contactLogged.emit(logged)
+        self.bus.publish(Change.of(Kind.CONTACTS, ids=(self._prospect.id,)))
         super().accept()

@@ -9,6 +9,7 @@ from crm_desktop.domain.enums import DEFAULT_INTERESTS
 from crm_desktop.domain.validation import ProspectInput
 from crm_desktop.services import interests
 from crm_desktop.services.prospects import create_prospect, get_prospect
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.prospects.interests_dialog import InterestsDialog
 
 
@@ -64,9 +65,10 @@ def test_lists_every_interest_with_its_prospect_count(qtbot, ctx):
 
 
 def test_add_with_enter_then_duplicate_and_blank_are_refused(qtbot, ctx, dialog):
-    with qtbot.waitSignal(dialog.interestsChanged, timeout=2000):
+    with qtbot.waitSignal(dialog.bus.changed, timeout=2000) as changed:
         qtbot.keyClicks(dialog.new_edit, "  Careers guidance ")
         qtbot.keyClick(dialog.new_edit, Qt.Key.Key_Return)
+    assert changed.args[0] == Change.of(Kind.INTERESTS)
     assert "Careers guidance" in dialog.names()
     assert dialog.new_edit.text() == ""
     assert dialog.tree.selectedItems()[0].text(0) == "Careers guidance"
@@ -74,7 +76,7 @@ def test_add_with_enter_then_duplicate_and_blank_are_refused(qtbot, ctx, dialog)
     assert dialog.error_text() == ""
 
     # Case-insensitive duplicate: refused with a clear message, input kept.
-    with qtbot.assertNotEmitted(dialog.interestsChanged):
+    with qtbot.assertNotEmitted(dialog.bus.changed):
         qtbot.keyClicks(dialog.new_edit, "careers GUIDANCE")
         qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     assert dialog.error_text() == "'careers GUIDANCE' is already on the list."
@@ -85,7 +87,7 @@ def test_add_with_enter_then_duplicate_and_blank_are_refused(qtbot, ctx, dialog)
     assert dialog.error_text() == ""
 
     dialog.new_edit.clear()
-    with qtbot.assertNotEmitted(dialog.interestsChanged):
+    with qtbot.assertNotEmitted(dialog.bus.changed):
         dialog.add_from_field()
     assert dialog.error_text() == "The name is required."
     names = [n for _i, n, _c in interests.list_interests(ctx)]
@@ -100,7 +102,7 @@ def test_rename_changes_it_for_every_prospect(qtbot, ctx, dialog, monkeypatch):
     monkeypatch.setattr(InterestsDialog, "ask_text", staticmethod(script))
     assert dialog.select_name("Staff CPD")
 
-    with qtbot.waitSignal(dialog.interestsChanged, timeout=2000):
+    with qtbot.waitSignal(dialog.bus.changed, timeout=2000):
         qtbot.mouseClick(dialog.rename_button, Qt.MouseButton.LeftButton)
 
     title, label, text = script.prompts[0]
@@ -116,17 +118,17 @@ def test_rename_to_an_existing_name_or_blank_shows_why(qtbot, ctx, dialog, monke
     monkeypatch.setattr(InterestsDialog, "ask_text", staticmethod(script))
     dialog.select_name("Staff CPD")
 
-    with qtbot.assertNotEmitted(dialog.interestsChanged):
+    with qtbot.assertNotEmitted(dialog.bus.changed):
         dialog.rename_selected()
     assert (
         dialog.error_text() == "“Staff CPD” was not renamed. 'safeguarding' is already on the list."
     )
 
-    with qtbot.assertNotEmitted(dialog.interestsChanged):
+    with qtbot.assertNotEmitted(dialog.bus.changed):
         dialog.rename_selected()
     assert dialog.error_text() == "“Staff CPD” was not renamed. The name is required."
 
-    with qtbot.assertNotEmitted(dialog.interestsChanged):
+    with qtbot.assertNotEmitted(dialog.bus.changed):
         dialog.rename_selected()  # Cancel
     assert "Staff CPD" in dialog.names()
     assert sorted(dialog.names(), key=str.lower) == sorted(DEFAULT_INTERESTS, key=str.lower)
@@ -140,14 +142,14 @@ def test_delete_says_how_many_prospects_lose_it(qtbot, ctx, dialog, monkeypatch)
     monkeypatch.setattr(InterestsDialog, "ask", staticmethod(script))
     dialog.select_name("Safeguarding")
 
-    with qtbot.assertNotEmitted(dialog.interestsChanged):
+    with qtbot.assertNotEmitted(dialog.bus.changed):
         qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
     title, text = script.prompts[0]
     assert "Remove “Safeguarding” from the list?" in text
     assert "2 prospects have it and will lose it." in text
     assert "Safeguarding" in dialog.names()
 
-    with qtbot.waitSignal(dialog.interestsChanged, timeout=2000):
+    with qtbot.waitSignal(dialog.bus.changed, timeout=2000):
         dialog.delete_selected()
     assert "Safeguarding" not in dialog.names()
     assert get_prospect(ctx, ann).interests == ["SEND support"]
@@ -170,7 +172,7 @@ def test_an_interest_deleted_elsewhere_is_reported_not_crashed(qtbot, ctx, dialo
     interest_id = dialog.selected_id()
     interests.delete_interest(ctx, interest_id)  # someone else, meanwhile
 
-    with qtbot.assertNotEmitted(dialog.interestsChanged):
+    with qtbot.assertNotEmitted(dialog.bus.changed):
         dialog.delete_selected()
     assert dialog.error_text() == f"“Staff CPD” was not deleted. No interest with id {interest_id}."
     assert "Staff CPD" not in dialog.names()  # reloaded

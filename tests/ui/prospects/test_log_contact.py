@@ -16,6 +16,7 @@ from crm_desktop.domain.dates import format_date
 from crm_desktop.domain.enums import ContactKind
 from crm_desktop.domain.validation import ContactInput
 from crm_desktop.services import Context, correspondence, prospects
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.prospects.log_contact_dialog import LogContactDialog
 from crm_desktop.ui.prospects.prospect_model import LAST_CONTACT, NEXT_FOLLOW_UP
 
@@ -58,10 +59,11 @@ def test_ctrl_l_type_ctrl_enter_logs_it_and_the_timeline_shows_it(qtbot, selecte
     qtbot.keyClick(dialog.summary, Qt.Key.Key_Return)  # a new line, not a save
     assert dialog.isVisible()
     qtbot.keyClicks(dialog.summary, "Call back after half term")
-    with qtbot.waitSignal(dialog.contactLogged) as logged:
+    with qtbot.waitSignal(dialog.bus.changed) as logged:
         qtbot.keyClick(dialog.summary, Qt.Key.Key_Return, CTRL)
 
-    contact = logged.args[0]
+    assert logged.args[0] == Change.of(Kind.CONTACTS, ids=(pid,))
+    contact = dialog.logged
     assert contact.summary == "Asked about the trial\nCall back after half term"
     assert contact.kind == "call" and contact.logged_by == "alice"
     assert [c.id for c in correspondence.list_correspondence(ctx, pid)] == [contact.id]
@@ -80,7 +82,7 @@ def test_enter_outside_the_summary_saves(qtbot, selected, ctx):
     dialog.kind.setCurrentIndex(dialog.kind.findData("email-out"))
     dialog.summary.setPlainText("Sent the brochure")
     qtbot.keyClicks(dialog.subject, "Brochure")
-    with qtbot.waitSignal(dialog.contactLogged):
+    with qtbot.waitSignal(dialog.bus.changed):
         qtbot.keyClick(dialog.subject, Qt.Key.Key_Return)
     [entry] = correspondence.list_correspondence(ctx, pid)
     assert (entry.kind, entry.subject, entry.summary) == (
@@ -98,7 +100,7 @@ def test_a_follow_up_shows_in_the_table_and_the_follow_ups_view(qtbot, selected,
     dialog.follow_up_set.setChecked(True)
     due = date.today() + timedelta(days=3)
     dialog.follow_up.setDate(QDate(due))
-    with qtbot.waitSignal(dialog.contactLogged):
+    with qtbot.waitSignal(dialog.bus.changed):
         qtbot.keyClick(dialog.summary, Qt.Key.Key_Enter, CTRL)  # keypad Enter too
 
     model = window.prospects.model
@@ -187,9 +189,9 @@ def test_the_follow_up_date_can_be_typed(qtbot, selected, ctx):
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)  # leaving shows it in full
     assert dialog.contact_input().follow_up_on == date(2027, 3, 12)
     assert dialog.follow_up.text() == "Fri 12 Mar 2027"
-    with qtbot.waitSignal(dialog.contactLogged) as logged:
+    with qtbot.waitSignal(dialog.bus.changed):
         qtbot.keyClick(dialog.summary, Qt.Key.Key_Return, CTRL)
-    assert logged.args[0].follow_up_on == date(2027, 3, 12)
+    assert dialog.logged.follow_up_on == date(2027, 3, 12)
     assert prospects.get_prospect(ctx, pid).next_follow_up == date(2027, 3, 12)
 
 
@@ -216,9 +218,9 @@ def test_a_follow_up_in_the_past_is_accepted_with_a_warning(qtbot, selected, ctx
     type_date(qtbot, dialog, past.strftime("%d/%m/%Y"))
     assert dialog.follow_up.message.isVisible()
     assert "has passed" in dialog.follow_up.message.text()
-    with qtbot.waitSignal(dialog.contactLogged) as logged:
+    with qtbot.waitSignal(dialog.bus.changed):
         qtbot.keyClick(dialog.summary, Qt.Key.Key_Return, CTRL)
-    assert logged.args[0].follow_up_on == past
+    assert dialog.logged.follow_up_on == past
 
 
 def test_logging_offers_to_mark_the_prospects_open_follow_ups_done(qtbot, selected, ctx):
@@ -243,10 +245,10 @@ def test_logging_offers_to_mark_the_prospects_open_follow_ups_done(qtbot, select
 
     qtbot.keyClicks(dialog.summary, "Spoke at last; quote accepted")
     type_date(qtbot, dialog, "1 Feb 2030")
-    with qtbot.waitSignal(dialog.contactLogged) as logged:
+    with qtbot.waitSignal(dialog.bus.changed):
         qtbot.keyClick(dialog.summary, Qt.Key.Key_Return, CTRL)
 
-    assert [f.contact_id for f in correspondence.list_followups(ctx)] == [logged.args[0].id]
+    assert [f.contact_id for f in correspondence.list_followups(ctx)] == [dialog.logged.id]
     model = window.prospects.model
     row = model.position_of(pid)
     assert model.index(row, NEXT_FOLLOW_UP).data() == format_date(date(2030, 2, 1))
@@ -296,12 +298,13 @@ def test_the_prospect_pane_marks_a_follow_up_done(qtbot, selected, ctx):
     assert "overdue" in detail.plain_text()
     assert detail.plain_text().count("Mark done") == 2
     browser = detail.findChild(QTextBrowser, "prospectDetailText")
-    with qtbot.waitSignal(detail.followUpsChanged):
+    with qtbot.waitSignal(window.bus.changed) as changed:
         qtbot.mouseClick(
             browser.viewport(),
             Qt.MouseButton.LeftButton,
             pos=link_position(browser, f"crm-mark-done:{bobs.id}"),
         )
+    assert changed.args[0] == Change.of(Kind.CONTACTS, ids=(pid,), by="prospects")
     assert [f.contact_id for f in correspondence.list_followups(ctx)] == [later.id]
     wait_for_reads(qtbot)
     assert "overdue" not in detail.plain_text()
