@@ -439,7 +439,7 @@ def _emails(text: str) -> list[str]:
 def split_full_name(text: str) -> tuple[str | None, str | None]:
     """(first, last) of a full name: "Surname, Forename", else the last word is the last name.
 
-    A leading honorific (Mr, Dr, Prof...) is dropped when a name follows it.
+    A leading honorific (Mr, Dr, Prof...) is dropped; "Mrs Patel" is a last name alone.
     """
     text = fold_lines(text).strip()
     if not text:
@@ -450,6 +450,8 @@ def split_full_name(text: str) -> tuple[str | None, str | None]:
             return first, last
     words = text.split()
     if len(words) > 1 and words[0].rstrip(".").casefold() in _HONORIFICS:
+        if len(words) == 2:  # "Mrs Patel": a last name
+            return None, words[1]
         words = words[1:]
     if len(words) == 1:
         return words[0], None

@@ -329,7 +329,17 @@ def _text_encoding(path: Path, head: bytes, scan: _Scan) -> str:
         raise ContactFileError(f"{path.name} is not a text file (it holds NUL bytes); {CHOOSE}.")
     if scan.utf8:
         return "utf-8"
+    if _mostly_utf8(scan.sample):
+        return "utf-8"  # a few stray bytes: those rows are reported, the rest read
     return _guess_encoding(path, scan.sample)
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """True if the sample has UTF-8 characters beyond ASCII and only a few bytes that are not."""
+    text = sample.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - sample.count("\ufffd".encode())
+    wide = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+    return wide > 0 and bad <= max(2, wide // 10)
 
 
 def _guess_encoding(path: Path, sample: bytes) -> str:
@@ -348,14 +358,27 @@ def _guess_encoding(path: Path, sample: bytes) -> str:
         # Windows-1252 (what Excel writes on Windows) when it reads about as
         # well as the guess: on a few accented names the guess is often a
         # DOS or Baltic code page that reads them wrongly.
+        # Not when Windows-1252 puts symbols inside words where the guess
+        # has letters ("£ukasz", "Ma³gorzata": Polish in Windows-1250).
         western = charset_normalizer.from_bytes(sample, cp_isolation=["cp1252"]).best()
         if (
             western is not None
             and western.chaos <= best.chaos + 0.01
             and western.coherence >= best.coherence - 0.1
+            and _symbols_in_words(sample.decode("cp1252", errors="replace"))
+            <= _symbols_in_words(sample.decode(encoding, errors="replace"))
         ):
             return "cp1252"
     return encoding
+
+
+_SYMBOL = "£¤¥¦§¨©«¬®¯°±²³´¶·¸¹»¼½¾¿"
+_SYMBOL_IN_WORD = re.compile(rf"(?<=[^\W\d_])[{_SYMBOL}]|[{_SYMBOL}](?=[^\W\d_])")
+
+
+def _symbols_in_words(text: str) -> int:
+    """How many symbols touch a letter: rare in text, common in text read in the wrong code page."""
+    return len(_SYMBOL_IN_WORD.findall(text))
 
 
 def _open_text(path: Path, encoding: str):
@@ -728,7 +751,7 @@ def _vcard_rows(path: Path, encoding: str) -> Iterator[SourceRow]:
 
 
 def _raw_card_cells(text: str) -> tuple[str, ...]:
-    full = re.search(r"^FN[;:][^:\r\n]*:?(.*)$", text, re.MULTILINE | re.IGNORECASE)
+    full = re.search(r"^FN(?:;[^:\r\n]*)?:(.*)$", text, re.MULTILINE | re.IGNORECASE)
     name = full.group(1).strip() if full else ""
     return (name, "", "", "", "", "", "", text.strip())
 
