@@ -85,6 +85,7 @@ class DuplicatePair(Jsonable):
 
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_APOSTROPHES = re.compile(r"['\u2018\u2019`\u02bc]")
 
 
 @lru_cache(maxsize=200_000)
@@ -94,14 +95,20 @@ def normalise_name(text: str | None) -> str:
         return ""
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NOT_WORD.sub(" ", plain.casefold()).strip()
+    return _NOT_WORD.sub(" ", _APOSTROPHES.sub("", plain.casefold())).strip()
 
 
 def name_score(first_a: str, last_a: str, first_b: str, last_b: str) -> int:
     """How alike two people's names are, 0-100 (see the module's docstring)."""
     fa, la = normalise_name(first_a), normalise_name(last_a)
     fb, lb = normalise_name(first_b), normalise_name(last_b)
-    score = round(fuzz.token_sort_ratio(f"{fa} {la}", f"{fb} {lb}"))
+    score = round(
+        max(
+            fuzz.token_sort_ratio(f"{fa} {la}", f"{fb} {lb}"),
+            # "Mc Donald" / "McDonald": the same letters, spaced differently.
+            fuzz.ratio(f"{fa}{la}".replace(" ", ""), f"{fb}{lb}".replace(" ", "")),
+        )
+    )
     if la and la == lb and fa and fb and fa[0] == fb[0]:
         short, long_ = sorted((fa, fb), key=len)
         if len(short) == 1 or long_.startswith(short):
@@ -241,11 +248,12 @@ def _dismissed(session: Session, pairs: Collection[tuple[int, int]]) -> set[tupl
     lows = sorted({lo for lo, _ in pairs})
     for chunk in _chunks(lows):
         found.update(
-            session.execute(
+            (low, high)
+            for low, high in session.execute(
                 select(DuplicateDismissal.low_id, DuplicateDismissal.high_id).where(
                     DuplicateDismissal.low_id.in_(chunk)
                 )
-            ).tuples()
+            ).all()
         )
     return found
 

@@ -32,8 +32,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
-from ..domain.eligibility import ALL, channel_address_kinds
-from ..domain.enums import Channel, DataSource, LawfulBasis, Stage
+from ..domain.eligibility import ALL, channel_address_kinds, channels_suppressed_by
+from ..domain.enums import Channel, DataSource, LawfulBasis, OptOutSource, Stage
 from ..domain.models import (
     ChannelPermission,
     ConsentEvent,
@@ -55,6 +55,7 @@ from ..domain.validation import ValidationError, format_phone
 from ..errors import ConflictError, CrmError, NotFoundError
 from . import audit, correspondence, suppression
 from .context import Context
+from .marketing import apply_opt_out
 from .prospects import get_prospect
 from .results import Jsonable, ProspectView
 
@@ -427,6 +428,33 @@ def _suppress_opted_out(session: Session, ctx: Context, p: Prospect, objected: b
                 )
 
 
+def _honour_suppression(
+    session: Session,
+    ctx: Context,
+    p: Prospect,
+    addresses: list[tuple[str, str, str]],
+    permissions: dict[Channel, dict],
+) -> None:
+    """Opt the merged record out of the channels any address of either record is suppressed for.
+
+    Eligibility looks at the primary addresses only; a suppressed address
+    that is now an extra one (or the primary one not chosen) must still keep
+    the person off those channels.
+    """
+    suppressed: set[Channel] = set()
+    for kind, value, _key in addresses:
+        suppressed.update(
+            channels_suppressed_by(kind, suppression.channels_suppressed(session, value))
+        )
+    opted = {c for c, state in permissions.items() if state["opted_out_at"] is not None}
+    new = [c for c in Channel if c in suppressed and c not in opted]
+    if new:
+        apply_opt_out(
+            session, ctx, p, new, OptOutSource.OTHER,
+            "An address of one of the merged records was on the suppression list",
+        )  # fmt: skip
+
+
 def merge_prospects(
     ctx: Context,
     keep_id: int,
@@ -542,6 +570,7 @@ def merge_prospects(
             for column, value in state.items():
                 setattr(row, column, value)
         session.flush()
+        _honour_suppression(session, ctx, keep, extras, permissions)
         correspondence.refresh_contact_summary(session, keep.id)
         if permissions_changed:
             _ledger(session, ctx, keep.id, other.id, permissions)
