@@ -1,7 +1,9 @@
 """The first two pages of the export wizard: channel and campaign, then filters.
 
 They only gather what the user wants (an :class:`ExportRequest`); who may be
-contacted is decided by ``services.exports``, never here.
+contacted is decided by ``services.exports``, never here. The filter lists
+that come from the database (interests, job roles in use, regions, owners)
+are read on a worker (:mod:`~crm_desktop.ui.common.reads`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from crm_desktop.services import schools as school_service
 from crm_desktop.services.context import Context
 from crm_desktop.services.exports import ExportFilters
 from crm_desktop.ui.common.date_field import DateField
+from crm_desktop.ui.common.reads import LOADING_TEXT, Reader
 
 MAX_CAMPAIGN = 200
 MAX_PURPOSE = 5_000
@@ -58,6 +61,45 @@ CHANNEL_HINT = {
     Channel.PHONE: "A phone number for each person, for calls.",
     Channel.ONLINE: "Email and phone, to match people in an ads or social audience.",
 }
+
+
+# Each filter: what "no filter" says, and how a filter is named in a sentence.
+ANY = {
+    "interest": "Any interest",
+    "role": "Any role",
+    "stage": "Any stage",
+    "school_phase": "Any phase or type",
+    "region": "Any region",
+    "owner": "Any owner",
+}
+FILTER_NOUN = {
+    "interest": "interest",
+    "role": "job role",
+    "stage": "stage",
+    "school_phase": "school phase or type",
+    "region": "region",
+    "owner": "owner",
+}
+
+
+def filter_choices(ctx: Context | None) -> dict[str, list[tuple[object, str]]]:
+    """Each filter's (value, label) choices; with no ``ctx``, those needing no database."""
+    roles = sorted({*JOB_ROLES, *(prospect_service.list_roles(ctx) if ctx else ())}, key=str.lower)
+    regions = (
+        {s.local_authority for s in school_service.list_schools(ctx) if s.local_authority}
+        if ctx
+        else set()
+    )
+    return {
+        "interest": (
+            [(i, name) for i, name, _n in interest_service.list_interests(ctx)] if ctx else []
+        ),
+        "role": [(r, r) for r in roles],
+        "stage": [(s.value, s.label) for s in Stage],
+        "school_phase": [(p.value, p.label) for p in SchoolPhase],
+        "region": [(r, r) for r in sorted(regions, key=str.lower)],
+        "owner": [(o, o) for o in prospect_service.list_owners(ctx)] if ctx else [],
+    }
 
 
 def _sentence(field: str, message: str) -> str:
@@ -287,6 +329,9 @@ class FiltersPage(QWizardPage):
         self._errors = ErrorRows(form)
         self.dates_error = error_label(self, "error_dates")
         self._errors.add(self.dates_error)
+        # A choice made (set_filter) before the lists arrived that they no longer offer.
+        self.choices_error = error_label(self, "error_choices")
+        self._errors.add(self.choices_error)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -298,6 +343,11 @@ class FiltersPage(QWizardPage):
             )
         )
         layout.addStretch(1)
+        self._pending: dict[str, object] = {}  # set_filter() while the lists are read
+        for combo in self.combos.values():
+            combo.activated.connect(lambda _index: self._errors.hide(self.choices_error))
+        self._reader = Reader(self, cover=None, error_title="Could not read the filter lists")
+        self._fill_choices(filter_choices(None))
         self.reload_choices()
 
     def _date_edit(self, name: str, offset_days: int) -> DateField:
@@ -307,40 +357,66 @@ class FiltersPage(QWizardPage):
         return edit
 
     def reload_choices(self) -> None:
-        """Fill the lists from the database (interests, roles, regions, owners in use)."""
-        roles = sorted({*JOB_ROLES, *prospect_service.list_roles(self._ctx)}, key=str.lower)
-        regions = sorted(
-            {
-                s.local_authority
-                for s in school_service.list_schools(self._ctx)
-                if s.local_authority
-            },
-            key=str.lower,
-        )
-        choices = {
-            "interest": (
-                "Any interest",
-                [(i, name) for i, name, _n in interest_service.list_interests(self._ctx)],
-            ),
-            "role": ("Any role", [(r, r) for r in roles]),
-            "stage": ("Any stage", [(s.value, s.label) for s in Stage]),
-            "school_phase": ("Any phase or type", [(p.value, p.label) for p in SchoolPhase]),
-            "region": ("Any region", [(r, r) for r in regions]),
-            "owner": ("Any owner", [(o, o) for o in prospect_service.list_owners(self._ctx)]),
-        }
+        """Fill the lists from the database (interests, roles, regions, owners in use).
+
+        They are read on a worker; meanwhile each list offers "Any" and what
+        needs no database (stages, phases, the usual job roles), and keeps
+        what is chosen in it. If they cannot be read, that is said, and the
+        lists stay as they are.
+        """
+        ctx = self._ctx
+        self._reader.read(lambda: filter_choices(ctx), self._fill_choices, failed=self._not_read)
+
+    @property
+    def choices_loaded(self) -> bool:
+        return not self._reader.pending
+
+    def _fill_choices(self, choices: dict[str, list[tuple[object, str]]]) -> None:
+        """Put ``choices`` in the lists, keeping what each has chosen."""
+        lost = []
         for name, combo in self.combos.items():
             current = combo.currentData()
             combo.clear()
-            anything, items = choices[name]
-            combo.addItem(anything, None)
-            for value, label in items:
+            combo.addItem(ANY[name], None)
+            for value, label in choices[name]:
                 combo.addItem(label, value)
-            combo.setCurrentIndex(max(0, combo.findData(current)) if current is not None else 0)
+            index = combo.findData(current) if current is not None else 0
+            if index < 0 and name in self._pending:
+                lost.append(FILTER_NOUN[name])
+            combo.setCurrentIndex(max(index, 0))
+        if self.choices_loaded:
+            self._pending.clear()
+        if lost:
+            self._errors.show(
+                self.choices_error,
+                f"The {' and the '.join(lost)} chosen for this export "
+                f"{'is' if len(lost) == 1 else 'are'} no longer on the list: "
+                "“Any” is chosen instead.",
+            )
+
+    def _not_read(self, _error) -> bool:
+        # The message says why; a choice made meanwhile stays chosen (and
+        # filters), under a name saying its list could not be read.
+        for name in self._pending:
+            combo = self.combos[name]
+            combo.setItemText(combo.findData(self._pending[name]), "Chosen (list not read)")
+        self._pending.clear()
+        return False
 
     def set_filter(self, name: str, value: object) -> None:
-        """Choose ``value`` in filter ``name`` (for callers that start from a selection)."""
+        """Choose ``value`` in filter ``name`` (for callers that start from a selection).
+
+        While the lists are being read, a value they do not offer yet is
+        chosen as "Loading…" (and :meth:`filters` has it); it takes its name
+        when the lists arrive, or, if they do not offer it, "Any" is chosen
+        and the page says so.
+        """
         combo = self.combos[name]
         index = combo.findData(value)
+        if index < 0 and not self.choices_loaded:
+            combo.addItem(LOADING_TEXT, value)
+            index = combo.count() - 1
+            self._pending[name] = value
         if index < 0:
             raise ValueError(f"{value!r} is not offered in the {name} filter")
         combo.setCurrentIndex(index)
