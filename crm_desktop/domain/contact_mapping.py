@@ -73,8 +73,7 @@ MULTI_VALUE_SEPARATOR = " ::: "
 MULTI_COLUMN_TARGETS = frozenset({"email", "phone", "notes", "interests"})
 SINGLE_LINE_TARGETS = ("first_name", "last_name", "full_name", "school", "role", "owner", "stage")
 
-# Every line break Unicode knows, with the spaces or tabs around it.
-_LINE_BREAKS = re.compile(r"[ \t]*(?:\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])+[ \t]*")
+_BREAK_CHARS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines splits on
 _MULTI_VALUE = re.compile(r"\s*:::\s*")
 _LIST_SEPARATORS = re.compile(r"\s*(?::::|;|,)\s*")
 _HONORIFICS = frozenset(
@@ -415,18 +414,42 @@ class ContactCandidate:
 
 
 def fold_lines(text: str) -> str:
-    """``text`` on one line: each run of line breaks (and the spaces around it) becomes one space."""
-    return _LINE_BREAKS.sub(" ", text)
+    """``text`` on one line: each run of line breaks (and the spaces around it) becomes one space.
+
+    Line breaks are every one Unicode knows (``str.splitlines``'s): CR, LF,
+    CRLF, VT, FF, NEL, U+2028, U+2029 and the separators 0x1C-0x1E; one at
+    either end is dropped with the spaces beside it.
+    """
+    parts = text.splitlines()
+    if not text or (len(parts) == 1 and len(parts[0]) == len(text)):
+        return text  # no line break: the usual case, kept fast
+    last = len(parts) - 1 if text[-1] not in _BREAK_CHARS else len(parts)
+    kept = []
+    for i, part in enumerate(parts):
+        if i > 0:
+            part = part.lstrip(" \t")
+        if i < last:
+            part = part.rstrip(" \t")
+        if part:
+            kept.append(part)
+    return " ".join(kept)
 
 
 def split_values(text: str) -> list[str]:
     """The non-blank values of a " ::: " multi-value cell, in order."""
-    return [part.strip() for part in _MULTI_VALUE.split(fold_lines(text)) if part.strip()]
+    text = fold_lines(text)
+    if ":::" not in text:
+        text = text.strip()
+        return [text] if text else []
+    return [part.strip() for part in _MULTI_VALUE.split(text) if part.strip()]
 
 
 def _emails(text: str) -> list[str]:
     values: list[str] = []
     for part in split_values(text):
+        if ";" not in part and "," not in part:
+            values.append(part)
+            continue
         # "a@x.org; b@y.org" in one cell: two addresses (each piece must have an @).
         pieces = [p.strip() for p in re.split(r"[;,]", part) if p.strip()]
         if len(pieces) > 1 and all("@" in p for p in pieces):
@@ -458,11 +481,13 @@ def split_full_name(text: str) -> tuple[str | None, str | None]:
     return " ".join(words[:-1]), words[-1]
 
 
-def _single_line(values: list[str]) -> str | None:
+def _single_line(values: list[str] | None) -> str | None:
+    if not values:
+        return None
     parts = []
     for value in values:
         folded = fold_lines(value).strip()
-        if _MULTI_VALUE.search(folded):  # several values where one is wanted: the first
+        if ":::" in folded:  # several values where one is wanted: the first
             firsts = split_values(folded)
             folded = firsts[0] if firsts else ""
         if folded:
@@ -473,34 +498,39 @@ def _single_line(values: list[str]) -> str | None:
 def map_row(cells: Sequence[str], mapping: Mapping) -> ContactCandidate:
     """One row as a :class:`ContactCandidate` (missing cells count as blank)."""
     collected: dict[str, list[str]] = {}
-    for index in sorted(mapping):
-        target = mapping[index]
+    width = len(cells)
+    for index, target in sorted(mapping.items()):
         if target not in TARGETS:
             raise ValueError(f"unknown target {target!r}; use one of {', '.join(TARGETS)}")
-        value = cells[index] if 0 <= index < len(cells) else ""
-        if value is None or not value.strip():
+        value = cells[index] if 0 <= index < width else None
+        if not value or value.isspace():
             continue
-        collected.setdefault(target, []).append(value)
+        if target in collected:
+            collected[target].append(value)
+        else:
+            collected[target] = [value]
 
-    single = {key: _single_line(collected.get(key, [])) for key in SINGLE_LINE_TARGETS}
-    first, last = single["first_name"], single["last_name"]
-    if first is None and last is None and single["full_name"]:
-        first, last = split_full_name(single["full_name"])
-    notes = collected.get("notes", [])  # kept as they are, line breaks and all
+    get = collected.get
+    first, last = _single_line(get("first_name")), _single_line(get("last_name"))
+    if first is None and last is None and "full_name" in collected:
+        full = _single_line(get("full_name"))
+        if full:
+            first, last = split_full_name(full)
+    notes = get("notes", [])  # kept as they are, line breaks and all
     interests: list[str] = []
-    for value in collected.get("interests", []):
+    for value in get("interests", []):
         for part in _LIST_SEPARATORS.split(fold_lines(value)):
             if part.strip() and part.strip() not in interests:
                 interests.append(part.strip())
     return ContactCandidate(
         first_name=first,
         last_name=last,
-        emails=[e for value in collected.get("email", []) for e in _emails(value)],
-        phones=[p for value in collected.get("phone", []) for p in split_values(value)],
-        school=single["school"],
-        role=single["role"],
+        emails=[e for value in get("email", ()) for e in _emails(value)],
+        phones=[p for value in get("phone", ()) for p in split_values(value)],
+        school=_single_line(get("school")),
+        role=_single_line(get("role")),
         notes="\n".join(notes) or None,
         interests=interests,
-        owner=single["owner"],
-        stage=single["stage"],
+        owner=_single_line(get("owner")),
+        stage=_single_line(get("stage")),
     )

@@ -57,6 +57,7 @@ MAX_CELL = 1_000_000  # characters in one CSV cell (csv's field limit)
 DELIMITERS = (",", ";", "\t")
 CHUNK = 1024**2
 SNIFF_CHARS = 64 * 1024
+DIALECT_CHARS = 16 * 1024  # csv.Sniffer is slow on more, and needs no more
 CHOOSE = "choose a CSV file, an Excel workbook or a vCard (.vcf) file"
 
 _ZIP = b"PK\x03\x04"
@@ -177,7 +178,9 @@ def open_contact_file(
     encoding = _text_encoding(path, head, scan)
     if fmt == "vcard":
         return _open_vcard(path, size, scan.sha256, encoding)
-    return _open_csv(path, size, scan.sha256, encoding)
+    # Only a file not wholly readable in its encoding needs each row checked for bytes it is not.
+    clean = encoding.startswith("utf-16") or (encoding.startswith("utf-8") and scan.utf8)
+    return _open_csv(path, size, scan.sha256, encoding, clean)
 
 
 def _size_of(path: Path) -> int:
@@ -392,7 +395,7 @@ def _open_text(path: Path, encoding: str):
 
 def _unreadable(cells: list[str], encoding: str) -> tuple[list[str], str | None]:
     """Cells with unreadable bytes shown as U+FFFD, and the row's error if there were any."""
-    if not any(_UNREADABLE.search(cell) for cell in cells):
+    if not _UNREADABLE.search("".join(cells)):
         return cells, None
     cleaned = [_UNREADABLE.sub("\ufffd", cell) for cell in cells]
     return cleaned, f"has bytes that are not {encoding_label(encoding)} text (shown as \ufffd)"
@@ -401,13 +404,15 @@ def _unreadable(cells: list[str], encoding: str) -> tuple[list[str], str | None]
 # --------------------------------------------------------------------- CSV
 
 
-def _open_csv(path: Path, size: int, sha256: str, encoding: str) -> SourceTable:
+def _open_csv(path: Path, size: int, sha256: str, encoding: str, clean: bool) -> SourceTable:
     with _open_text(path, encoding) as fh:
         sample = fh.read(SNIFF_CHARS)
         more = bool(fh.read(1))
     if more and "\n" in sample:
         sample = sample[: sample.rindex("\n") + 1]
     sample = sample.lstrip("\ufeff")
+    if len(sample) > DIALECT_CHARS and "\n" in sample[:DIALECT_CHARS]:
+        sample = sample[: sample.rindex("\n", 0, DIALECT_CHARS) + 1]
     delimiter = _delimiter(sample)
     headers = _csv_headers(path, encoding, delimiter)
     table = SourceTable(
@@ -421,7 +426,7 @@ def _open_csv(path: Path, size: int, sha256: str, encoding: str) -> SourceTable:
         sha256=sha256,
         size=size,
     )
-    table._read = lambda: _csv_rows(path, encoding, delimiter, len(headers))
+    table._read = lambda: _csv_rows(path, encoding, delimiter, len(headers), clean)
     _require_a_row(table)
     return table
 
@@ -497,7 +502,9 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _csv_rows(path: Path, encoding: str, delimiter: str, width: int) -> Iterator[SourceRow]:
+def _csv_rows(
+    path: Path, encoding: str, delimiter: str, width: int, clean: bool
+) -> Iterator[SourceRow]:
     with _open_text(path, encoding) as fh:
         reader = _csv_reader(fh, delimiter)
         seen_header = False
@@ -522,7 +529,10 @@ def _csv_rows(path: Path, encoding: str, delimiter: str, width: int) -> Iterator
             number += 1
             if blank:
                 continue
-            yield _csv_row(number, row, width, encoding)
+            if clean and len(row) == width:
+                yield SourceRow(number, tuple(row))  # the usual row, kept fast
+            else:
+                yield _csv_row(number, row, width, encoding)
 
 
 def _csv_row(number: int, row: list[str], width: int, encoding: str) -> SourceRow:
