@@ -139,10 +139,30 @@ def forget_origins(session: Session, prospect_id: int) -> int:
     return result.rowcount or 0
 
 
+def _find(session: Session, prospect_id: int, address: int | str) -> ContactPoint | None:
+    if isinstance(address, int):
+        row = session.get(ContactPoint, address)
+        return row if row is not None and row.prospect_id == prospect_id else None
+    try:
+        key = canonical_address(address)
+    except ValueError:
+        return None
+    return session.scalars(
+        select(ContactPoint).where(
+            ContactPoint.prospect_id == prospect_id,
+            ContactPoint.kind == (EMAIL if "@" in key else PHONE),
+            ContactPoint.value_key == key,
+        )
+    ).first()
+
+
 def remove_address(
-    ctx: Context, prospect_id: int, address_id: int, *, reason: str | None = None
+    ctx: Context, prospect_id: int, address: int | str, *, reason: str | None = None
 ) -> OtherAddress:
     """Remove one extra address (a correction); audited, with an optional reason.
+
+    ``address``: its id, or the address itself (an email in any case, a phone
+    number as typed).
 
     Refused on a restricted person, as every other change is. The address's
     suppression entries, if any, stay: removing a wrong address never makes
@@ -157,8 +177,8 @@ def remove_address(
         p = session.get(Prospect, prospect_id)
         if p is None:
             raise NotFoundError(f"No prospect with id {prospect_id}.")
-        row = session.get(ContactPoint, address_id)
-        if row is None or row.prospect_id != prospect_id:
+        row = _find(session, prospect_id, address)
+        if row is None:
             raise NotFoundError(
                 f"{p.first_name} {p.last_name} has no such other address; "
                 "someone may have removed it already."

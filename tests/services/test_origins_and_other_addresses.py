@@ -178,6 +178,17 @@ def test_removing_a_wrong_extra_address_is_audited_and_blanked_on_deletion(ctx, 
     assert audit.verify(ctx).ok
 
 
+def test_an_extra_address_can_be_removed_by_the_address_itself(ctx, ann):
+    assert CP.remove_address(ctx, ann, "07700 900222").value == "+447700900222"
+    assert CP.remove_address(ctx, ann, THIRD.upper()).value == THIRD
+    view = P.get_prospect(ctx, ann)
+    assert (view.other_emails, view.other_phones) == ([SECOND], [])
+    with pytest.raises(NotFoundError):
+        CP.remove_address(ctx, ann, PRIMARY)  # the primary one is the form's to change
+    with pytest.raises(NotFoundError):
+        CP.remove_address(ctx, ann, "not an address")
+
+
 def test_a_restricted_persons_extra_address_cannot_be_removed(ctx, ann):
     with ctx.db.read() as session:
         phone = next(a for a in CP.other_addresses(session, ann) if a.kind == "phone")

@@ -34,12 +34,14 @@ from PySide6.QtWidgets import (
 from crm_desktop.domain.dates import format_date, format_datetime
 from crm_desktop.domain.enums import ContactKind, DataSource
 from crm_desktop.domain.roles import Action
+from crm_desktop.domain.validation import format_phone
 from crm_desktop.errors import CrmError, NotFoundError
 from crm_desktop.reports import marketing_text
+from crm_desktop.services import contact_points as contact_point_service
 from crm_desktop.services import correspondence as correspondence_service
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services.context import Context
-from crm_desktop.services.results import ContactView, ProspectView
+from crm_desktop.services.results import ContactView, OriginView, ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
 from crm_desktop.ui.common.reads import Reader
@@ -83,6 +85,20 @@ def _text(value: str | None) -> str:
 DETAILS_TAB, MARKETING_TAB = range(2)
 # Links inside the pane that act instead of opening something.
 MARK_DONE_SCHEME = "crm-mark-done"
+REMOVE_ADDRESS_SCHEME = "crm-remove-address"  # path: "email/<n>" or "phone/<n>"
+
+_ORIGIN_WORDS = {
+    "created": "Imported from",
+    "updated": "Updated by import of",
+    "opted-out": "Imported (opted out: the address was suppressed) from",
+}
+
+
+def origin_text(o: OriginView) -> str:
+    """ "Imported from <file> (<source>) on <date> by <user>", as plain text."""
+    when = format_date(o.imported_at.astimezone().date())
+    words = _ORIGIN_WORDS.get(o.outcome, "Imported from")
+    return f"{words} {o.file_name} ({o.source}) on {when} by {o.imported_by}"
 
 
 class ProspectDetail(QWidget):
@@ -244,6 +260,9 @@ class ProspectDetail(QWidget):
         self._browser.verticalScrollBar().setValue(scroll)
 
     def _link_clicked(self, url: QUrl) -> None:
+        if url.scheme() == REMOVE_ADDRESS_SCHEME:
+            self._remove_address(url.path())
+            return
         if url.scheme() != MARK_DONE_SCHEME:
             QDesktopServices.openUrl(url)
             return
@@ -255,6 +274,31 @@ class ProspectDetail(QWidget):
         self.reload()
         if prospect_id is not None:
             self.followUpsChanged.emit(prospect_id)
+
+    def _remove_address(self, path: str) -> None:
+        """Remove one of the shown extra addresses, once the user confirms."""
+        p = self._prospect
+        kind, _, index = path.partition("/")
+        values = {"email": p.other_emails, "phone": p.other_phones} if p else {}
+        try:
+            value = values[kind][int(index)]
+        except (KeyError, ValueError, IndexError):
+            return  # a link from an older drawing of the pane
+        shown = format_phone(value) if kind == "phone" else value
+        what = "email addresses" if kind == "email" else "phone numbers"
+        if not messages.ask(
+            self,
+            "Remove address",
+            f"Remove {shown} from {p.full_name}'s other {what}?\n\n"
+            "The change is recorded in the audit trail. If the address is on the "
+            "suppression list it stays there.",
+        ):
+            return
+        try:
+            contact_point_service.remove_address(self._ctx, p.id, value)
+        except CrmError as exc:
+            messages.show_error(self, exc, "Could not remove the address")
+        self.reload()
 
     def _marketing_changed(self, prospect_id: int) -> None:
         # The change bumped the prospect's version: re-read it, so an edit
@@ -340,18 +384,40 @@ class ProspectDetail(QWidget):
             )
             if part
         )
-        rows = (
-            ("Email", email),
-            ("Phone", escape(p.phone_display)),
+        rows = [("Email", email), ("Phone", escape(p.phone_display))]
+        if p.other_emails:
+            rows.append(("Other emails", self._others(p, "email", p.other_emails)))
+        if p.other_phones:
+            rows.append(("Other phones", self._others(p, "phone", p.other_phones)))
+        rows += [
             ("Stage", escape(stage_label(p.stage))),
             ("Owner", escape(p.owner or "")),
             ("Interests", escape(", ".join(p.interests))),
-            ("Source", source),
-            ("Marketing", self._marketing_summary()),
-        )
+        ]
+        if p.origins:
+            rows.append(("Origin", "<br>".join(escape(origin_text(o)) for o in p.origins)))
+        if source or not p.origins:
+            rows.append(("Source", source))
+        rows.append(("Marketing", self._marketing_summary()))
         for key, value in rows:
             shown = value or "<span class='empty'>—</span>"
             yield f"<tr><td class='k' width='90'>{key}</td><td class='v'>{shown}</td></tr>"
+
+    def _others(self, p: ProspectView, kind: str, values: list[str]) -> str:
+        """Extra addresses, one a line, each with a Remove link for those who may edit."""
+        can_remove = (
+            self._ctx.may(Action.EDIT_RECORDS) and p.restricted_at is None and p.erased_at is None
+        )
+        lines = []
+        for n, value in enumerate(values):
+            if kind == "email":
+                line = f"<a href='mailto:{escape(value, quote=True)}'>{escape(value)}</a>"
+            else:
+                line = escape(format_phone(value))
+            if can_remove:
+                line += f" &nbsp;<a href='{REMOVE_ADDRESS_SCHEME}:{kind}/{n}'>Remove</a>"
+            lines.append(line)
+        return "<br>".join(lines)
 
     def _marketing_summary(self) -> str:
         view = self.marketing.view
