@@ -173,6 +173,8 @@ def open_contact_file(
             f"{limit // 1024**2} MB this app imports at once; split it into smaller files."
         )
     if fmt == "xlsx":
+        if kind == "zip":
+            _refuse_plain_zip(path)
         return _open_workbook(path, size, sheet)
     scan = _scan_text(path)
     encoding = _text_encoding(path, head, scan)
@@ -600,6 +602,31 @@ def _open_workbook(path: Path, size: int, sheet: str | None) -> SourceTable:
             f"Sheet '{sheet}' of {path.name} has only a header row: there are no contacts under it."
         ) from None
     return table
+
+
+def _refuse_plain_zip(path: Path) -> None:
+    """Refuse a ZIP archive that is not a workbook, naming what to take out of it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # calamine says what is wrong with it
+    if "word/document.xml" in names or "ppt/presentation.xml" in names:
+        what = "a Word document" if "word/document.xml" in names else "a PowerPoint presentation"
+        raise ContactFileError(f"{path.name} is {what}, not a contact file; {CHOOSE}.")
+    if "[Content_Types].xml" in names or "mimetype" in names:
+        return  # an Office Open XML or OpenDocument file
+    files = [n for n in names if not n.endswith("/")]
+    tables = [n for n in files if n.lower().endswith((".csv", ".vcf", ".xlsx", ".xls", ".ods"))]
+    if tables:
+        inside = ", ".join(Path(n).name for n in tables[:3]) + (" ..." if len(tables) > 3 else "")
+        which = "that file" if len(tables) == 1 else "the one you want"
+        raise ContactFileError(
+            f"{path.name} is a ZIP archive holding {inside}; extract it and import {which}."
+        )
+    raise ContactFileError(f"{path.name} is a ZIP archive, not a contact file; {CHOOSE}.")
 
 
 def _workbook(path: Path):

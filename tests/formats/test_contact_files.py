@@ -556,7 +556,7 @@ def test_vcard_in_windows_1252_without_charset(tmp_path):
     assert cells(table)[0][:3] == ("José Núñez", "José", "Núñez")
 
 
-def test_a_vcf_without_cards_is_refused(tmp_path):
+def test_an_unfinished_card_is_reported_and_text_is_not_a_vcard(tmp_path):
     path = write_bytes(tmp_path, "x.vcf", b"BEGIN:VCARD\r\n")
     rows = list(open_contact_file(path).rows())  # one incomplete card: reported, not refused
     assert rows[0].error == "is not complete (no END:VCARD)"
@@ -608,10 +608,21 @@ def test_png_and_zip_renamed_csv_are_refused(tmp_path):
     archive = tmp_path / "contacts.csv"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("contacts.csv", "Name,Email\nA,a@x.org\n")
-    assert refusal(archive).startswith("contacts.csv cannot be read as a workbook")
+    assert refusal(archive) == (
+        "contacts.csv is a ZIP archive holding contacts.csv; extract it and import that file."
+    )
+    mailchimp = tmp_path / "members_export_1a2b.zip"
+    with zipfile.ZipFile(mailchimp, "w") as zf:
+        zf.writestr("subscribed_members_export_1a2b.csv", "Email Address\na@x.org\n")
+        zf.writestr("unsubscribed_members_export_1a2b.csv", "Email Address\n")
+    assert refusal(mailchimp).endswith("; extract it and import the one you want.")
+    other = tmp_path / "photos.csv"
+    with zipfile.ZipFile(other, "w") as zf:
+        zf.writestr("a.jpg", b"\xff\xd8\xff")
+    assert refusal(other).startswith("photos.csv is a ZIP archive, not a contact file")
 
 
-def test_pdf_and_utf16_without_text_are_refused(tmp_path):
+def test_a_pdf_is_refused_by_its_content(tmp_path):
     assert "is a PDF document" in refusal(
         write_bytes(tmp_path, "x.pdf", b"%PDF-1.7\n%\xe2\xe3\n1 0 obj")
     )
