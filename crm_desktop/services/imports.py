@@ -116,6 +116,7 @@ _CHUNK = 500  # values per IN (...) list, well inside every SQLite's limit
 _POLL_ROWS = 500  # rows between polls of cancelled() and progress while reading
 # The prospect fields a duplicate policy decides (the email address is the match itself).
 _FIELDS = ("first_name", "last_name", "phone", "school", "role", "stage", "owner")
+_NOT_IMPORTED = ("skip", "reject")  # plan outcomes whose rows go to the rejects file
 _SUPPRESSED_REASON = "The address was already on the suppression list when it was imported"
 
 
@@ -385,6 +386,9 @@ class _Row:
     phones: list[str]  # extra, E.164
     interests: list[str]
     note: str | None
+    # Why the row cannot make a prospect on its own ("Last name is required"):
+    # it may still update one whose email it has, or fill an earlier row's.
+    missing: str | None = None
 
 
 @dataclass
@@ -393,10 +397,6 @@ class _Rejected:
     cells: tuple[str, ...]
     reason: str
     outcome: str = "reject"  # reject | skip
-
-
-def _first_error(exc: ValidationError) -> str:
-    return str(exc)
 
 
 def _stage_row(
@@ -450,10 +450,27 @@ def _stage_row(
         stage=cand.stage,
         owner=cand.owner,
     )
+    missing = None
     try:
         clean = validate_prospect(data)
     except ValidationError as exc:
-        return _Rejected(row.number, row.cells, _first_error(exc)), cand
+        names = ("first_name", "last_name")
+        if not (
+            emails
+            and set(exc.errors) <= set(names)
+            and all(v == "is required" for v in exc.errors.values())
+        ):
+            return _Rejected(row.number, row.cells, str(exc)), cand
+        # A row without a name can still update the prospect with its email.
+        missing = str(exc)
+        for name in exc.errors:
+            setattr(data, name, "?")
+        try:
+            clean = validate_prospect(data)
+        except ValidationError as again:
+            return _Rejected(row.number, row.cells, f"{missing}; {again}"), cand
+        for name in exc.errors:
+            setattr(clean, name, None)
     try:
         note = clean_text(cand.notes, max_len=MAX_SUMMARY, multiline=True)
     except ValueError as exc:
@@ -482,6 +499,7 @@ def _stage_row(
             phones=phones[1:],
             interests=clean.interests,
             note=note,
+            missing=missing,
         ),
         cand,
     )
@@ -685,7 +703,11 @@ def _plan(group: _Group, snap: _Snapshot, opts: _Clean, user: str) -> _Plan:
     if existing is None:
         values = dict(rows[0].values)
         for row in rows[1:]:
-            values = _merge(values, row.values, policy)
+            # Rows of one file fill each other's blanks at least.
+            values = _merge(values, row.values, "fill" if policy == "keep" else policy)
+        if not values["first_name"] or not values["last_name"]:
+            reason = next((r.missing for r in rows if r.missing), None) or "A name is required"
+            return _Plan(group, "reject", reason)
         values["stage"] = values["stage"] or Stage.LEAD.value
         values["owner"] = values["owner"] or user
         plan = _Plan(group, "created", values=values)
@@ -984,15 +1006,16 @@ def run_import(
     report.rejects_file = str(job.published.absolute()) if job.published else None
     ids: list[int] = []
     for plan in plans:
-        if plan.outcome == "skip":
-            report.skipped += len(plan.group.rows)
+        if plan.outcome in _NOT_IMPORTED:
+            name = "skipped" if plan.outcome == "skip" else "rejected"
+            setattr(report, name, getattr(report, name) + len(plan.group.rows))
             continue
         report.merged += len(plan.group.rows) - 1
         name = plan.outcome.replace("-", "_")
         setattr(report, name, getattr(report, name) + 1)
         if plan.prospect_id is not None:
             ids.append(plan.prospect_id)
-    report.rejected = len(rejected)
+    report.rejected += len(rejected)
     report.prospect_ids = sorted(set(ids))
     report.duplicates_for_review = _duplicates_among(ctx, report.prospect_ids)
     if progress:
@@ -1123,7 +1146,7 @@ class _Job:
         with ctx.db.transaction() as session:
             self.check_cancel()
             plans = _recheck(session, plans, snap, opts, ctx.user)
-            live = [p for p in plans if p.outcome != "skip"]
+            live = [p for p in plans if p.outcome not in _NOT_IMPORTED]
             now = utcnow()
             audits: list[tuple[str, str, object, dict]] = []
             # Schools and interests named: the existing one (any case), else created once.
@@ -1194,9 +1217,9 @@ class _Job:
                     action = "prospect.created" if p.existing is None else "prospect.edited"
                     audits.append((action, "prospect", p.prospect_id, _audit_values(p, opts)))
             skipped = [
-                _Rejected(r.number, r.cells, p.reason or "Skipped", "skip")
+                _Rejected(r.number, r.cells, p.reason or "Not imported", p.outcome)
                 for p in plans
-                if p.outcome == "skip"
+                if p.outcome in _NOT_IMPORTED
                 for r in p.group.rows
             ]
             counts = _counts(plans, self.report.total_rows, len(self.rejected))
@@ -1315,8 +1338,8 @@ def _counts(plans: list[_Plan], total: int, rejected: int) -> dict:
     counts = {"rows": total, "created": 0, "updated": 0, "unchanged": 0, "opted_out": 0,
               "merged": 0, "skipped": 0, "rejected": rejected}  # fmt: skip
     for p in plans:
-        if p.outcome == "skip":
-            counts["skipped"] += len(p.group.rows)
+        if p.outcome in _NOT_IMPORTED:
+            counts["skipped" if p.outcome == "skip" else "rejected"] += len(p.group.rows)
             continue
         counts["merged"] += len(p.group.rows) - 1
         counts[p.outcome.replace("-", "_")] += 1
@@ -1547,7 +1570,7 @@ def _suppress_opted_out(session: Session, ctx: Context, plans: list[_Plan], now:
         there.update(
             session.execute(
                 select(Suppression.digest, Suppression.channel).where(Suppression.digest.in_(chunk))
-            ).tuples()
+            ).all()
         )
     rows = [
         {
