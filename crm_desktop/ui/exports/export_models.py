@@ -9,7 +9,7 @@ preview of 100,000 people does not build 100,000 rows of text up front.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -395,28 +395,55 @@ class ExportsModel(ReadOnlyTableModel):
         return ""
 
 
+MemberRow = tuple[int, tuple[str, str, str, str] | None]
+
+
+def member_rows(ctx: Context, ids: list[int]) -> list[MemberRow]:
+    """Name, school, email and phone of each of ``ids`` as they are now (run on a worker).
+
+    Someone deleted since is ``(id, None)``.
+    """
+    rows: list[MemberRow] = []
+    for pid in ids:
+        try:
+            p = prospect_service.get_prospect(ctx, pid)
+        except NotFoundError:
+            rows.append((pid, None))
+            continue
+        rows.append((pid, (p.full_name, p.school_name or "", p.email or "", p.phone_display)))
+    return rows
+
+
 class MembersModel(ReadOnlyTableModel):
     """The people in one export, looked up as the view scrolls.
 
     The record keeps only prospect ids; names and addresses are read now
-    (``services.prospects.get_prospect``), a batch at a time, so they show
-    the person as they are today. Someone deleted since reads "#id (deleted)".
+    (:func:`member_rows`), a batch at a time, so they show the person as
+    they are today. Someone deleted since reads "#id (deleted)".
+
+    The model reads nothing itself: when the view wants more rows it calls
+    ``fetch(ids)`` (the dialog reads them on a worker) and asks for no more
+    until :meth:`add_rows` brings them.
     """
 
     COLUMNS = ("Name", "School", "Email", "Phone")
     NAME, SCHOOL, EMAIL, PHONE = range(len(COLUMNS))
     BATCH = 200
 
-    def __init__(self, ctx: Context, parent=None) -> None:
+    def __init__(self, parent=None, *, fetch: Callable[[list[int]], None] | None = None) -> None:
         super().__init__(parent)
-        self._ctx = ctx
+        self._fetch = fetch
+        self._fetching = False
+        self._stopped = False
         self._ids: list[int] = []
-        self._rows: list[tuple[int, tuple[str, str, str, str] | None]] = []
+        self._rows: list[MemberRow] = []
 
-    def set_ids(self, prospect_ids: Iterable[int]) -> None:
+    def set_ids(self, prospect_ids: Iterable[int], first_rows: list[MemberRow]) -> None:
+        """The export's people, and the rows of the first of them (a batch, as read)."""
         self.beginResetModel()
         self._ids = list(prospect_ids)
-        self._rows = self._load(self._ids[: self.BATCH])
+        self._rows = list(first_rows)
+        self._fetching = self._stopped = False
         self.endResetModel()
 
     def total(self) -> int:
@@ -426,29 +453,35 @@ class MembersModel(ReadOnlyTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
-        return not parent.isValid() and len(self._rows) < len(self._ids)
+        return (
+            not parent.isValid()
+            and self._fetch is not None
+            and not self._fetching
+            and not self._stopped
+            and len(self._rows) < len(self._ids)
+        )
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
-        if parent.isValid():
+        if not self.canFetchMore(parent):
             return
         start = len(self._rows)
-        batch = self._load(self._ids[start : start + self.BATCH])
+        self._fetching = True
+        self._fetch(self._ids[start : start + self.BATCH])
+
+    def add_rows(self, batch: list[MemberRow]) -> None:
+        """The rows asked for by ``fetch`` have been read."""
+        self._fetching = False
         if not batch:
             return
+        start = len(self._rows)
         self.beginInsertRows(_ROOT, start, start + len(batch) - 1)  # last is inclusive
         self._rows.extend(batch)
         self.endInsertRows()
 
-    def _load(self, ids: list[int]) -> list[tuple[int, tuple[str, str, str, str] | None]]:
-        rows = []
-        for pid in ids:
-            try:
-                p = prospect_service.get_prospect(self._ctx, pid)
-            except NotFoundError:
-                rows.append((pid, None))
-                continue
-            rows.append((pid, (p.full_name, p.school_name or "", p.email or "", p.phone_display)))
-        return rows
+    def fetch_failed(self) -> None:
+        """The rows asked for could not be read (the dialog says why): ask for no more."""
+        self._fetching = False
+        self._stopped = True
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
         if not self._valid(index):

@@ -32,7 +32,7 @@ from crm_desktop.services import exports
 from crm_desktop.services.context import Context
 from crm_desktop.services.exports import ExportRecord
 from crm_desktop.ui.common.appearance import colours
-from crm_desktop.ui.common.reads import Reader
+from crm_desktop.ui.common.reads import Reader, give_current_row
 from crm_desktop.ui.common.table_model import with_empty_state
 from crm_desktop.ui.exports.export_models import (
     ExportsModel,
@@ -42,27 +42,29 @@ from crm_desktop.ui.exports.export_models import (
     exclusion_label,
     format_label,
     format_when,
+    member_rows,
     ordered_reasons,
 )
 
 
 class MembersDialog(QDialog):
-    """The people in one export, as they are now (names looked up as you scroll)."""
+    """The people in one export, as they are now (names looked up as you scroll).
+
+    The ids and the first batch of names are read on a worker, and so is
+    each batch after that as the list scrolls (ui/common/reads).
+    """
 
     def __init__(self, ctx: Context, record: ExportRecord, parent: QWidget | None = None):
         super().__init__(parent)
+        self._ctx = ctx
+        self._record = record
         self.setObjectName("exportMembersDialog")
         self.setWindowTitle(f"People in “{' '.join(record.campaign.split())}”")
-        self.model = MembersModel(ctx, self)
-        self.model.set_ids(exports.export_members(ctx, record.id))
-        n = self.model.total()
-        intro = QLabel(
-            f"{n:,} {'person was' if n == 1 else 'people were'} in this "
-            f"{channel_noun(record.channel)} list exported on {format_when(record.created_at)}. "
-            "Names and addresses are shown as they are now.",
-            self,
-        )
-        intro.setWordWrap(True)
+        self.model = MembersModel(self, fetch=self._fetch_more)
+        self.intro = QLabel(self)
+        self.intro.setObjectName("membersIntro")
+        self.intro.setWordWrap(True)
+        self._say_count(record.included if record.complete else 0)
         self.table = QTableView(self)
         self.table.setObjectName("membersTable")
         self.table.setModel(self.model)
@@ -74,17 +76,50 @@ class MembersDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        self.table.resizeColumnsToContents()
-        limit = self.fontMetrics().horizontalAdvance("x" * 34)
-        for col in range(self.model.columnCount()):
-            header.resizeSection(col, min(header.sectionSize(col), limit))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
+        layout.addWidget(self.intro)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
         self.resize(900, 520)
+        title = "Could not read the people in this list"
+        self._reader = Reader(self, cover=self.table, error_title=title)
+        self._more = Reader(self, cover=None, error_title=title)  # rows stay on show meanwhile
+        export_id, batch = record.id, MembersModel.BATCH
+
+        def first():
+            ids = exports.export_members(ctx, export_id)
+            return ids, member_rows(ctx, ids[:batch])
+
+        self._reader.read(first, self._show_first)
+
+    def _say_count(self, n: int) -> None:
+        record = self._record
+        self.intro.setText(
+            f"{n:,} {'person was' if n == 1 else 'people were'} in this "
+            f"{channel_noun(record.channel)} list exported on {format_when(record.created_at)}. "
+            "Names and addresses are shown as they are now."
+        )
+
+    def _show_first(self, first: tuple[list[int], list]) -> None:
+        ids, rows = first
+        self.model.set_ids(ids, rows)
+        self._say_count(self.model.total())
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        limit = self.fontMetrics().horizontalAdvance("x" * 34)
+        for col in range(self.model.columnCount()):
+            header.resizeSection(col, min(header.sectionSize(col), limit))
+        give_current_row(self.table)
+
+    def _fetch_more(self, ids: list[int]) -> None:
+        ctx = self._ctx
+        self._more.read(
+            lambda: member_rows(ctx, ids),
+            self.model.add_rows,
+            failed=lambda _error: self.model.fetch_failed(),
+        )
 
 
 class ExportsView(QWidget):

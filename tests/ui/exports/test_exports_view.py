@@ -81,6 +81,7 @@ def test_records_newest_first_with_their_detail(qtbot, ctx, tmp_path):
     qtbot.mouseClick(view.people_button, LEFT)
     dialog = view.members_dialog
     assert isinstance(dialog, MembersDialog) and dialog.isVisible()
+    wait_for_reads(qtbot)
     model = dialog.model
     names = [model.index(r, 0).data() for r in range(model.rowCount())]
     assert names == ["Connie Consent", f"#{people.li_note} (deleted)", "Rita Refuses"]
@@ -94,7 +95,9 @@ def test_enter_on_a_record_shows_its_people(qtbot, ctx, tmp_path):
     view = make_view(qtbot, ctx)
     view.table.setFocus()
     qtbot.keyClick(view.table, Qt.Key.Key_Return)
-    assert view.members_dialog is not None and view.members_dialog.model.total() == 3
+    assert view.members_dialog is not None
+    wait_for_reads(qtbot)
+    assert view.members_dialog.model.total() == 3
     view.members_dialog.reject()
 
 
