@@ -255,11 +255,11 @@ def suggest_mapping(headers: Sequence[str]) -> Mapping:
 _GOOGLE_VALUE = re.compile(r"^(?:e-?mail|phone) \d+ - value$", re.IGNORECASE)
 
 # Each layout's own headers (normalised) -> target. Columns not listed are
-# ignored (an Outlook "Title" is Mr or Ms, not a job title).
+# ignored (an Outlook "Title" is Mr or Ms, not a job title; middle names have
+# no field: a prospect has a first and a last name).
 _GOOGLE = {
     # 2024+ export
     "firstname": "first_name",
-    "middlename": "first_name",
     "lastname": "last_name",
     "organizationname": "school",
     "organizationtitle": "role",
@@ -267,14 +267,12 @@ _GOOGLE = {
     # older export
     "name": "full_name",
     "givenname": "first_name",
-    "additionalname": "first_name",
     "familyname": "last_name",
     "organization1name": "school",
     "organization1title": "role",
 }
 _OUTLOOK = {
     "firstname": "first_name",
-    "middlename": "first_name",
     "lastname": "last_name",
     "emailaddress": "email",
     "email2address": "email",

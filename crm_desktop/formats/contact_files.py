@@ -808,7 +808,7 @@ def _card_cells(card) -> tuple[str, ...]:
     first = last = ""
     for name in _values(card, "n"):
         if hasattr(name, "family"):
-            first = " ".join(p for p in (_text(name.given), _text(name.additional)) if p)
+            first = _text(name.given)  # not the middle names: a prospect has none
             last = _text(name.family)
         else:  # vobject left it as text: "Family;Given;..."
             parts = str(name).split(";")

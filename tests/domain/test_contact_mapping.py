@@ -7,6 +7,7 @@ from contact_samples import GOOGLE_2024, GOOGLE_OLD, MAILCHIMP, OUTLOOK
 
 from crm_desktop.domain.contact_mapping import (
     LAYOUTS,
+    MULTI_COLUMN_TARGETS,
     TARGETS,
     VCARD_HEADERS,
     ContactCandidate,
@@ -38,7 +39,6 @@ def test_google_2024_layout_maps_names_emails_phones_organisation():
     mapped = targets(GOOGLE_2024, layout_mapping("google", GOOGLE_2024))
     assert mapped == {
         "First Name": "first_name",
-        "Middle Name": "first_name",
         "Last Name": "last_name",
         "Organization Name": "school",
         "Organization Title": "role",
@@ -54,6 +54,7 @@ def test_google_old_layout_maps_given_family_and_organisation_1():
     mapped = targets(GOOGLE_OLD, layout_mapping("google", GOOGLE_OLD))
     assert mapped["Name"] == "full_name"
     assert mapped["Given Name"] == "first_name"
+    assert "Additional Name" not in mapped  # a middle name has no field
     assert mapped["Family Name"] == "last_name"
     assert mapped["Organization 1 - Name"] == "school"
     assert mapped["Organization 1 - Title"] == "role"
@@ -63,7 +64,7 @@ def test_google_old_layout_maps_given_family_and_organisation_1():
 
 def test_outlook_title_is_an_honorific_not_a_job_title():
     mapped = targets(OUTLOOK, layout_mapping("outlook", OUTLOOK))
-    assert "Title" not in mapped
+    assert "Title" not in mapped and "Middle Name" not in mapped
     assert mapped["Job Title"] == "role"
     assert mapped["Company"] == "school"
     emails = [h for h, t in mapped.items() if t == "email"]
@@ -237,3 +238,19 @@ def test_unknown_target_is_a_programming_error():
     with pytest.raises(ValueError, match="unknown target"):
         map_row(["x"], {0: "shoe_size"})
     assert "full_name" in TARGETS and TARGETS["role"] == "Job title"
+
+
+@pytest.mark.parametrize(
+    ("layout", "headers"),
+    [
+        ("google", GOOGLE_2024),
+        ("google", GOOGLE_OLD),
+        ("outlook", OUTLOOK),
+        ("mailchimp", MAILCHIMP),
+        ("vcard", list(VCARD_HEADERS)),
+    ],
+)
+def test_layouts_map_one_column_to_each_single_valued_target(layout, headers):
+    for mapping in (layout_mapping(layout, headers), suggest_mapping(headers)):
+        single = [t for t in mapping.values() if t not in MULTI_COLUMN_TARGETS]
+        assert len(single) == len(set(single)), mapping
