@@ -37,6 +37,7 @@ from crm_desktop.services.context import Context
 from crm_desktop.services.marketing import MarketingView
 from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.reads import LOADING_TEXT, Reader
 from crm_desktop.ui.marketing.assessments_dialog import AssessmentsDialog, pick_label
 from crm_desktop.ui.marketing.consent_dialog import raw_text
 
@@ -49,6 +50,9 @@ EXPLAIN = {
     LawfulBasis.LEGITIMATE_INTEREST: "Marketed without consent because it is necessary and "
     "fair: needs a written assessment or a note. They can object at any time.",
 }
+
+
+NO_ASSESSMENT = "No assessment (write a note)"
 
 
 class BasisDialog(QDialog):
@@ -155,6 +159,9 @@ class BasisDialog(QDialog):
         layout.addWidget(self.individual_notice)
         layout.addWidget(self.buttons)
 
+        self._assessments_reader = Reader(
+            self, cover=None, error_title="Could not load the assessments"
+        )
         self.reload_assessments(view.li_assessment_id)
         self.note.setPlainText(view.li_note or "")
         self.radios.get(view.lawful_basis, self.radios[LawfulBasis.NONE.value]).setChecked(True)
@@ -175,20 +182,44 @@ class BasisDialog(QDialog):
         return index >= 0
 
     def reload_assessments(self, select_id: int | None = None) -> None:
-        """Refill the picker (after an assessment was written), keeping the choice."""
+        """Refill the picker (after an assessment was written), keeping the choice.
+
+        The list is read on a worker; meanwhile the picker holds the choice
+        (under its name when it is the person's own assessment, else
+        "Loading…"), so saving at once keeps it.
+        """
         if select_id is None:
             select_id = self.assessment.currentData()
-        self.assessment.clear()
-        self.assessment.addItem("No assessment (write a note)", None)
-        try:
-            for a in assessment_service.list_assessments(self._ctx):
-                self.assessment.addItem(pick_label(a), a.id)
-                self.assessment.setItemData(
-                    self.assessment.count() - 1, a.purpose, Qt.ItemDataRole.ToolTipRole
-                )
-        except CrmError as exc:
-            messages.show_error(self, exc, "Could not load the assessments")
+        if self.assessment.count() == 0:
+            self.assessment.addItem(NO_ASSESSMENT, None)
+        if select_id is not None and self.assessment.findData(select_id) < 0:
+            own = select_id == self._current.li_assessment_id and self._current.li_assessment_name
+            self.assessment.addItem(own or LOADING_TEXT, select_id)
         self.choose_assessment(select_id)
+        ctx = self._ctx
+        self._assessments_reader.read(
+            lambda: assessment_service.list_assessments(ctx),
+            self._fill_assessments,
+            failed=self._assessments_not_read,
+        )
+
+    def _fill_assessments(self, assessments: list) -> None:
+        keep = self.assessment.currentData()  # what was chosen, maybe while they were read
+        self.assessment.clear()
+        self.assessment.addItem(NO_ASSESSMENT, None)
+        for a in assessments:
+            self.assessment.addItem(pick_label(a), a.id)
+            self.assessment.setItemData(
+                self.assessment.count() - 1, a.purpose, Qt.ItemDataRole.ToolTipRole
+            )
+        self.choose_assessment(keep)
+
+    def _assessments_not_read(self, _error: CrmError) -> bool:
+        # The message says why; a choice held meanwhile stays chosen (and is saved).
+        index = self.assessment.findText(LOADING_TEXT)
+        if index >= 0:
+            self.assessment.setItemText(index, "The chosen assessment (list not read)")
+        return False
 
     def errors(self) -> dict[str, str]:
         return self._errors.shown()
