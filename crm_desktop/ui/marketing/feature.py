@@ -58,9 +58,7 @@ def import_unsubscribes(shell: Shell) -> BackgroundTask | None:
 
 
 def suppression_list(shell: Shell) -> SuppressionDialog:
-    dialog = SuppressionDialog(shell.ctx, shell.window())
-    dialog.suppressionChanged.connect(lambda *_args: shell.bus.publish(Change.of(Kind.SUPPRESSION)))
-    return shell.open_dialog(dialog)
+    return shell.open_dialog(SuppressionDialog(shell.ctx, shell.window(), bus=shell.bus))
 
 
 def li_assessments(shell: Shell) -> AssessmentsDialog:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -37,6 +37,7 @@ from crm_desktop.services.context import Context
 from crm_desktop.services.suppression import BulkResult, SuppressionEntry
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 from crm_desktop.ui.marketing.consent_dialog import raw_text
@@ -93,16 +94,16 @@ def _printable(text: str) -> str:
 class SuppressionDialog(QDialog):
     """Check an address against the suppression list, or add many to it.
 
-    Signals:
-        suppressionChanged(object): addresses were added; the argument is the
-            :class:`BulkResult` (exports and marketing views should refresh).
+    Addresses added are said on ``bus`` as ``Change(SUPPRESSION)`` (exports
+    and marketing views read them again); ``last_result`` is the
+    :class:`BulkResult` of the last addition.
     """
 
-    suppressionChanged = Signal(object)
-
-    def __init__(self, ctx: Context, parent=None):
+    def __init__(self, ctx: Context, parent=None, *, bus: ChangeBus | None = None):
+        """``bus``: where additions to the list are said (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self.task: BackgroundTask | None = None
         self.last_result: BulkResult | None = None
         self.setObjectName("suppressionDialog")
@@ -314,7 +315,7 @@ class SuppressionDialog(QDialog):
             self.paste.clear()
         self.refresh_count()
         if result.added:
-            self.suppressionChanged.emit(result)
+            self.bus.publish(Change.of(Kind.SUPPRESSION))
 
     def _failed(self, message: str) -> None:
         self.report.setText(f"Nothing was added. {message}")

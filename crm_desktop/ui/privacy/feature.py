@@ -15,11 +15,10 @@ from crm_desktop.ui.common.registry import ActionSpec, Feature, PageSpec, Shell,
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 from crm_desktop.ui.privacy import access_pack
 from crm_desktop.ui.privacy.request_dialogs import RequestDialog
-from crm_desktop.ui.privacy.requests_page import OverdueBadge, RequestsView
+from crm_desktop.ui.privacy.requests_page import PAGE, OverdueBadge, RequestsView
 from crm_desktop.ui.privacy.retention_page import RetentionDialog
 from crm_desktop.ui.privacy.rights_dialogs import EraseDialog, RestrictDialog
 
-PAGE = "requests"
 # What other features change that the requests list shows (names, restrictions).
 CARES = frozenset(
     {Kind.PROSPECTS, Kind.CONTACTS, Kind.MARKETING, Kind.REQUESTS, Kind.DATABASE}
@@ -29,11 +28,7 @@ BADGE_CARES = frozenset({Kind.REQUESTS, Kind.SIGN_IN, Kind.DATABASE})
 
 
 def make_page(shell: Shell) -> RequestsView:
-    page = RequestsView(shell.ctx, shell.window())
-    page.requestsChanged.connect(lambda: shell.bus.publish(Change.of(Kind.REQUESTS, by=PAGE)))
-    page.prospectChanged.connect(
-        lambda pid: shell.bus.publish(Change.of(Kind.PROSPECTS, ids=(pid,), select=pid, by=PAGE))
-    )
+    page = RequestsView(shell.ctx, shell.window(), bus=shell.bus)
     page.statusMessage.connect(shell.status)
     return page
 
@@ -60,16 +55,13 @@ def setup(shell: Shell) -> None:
 # ----------------------------------------------------------------- actions
 
 
-def prospect_changed(shell: Shell, prospect_id: int) -> None:
-    shell.bus.publish(Change.of(Kind.PROSPECTS, ids=(prospect_id,), select=prospect_id))
-
-
 def restrict(shell: Shell, *, lifting: bool) -> RestrictDialog | None:
     prospect = shell.selected()
     if prospect is None:
         return None
-    dialog = RestrictDialog(shell.ctx, prospect, lifting=lifting, parent=shell.window())
-    dialog.changed.connect(lambda pid: prospect_changed(shell, pid))
+    dialog = RestrictDialog(
+        shell.ctx, prospect, lifting=lifting, parent=shell.window(), bus=shell.bus
+    )
     return shell.open_dialog(dialog)
 
 
@@ -85,16 +77,13 @@ def erase_prospect(shell: Shell) -> EraseDialog | None:
     prospect = shell.selected()
     if prospect is None:
         return None
-    dialog = EraseDialog(shell.ctx, prospect, shell.window())
-
-    def erased(pid: int) -> None:
-        prospect_changed(shell, pid)
-        shell.status(
-            f"Erased {prospect.full_name} (prospect #{pid}): anonymised and their "
+    dialog = EraseDialog(shell.ctx, prospect, shell.window(), bus=shell.bus)
+    dialog.accepted.connect(
+        lambda: shell.status(
+            f"Erased {prospect.full_name} (prospect #{prospect.id}): anonymised and their "
             "addresses suppressed."
         )
-
-    dialog.erased.connect(erased)
+    )
     return shell.open_dialog(dialog)
 
 
@@ -119,10 +108,7 @@ def new_request(shell: Shell) -> RequestDialog:
 
 
 def retention_review(shell: Shell) -> RetentionDialog:
-    dialog = RetentionDialog(shell.ctx, shell.window())
-    # Anonymising people changes every list: show them all again.
-    dialog.changed.connect(lambda: shell.bus.publish(Change.of(Kind.DATABASE)))
-    return shell.open_dialog(dialog)
+    return shell.open_dialog(RetentionDialog(shell.ctx, shell.window(), bus=shell.bus))
 
 
 def forget_expired_requests(shell: Shell) -> BackgroundTask | None:

@@ -8,8 +8,8 @@ the result on it (``request.pack-made``, ``request.restricted``,
 the outcome, stays the register's own "Close request…".
 
 :class:`RequestActions` is mixed into :class:`~.requests_view.RequestsView`,
-which provides ``_ctx``, ``selected_request()``, ``refresh()`` and the
-``requestsChanged``, ``prospectChanged`` and ``statusMessage`` signals.
+which provides ``_ctx``, ``bus``, ``selected_request()``, ``refresh()``,
+``_changed(request_id)`` (show it, say it on the bus) and ``statusMessage``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from crm_desktop.ui.common.workers import BackgroundTask
 from crm_desktop.ui.privacy.access_pack import start_access_pack
 from crm_desktop.ui.privacy.rights_dialogs import EraseDialog, RestrictDialog
 
+PAGE = "requests"  # the Requests page's name in the window
 PACK_KINDS = frozenset({RequestKind.ACCESS.value, RequestKind.PORTABILITY.value})
 ERASE_KINDS = frozenset({RequestKind.ERASURE.value})
 # Restriction answers a restriction request, and also holds the data while
@@ -154,7 +155,7 @@ class RequestActions:
         return task
 
     def _pack_written(self, request_id: int, path: Path) -> None:
-        self._answered(request_id)
+        self._changed(request_id)
         self.statusMessage.emit(
             f"Subject access pack written to {path}; recorded on request #{request_id}."
         )
@@ -164,12 +165,15 @@ class RequestActions:
         person = self._subject(r)
         if r is None or person is None or r.closed:
             return None
-        dialog = RestrictDialog(self._ctx, person, lifting=False, parent=self, request_id=r.id)
-        dialog.changed.connect(lambda pid: self._restricted(r.id, pid, person.full_name))
+        dialog = RestrictDialog(
+            self._ctx, person, lifting=False, parent=self, request_id=r.id,
+            bus=self.bus, by=PAGE,
+        )  # fmt: skip
+        dialog.accepted.connect(lambda: self._restricted(r.id, person.full_name))
         return self._open_rights(dialog)
 
-    def _restricted(self, request_id: int, prospect_id: int, name: str) -> None:
-        self._answered(request_id, prospect_id)
+    def _restricted(self, request_id: int, name: str) -> None:
+        self._changed(request_id)
         self.statusMessage.emit(f"Restricted {name}; recorded on request #{request_id}.")
 
     def erase_selected(self) -> EraseDialog | None:
@@ -177,12 +181,12 @@ class RequestActions:
         person = self._subject(r)
         if r is None or person is None or r.closed:
             return None
-        dialog = EraseDialog(self._ctx, person, self, request_id=r.id)
-        dialog.erased.connect(lambda pid: self._erased(r.id, pid, person.full_name))
+        dialog = EraseDialog(self._ctx, person, self, request_id=r.id, bus=self.bus, by=PAGE)
+        dialog.accepted.connect(lambda: self._erased(r.id, person.id, person.full_name))
         return self._open_rights(dialog)
 
     def _erased(self, request_id: int, prospect_id: int, name: str) -> None:
-        self._answered(request_id, prospect_id)
+        self._changed(request_id)
         self.statusMessage.emit(
             f"Erased {name} (prospect #{prospect_id}): anonymised and their addresses "
             f"suppressed; recorded on request #{request_id}."
@@ -199,9 +203,3 @@ class RequestActions:
 
     def _rights_dialog_closed(self) -> None:
         self.rights_dialog = None
-
-    def _answered(self, request_id: int, prospect_id: int | None = None) -> None:
-        self.refresh(select_id=request_id)
-        self.requestsChanged.emit()
-        if prospect_id is not None:
-            self.prospectChanged.emit(prospect_id)

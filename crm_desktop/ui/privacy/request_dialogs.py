@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -127,11 +127,10 @@ class RequestDialog(_RequestForm):
     someone not in the CRM yet; a prospect can be linked later. Kind and date
     received are fixed once recorded: they set the legal deadline.
 
-    Signals:
-        requestSaved(object): the saved :class:`RequestView`, just before closing.
+    Once saved, ``saved`` is the :class:`RequestView` and the dialog closes
+    (accepted): its opener, the Requests page, shows it and says the change.
     """
 
-    requestSaved = Signal(object)
     FIELDS = ("kind", "name", "email", "phone", "requester", "received", "notes")
 
     def __init__(
@@ -327,18 +326,14 @@ class RequestDialog(_RequestForm):
         if saved is None:
             return
         self.saved = saved
-        self.requestSaved.emit(saved)
         super().accept()
 
 
 class ExtendDialog(_RequestForm):
     """Extend a request's deadline once, by one or two months, with the reason.
 
-    Signals:
-        requestSaved(object): the extended :class:`RequestView`.
+    Once saved, ``saved`` is the extended :class:`RequestView` (accepted).
     """
-
-    requestSaved = Signal(object)
 
     def __init__(self, ctx: Context, request: RequestView, parent: QWidget | None = None):
         super().__init__(("months", "reason"), parent)
@@ -389,18 +384,14 @@ class ExtendDialog(_RequestForm):
         if saved is None:
             return
         self.saved = saved
-        self.requestSaved.emit(saved)
         super().accept()
 
 
 class CloseDialog(_RequestForm):
     """Close a request: completed or refused, what was done (or why not), notes.
 
-    Signals:
-        requestSaved(object): the closed :class:`RequestView`.
+    Once saved, ``saved`` is the closed :class:`RequestView` (accepted).
     """
-
-    requestSaved = Signal(object)
 
     def __init__(self, ctx: Context, request: RequestView, parent: QWidget | None = None):
         super().__init__(("identity_verified", "outcome", "notes"), parent)
@@ -474,5 +465,4 @@ class CloseDialog(_RequestForm):
         if saved is None:
             return
         self.saved = saved
-        self.requestSaved.emit(saved)
         super().accept()

@@ -54,9 +54,10 @@ from crm_desktop.ui.common.appearance import (
     overdue_background,
     overdue_color,
 )
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
-from crm_desktop.ui.privacy.request_actions import RequestActions
+from crm_desktop.ui.privacy.request_actions import PAGE, RequestActions
 from crm_desktop.ui.privacy.request_dialogs import CloseDialog, ExtendDialog, RequestDialog
 
 _ROOT = QModelIndex()
@@ -226,20 +227,24 @@ class RequestsView(RequestActions, QWidget):
     is answered from here (``RequestActions``): Make access pack, Restrict
     and Erase act on its prospect and are recorded on the request.
 
+    A request recorded or changed here is said on ``bus`` as
+    ``Change(REQUESTS, ids={id}, select=id, by=PAGE)`` once this page shows
+    it (the window's overdue count may have changed); a prospect restricted
+    or erased from here, by the rights dialog, as ``Change(PROSPECTS, ...)``.
+
     Signals:
-        requestsChanged(): a request was recorded or changed here (the
-            window's overdue count may have changed).
-        prospectChanged(int): a prospect was restricted or erased from here.
         statusMessage(str): something for the window's status bar.
     """
 
-    requestsChanged = Signal()
-    prospectChanged = Signal(int)
     statusMessage = Signal(str)
 
-    def __init__(self, ctx: Context, parent: QWidget | None = None):
+    def __init__(
+        self, ctx: Context, parent: QWidget | None = None, *, bus: ChangeBus | None = None
+    ):
+        """``bus``: where what is changed here is said (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self._load_error = ""
         self._wanted: int | None = None  # the request to select when the read arrives
         self.dialog: RequestDialog | ExtendDialog | CloseDialog | None = None
@@ -434,7 +439,7 @@ class RequestsView(RequestActions, QWidget):
 
     def _open(self, dialog):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.requestSaved.connect(lambda saved: self._changed(saved.id))
+        dialog.accepted.connect(lambda: self._changed(dialog.saved.id))
         dialog.destroyed.connect(self._dialog_closed)
         self.dialog = dialog
         dialog.open()
@@ -446,7 +451,7 @@ class RequestsView(RequestActions, QWidget):
 
     def _changed(self, request_id: int) -> None:
         self.refresh(select_id=request_id)
-        self.requestsChanged.emit()
+        self.bus.publish(Change.of(Kind.REQUESTS, ids=(request_id,), select=request_id, by=PAGE))
 
     def _fit_columns(self) -> None:
         header = self.table.horizontalHeader()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -34,6 +34,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import retention
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 
@@ -138,15 +139,17 @@ class RetentionModel(QAbstractTableModel):
 class RetentionDialog(QDialog):
     """The review queue with Keep and Anonymise.
 
-    Signals: ``changed`` after people were kept or anonymised (the main
-    window refreshes its prospect list).
+    People kept or anonymised are said on ``bus`` as ``Change(DATABASE)``:
+    anonymising people changes every list, so every page reads again.
     """
 
-    changed = Signal()
-
-    def __init__(self, ctx: Context, parent: QWidget | None = None):
+    def __init__(
+        self, ctx: Context, parent: QWidget | None = None, *, bus: ChangeBus | None = None
+    ):
+        """``bus``: where what was kept or anonymised is said (the window's)."""
         super().__init__(parent)
         self.ctx = ctx
+        self.bus = bus_for(self, bus)
         self.task: BackgroundTask | None = None
         self._note = ""  # said before the summary once the read arrives ("Kept 2.")
         self.setWindowTitle("Retention review")
@@ -279,7 +282,7 @@ class RetentionDialog(QDialog):
             return 0
         self.reason.clear()
         self.refresh(note=f"Kept {count:,}. ")
-        self.changed.emit()
+        self.bus.publish(Change.of(Kind.DATABASE))
         return count
 
     def anonymise_selected(self) -> BackgroundTask | None:
@@ -334,4 +337,4 @@ class RetentionDialog(QDialog):
     def _task_finished(self) -> None:
         self.task = None
         self.refresh()
-        self.changed.emit()
+        self.bus.publish(Change.of(Kind.DATABASE))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,19 +19,17 @@ from crm_desktop.services import rights
 from crm_desktop.services.context import Context
 from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 
 
 class RestrictDialog(QDialog):
     """Restrict (or, with ``lifting``, lift a restriction on) one person, with a reason.
 
-    Signals:
-
-    ``changed(int)``
-        The prospect id, after the restriction was set or lifted.
+    Once set or lifted it is said on ``bus`` as ``Change(PROSPECTS,
+    ids={id}, select=id, by=by)`` (``by``: the page that opened it and shows
+    the result itself), and the dialog closes.
     """
-
-    changed = Signal(int)
 
     def __init__(
         self,
@@ -42,10 +39,13 @@ class RestrictDialog(QDialog):
         lifting: bool,
         parent: QWidget | None = None,
         request_id: int | None = None,
+        bus: ChangeBus | None = None,
+        by: str = "",
     ):
         super().__init__(parent)
         self._ctx, self._prospect, self._lifting = ctx, prospect, lifting
         self._request_id = request_id
+        self.bus, self._by = bus_for(self, bus), by
         self.setWindowTitle("Lift the restriction" if lifting else "Restrict processing")
         self.setMinimumWidth(460)
         intro = QLabel(
@@ -105,7 +105,7 @@ class RestrictDialog(QDialog):
             self.error.setText(str(exc))
             self.error.show()
             return
-        self.changed.emit(self._prospect.id)
+        self.bus.publish(_prospect_changed(self._prospect.id, self._by))
         super().accept()
 
 
@@ -115,14 +115,10 @@ class EraseDialog(QDialog):
     The typed name must match case and spaces too: "jane smith" is not a
     confirmation that "Jane Smith" is the person on screen.
 
-    Signals:
-
-    ``erased(int)``
-        The prospect id, once the erasure (and the clean-up of the files)
-        has finished.
+    Once the erasure (and the clean-up of the files) has finished it is
+    said on ``bus`` as ``Change(PROSPECTS, ids={id}, select=id, by=by)``,
+    and the dialog closes.
     """
-
-    erased = Signal(int)
 
     def __init__(
         self,
@@ -131,10 +127,13 @@ class EraseDialog(QDialog):
         parent: QWidget | None = None,
         *,
         request_id: int | None = None,
+        bus: ChangeBus | None = None,
+        by: str = "",
     ):
         super().__init__(parent)
         self._ctx, self._prospect = ctx, prospect
         self._request_id = request_id
+        self.bus, self._by = bus_for(self, bus), by
         self.task: BackgroundTask | None = None
         self.setWindowTitle("Erase a person")
         self.setMinimumWidth(480)
@@ -202,7 +201,7 @@ class EraseDialog(QDialog):
                 f"suppressed.\n\nThe clean-up of the database files has not finished: "
                 f"{done.pending}.",
             )
-        self.erased.emit(self._prospect.id)
+        self.bus.publish(_prospect_changed(self._prospect.id, self._by))
         super().accept()
 
     def _cancelled(self) -> None:
@@ -213,6 +212,10 @@ class EraseDialog(QDialog):
         self.task = None
         self.buttons.setEnabled(True)
         messages.show_error(self, text, "Not erased")
+
+
+def _prospect_changed(prospect_id: int, by: str) -> Change:
+    return Change.of(Kind.PROSPECTS, ids=(prospect_id,), select=prospect_id, by=by)
 
 
 def _erase(

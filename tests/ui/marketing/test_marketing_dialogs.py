@@ -12,6 +12,7 @@ from crm_desktop.domain.models import MAX_NOTE
 from crm_desktop.domain.validation import clean_text
 from crm_desktop.errors import DatabaseError
 from crm_desktop.services import assessments, marketing, prospects, suppression
+from crm_desktop.ui.common.changes import Kind
 from crm_desktop.ui.marketing.assessments_dialog import (
     PROSPECTS,
     AssessmentIdRole,
@@ -151,12 +152,13 @@ def test_paste_three_addresses_one_invalid(qtbot, ctx, suppression_dialog, promp
     dialog = suppression_dialog
     dialog.paste.setPlainText("jane@oak.sch.uk\nnot-an-address\n07700 900123\n")
     prompter.answers = [True]
-    with qtbot.waitSignal(dialog.suppressionChanged, timeout=TIMEOUT_MS) as added:
+    with qtbot.waitSignal(dialog.bus.changed, timeout=TIMEOUT_MS) as added:
         qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not dialog.task.is_running)
+    assert added.args[0].kinds == {Kind.SUPPRESSION}
 
     assert "the 3 pasted addresses" in prompter.questions[0][1]
-    result = added.args[0]
+    result = dialog.last_result
     assert (result.added, result.already, result.invalid) == (2, 0, ["not-an-address"])
     report = dialog.report_message()
     assert report.startswith("Added 2 addresses to the suppression list.")
@@ -198,10 +200,11 @@ def test_load_a_csv_file_in_the_background(qtbot, ctx, suppression_dialog, promp
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     prompter.files = [str(path)]
     prompter.answers = [True]
-    with qtbot.waitSignal(suppression_dialog.suppressionChanged, timeout=TIMEOUT_MS) as added:
+    with qtbot.waitSignal(suppression_dialog.bus.changed, timeout=TIMEOUT_MS):
         task = suppression_dialog.load_file()
     qtbot.waitUntil(lambda: not task.is_running)
-    assert added.args[0].added == 600 and added.args[0].invalid == []
+    added = suppression_dialog.last_result
+    assert added.added == 600 and added.invalid == []
     assert "do-not-contact.csv" in prompter.questions[0][1]
     assert suppression.lookup(ctx, "person299@example.com")
     assert suppression.lookup(ctx, "07700 900299")

@@ -36,7 +36,7 @@ def test_erase_dialog_says_erased_and_that_the_clean_up_is_pending(
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.keyClicks(dialog.confirm, "Ada Lovelace")
-    with qtbot.waitSignal(dialog.erased, timeout=TIMEOUT):
+    with qtbot.waitSignal(dialog.bus.changed, timeout=TIMEOUT):
         dialog.erase_button.click()
     assert prospects.get_prospect(ctx, pid).erased_at is not None
     assert not dialog.isVisible()  # done: the erasure stands
@@ -58,7 +58,7 @@ def test_erase_dialog_says_nothing_more_when_the_clean_up_finished(
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.keyClicks(dialog.confirm, "Ada Lovelace")
-    with qtbot.waitSignal(dialog.erased, timeout=TIMEOUT):
+    with qtbot.waitSignal(dialog.bus.changed, timeout=TIMEOUT):
         dialog.erase_button.click()
     assert prompter.messages == []
     assert cleanup.owed_token(ctx.db) is None
@@ -79,7 +79,7 @@ def test_retention_anonymise_says_the_clean_up_is_pending(
     flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
     dialog.view.selectionModel().select(dialog.model.index(0, 0), flags)
     prompter.answers = [True]
-    with qtbot.waitSignal(dialog.changed, timeout=TIMEOUT):
+    with qtbot.waitSignal(dialog.bus.changed, timeout=TIMEOUT):
         dialog.anonymise_button.click()
     assert prospects.get_prospect(ctx, pid).erased_at is not None
     assert prompter.errors() == []

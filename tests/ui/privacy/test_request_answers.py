@@ -15,6 +15,7 @@ from crm_desktop.services import marketing, prospects, settings
 from crm_desktop.services import requests as request_service
 from crm_desktop.services.context import Context
 from crm_desktop.ui.admin.settings_dialog import SettingsDialog
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.privacy.feature import forget_expired_requests
 
 TIMEOUT = 30_000
@@ -51,7 +52,7 @@ def test_erasing_from_the_request_keeps_it_and_the_status_bar_says_so(
     assert not dialog.erase_button.isEnabled()
     dialog.confirm.clear()
     qtbot.keyClicks(dialog.confirm, "Jane Smith")
-    with qtbot.waitSignal(dialog.erased, timeout=TIMEOUT):
+    with qtbot.waitSignal(dialog.bus.changed, timeout=TIMEOUT):
         click(qtbot, dialog.erase_button)
     qtbot.waitUntil(lambda: "Erased Jane Smith" in window.statusBar().currentMessage())
     assert f"recorded on request #{r.id}" in window.statusBar().currentMessage()
@@ -80,8 +81,10 @@ def test_restricting_from_the_request_is_recorded_on_it(window, ctx, add_prospec
     dialog = view.rights_dialog
     assert dialog.reason.toPlainText() == f"Restriction request #{r.id}"
     qtbot.keyClicks(dialog.reason, ": accuracy contested")
-    with qtbot.waitSignal(dialog.changed):
+    assert dialog.bus is window.bus
+    with qtbot.waitSignal(window.bus.changed) as changed:
         dialog.accept()
+    assert changed.args[0] == Change.of(Kind.PROSPECTS, ids=(pid,), select=pid, by="requests")
     assert prospects.get_prospect(ctx, pid).restricted_at is not None
     actions = request_service.request_actions(ctx, r.id)
     assert [a.text for a in actions] == [
@@ -166,7 +169,7 @@ def test_the_form_warns_of_a_suppressed_address_before_and_after_saving(window, 
         "gone@oak.sch.uk is on the suppression list for Email and Online audiences: saving "
         "records this person as opted out of those channels."
     )
-    with qtbot.waitSignal(dialog.prospectSaved):
+    with qtbot.waitSignal(dialog.accepted):
         dialog.accept()
     message = window.statusBar().currentMessage()
     assert "gone@oak.sch.uk is on the suppression list for Email and Online audiences: saved" in (

@@ -17,6 +17,7 @@ from crm_desktop.errors import DatabaseError
 from crm_desktop.services import Context, audit
 from crm_desktop.services import requests as R
 from crm_desktop.ui.common.appearance import due_soon_color, overdue_color
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.privacy.request_dialogs import CloseDialog, ExtendDialog, RequestDialog
 from crm_desktop.ui.privacy.requests_page import (
     OverdueBadge,
@@ -88,10 +89,11 @@ def test_record_a_request_for_the_selected_prospect_through_the_dialog(
     dialog.kind.setCurrentIndex(dialog.kind.findData("erasure"))
     dialog.received.setDate(TODAY - timedelta(days=3))
     qtbot.keyClicks(dialog.notes, "Asked on the phone to be forgotten")
-    with qtbot.waitSignal(dialog.requestSaved) as saved:
+    with qtbot.waitSignal(window.bus.changed) as changed:
         click_save(qtbot, dialog)
 
-    v = saved.args[0]
+    v = dialog.saved
+    assert changed.args[0] == Change.of(Kind.REQUESTS, ids=(v.id,), select=v.id, by="requests")
     assert (v.kind, v.prospect_id, v.received_on) == ("erasure", pid, TODAY - timedelta(days=3))
     assert v.notes == "Asked on the phone to be forgotten" and v.created_by == "alice"
     [stored] = R.list_requests(ctx)
@@ -132,9 +134,9 @@ def test_an_unmatched_requester_and_errors_beside_the_fields(qtbot, view, ctx):
     assert R.list_requests(ctx) == []  # nothing stored while the form is wrong
 
     dialog.email.setText("sam.parent@gmail.com")
-    with qtbot.waitSignal(dialog.requestSaved) as saved:
+    with qtbot.waitSignal(dialog.accepted):
         click_save(qtbot, dialog)
-    v = saved.args[0]
+    v = dialog.saved
     assert v.prospect_id is None and v.requester == "Sam Parent <sam.parent@gmail.com>"
     assert (v.received_on, v.due_on) == (date(2024, 1, 31), date(2024, 2, 29))
     wait_for_reads(qtbot)
@@ -175,7 +177,7 @@ def test_overdue_rows_red_due_soon_amber_and_the_status_bar_count(
     view.select_request(late.id)
     dialog = view.close_selected()
     qtbot.keyClicks(dialog.outcome, "Sent the pack")
-    with qtbot.waitSignal(dialog.requestSaved):
+    with qtbot.waitSignal(dialog.accepted):
         click_save(qtbot, dialog)
     wait_for_reads(qtbot)  # the count and the register are read again on workers
     assert not badge.isVisible() and badge.count == 0
@@ -206,9 +208,9 @@ def test_verify_extend_and_close_through_the_gui(qtbot, view, ctx, prompter):
     click_save(qtbot, dialog)  # no reason yet
     assert set(dialog.errors()) == {"reason"} and dialog.isVisible()
     qtbot.keyClicks(dialog.reason, "Records in three systems")
-    with qtbot.waitSignal(dialog.requestSaved) as saved:
+    with qtbot.waitSignal(dialog.accepted):
         click_save(qtbot, dialog)
-    extended = saved.args[0]
+    extended = dialog.saved
     assert extended.extension_months == 1 and extended.due_on > v.due_on
     assert extended.extension_reason == "Records in three systems"
     wait_for_reads(qtbot)
@@ -221,9 +223,9 @@ def test_verify_extend_and_close_through_the_gui(qtbot, view, ctx, prompter):
     qtbot.waitUntil(dialog.isVisible)
     dialog.refused.setChecked(True)
     qtbot.keyClicks(dialog.outcome, "Manifestly excessive: a repeat of last month's")
-    with qtbot.waitSignal(dialog.requestSaved) as saved:
+    with qtbot.waitSignal(dialog.accepted):
         click_save(qtbot, dialog)
-    assert saved.args[0].status == "refused"
+    assert dialog.saved.status == "refused"
     wait_for_reads(qtbot)
     assert view.model.rowCount() == 0 and view.stack.currentWidget() is view.empty_label
     view.show_closed.setChecked(True)
@@ -270,9 +272,9 @@ def test_link_a_prospect_later_through_the_edit_dialog(qtbot, view, ctx, add_pro
     assert dialog.name.text() == "J Smith"
     qtbot.keyClicks(dialog.prospect, "jane.smith@example.sch.uk")
     assert dialog.match.text().startswith("✓ Jane Smith")
-    with qtbot.waitSignal(dialog.requestSaved) as saved:
+    with qtbot.waitSignal(dialog.accepted):
         click_save(qtbot, dialog)
-    assert saved.args[0].prospect_id == pid
+    assert dialog.saved.prospect_id == pid
     assert request_actions(ctx, v.id) == ["request.created", "request.updated"]
     wait_for_reads(qtbot)
     assert "#" + str(pid) + " Jane Smith" in view.detail_text()
@@ -313,9 +315,9 @@ def test_the_date_received_is_typed_and_an_impossible_one_refused(qtbot, view, c
     field.selectAll()
     qtbot.keyClicks(field, "31 1 2024")
     assert dialog.due.text().startswith("Thu 29 Feb 2024")
-    with qtbot.waitSignal(dialog.requestSaved) as saved:
+    with qtbot.waitSignal(dialog.accepted):
         click_save(qtbot, dialog)
-    assert saved.args[0].received_on == date(2024, 1, 31)
+    assert dialog.saved.received_on == date(2024, 1, 31)
 
 
 def test_the_register_and_the_overdue_count_are_read_off_the_gui_thread(

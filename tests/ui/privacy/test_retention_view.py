@@ -10,6 +10,7 @@ from crm_desktop.domain.roles import Role
 from crm_desktop.domain.validation import ContactInput
 from crm_desktop.services import Context, prospects, retention
 from crm_desktop.services import correspondence as C
+from crm_desktop.ui.common.changes import Kind
 from crm_desktop.ui.privacy.retention_page import EMPTY_TEXT, RetentionDialog, RetentionModel
 
 TIMEOUT = 30_000
@@ -95,8 +96,9 @@ def test_keep_needs_a_reason_and_takes_them_off(qtbot, ctx, add_prospect):
     assert not dialog.keep_button.isEnabled()
     qtbot.keyClicks(dialog.reason, "Still in talks about a trial")
     assert dialog.keep_button.isEnabled()
-    with qtbot.waitSignal(dialog.changed):
+    with qtbot.waitSignal(dialog.bus.changed) as changed:
         dialog.keep_button.click()
+    assert changed.args[0].kinds == {Kind.DATABASE}
     wait_for_reads(qtbot)
     assert _names(dialog) == ["Older Smith"]
     assert dialog.summary.text().startswith("Kept 1. 1 person is due for review")
@@ -115,7 +117,7 @@ def test_anonymise_asks_then_erases_in_the_background(qtbot, ctx, add_prospect, 
     title, text = prompter.questions[-1]
     assert "these 2 people" in text and "cannot be undone" in text
     prompter.answers = [True]
-    with qtbot.waitSignal(dialog.changed, timeout=TIMEOUT):
+    with qtbot.waitSignal(dialog.bus.changed, timeout=TIMEOUT):
         dialog.anonymise_button.click()
     wait_for_reads(qtbot)
     for name in ("Old", "Older"):

@@ -4,6 +4,7 @@ from PySide6.QtCore import Qt
 from reads_support import wait_for_reads
 
 from crm_desktop.services import prospects
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.marketing.feature import MARKETING_PANE
 from crm_desktop.ui.privacy.rights_dialogs import EraseDialog, RestrictDialog
 from crm_desktop.ui.prospects.prospect_detail import ProspectDetail
@@ -19,8 +20,9 @@ def test_restrict_needs_a_reason_then_the_pane_shows_a_banner(qtbot, ctx, add_pr
     dialog.accept()
     assert dialog.isVisible() and "The reason is required" in dialog.error.text()
     qtbot.keyClicks(dialog.reason, "Contests the accuracy of her data")
-    with qtbot.waitSignal(dialog.changed):
+    with qtbot.waitSignal(dialog.bus.changed) as changed:
         dialog.accept()
+    assert changed.args[0] == Change.of(Kind.PROSPECTS, ids=(pid,), select=pid)
     detail = ProspectDetail(ctx, marketing=MARKETING_PANE)
     qtbot.addWidget(detail)
     detail.show_prospect(pid)
@@ -53,7 +55,7 @@ def test_erase_only_after_typing_the_name_exactly_as_shown(qtbot, ctx, add_prosp
     dialog.confirm.clear()
     qtbot.keyClicks(dialog.confirm, "Ada Lovelace")
     assert dialog.erase_button.isEnabled()
-    with qtbot.waitSignal(dialog.erased, timeout=TIMEOUT):
+    with qtbot.waitSignal(dialog.bus.changed, timeout=TIMEOUT):
         qtbot.keyClick(dialog.confirm, Qt.Key.Key_Return)
     view = prospects.get_prospect(ctx, pid)
     assert view.erased_at is not None and view.first_name == "Erased" and view.email is None
@@ -74,7 +76,7 @@ def test_prospect_menu_restricts_lifts_and_erases(window, ctx, add_prospect, qtb
     assert "Processing restricted" in window.prospects.detail.plain_text()
     erase = window.erase_prospect()
     qtbot.keyClicks(erase.confirm, "Ada Lovelace")
-    with qtbot.waitSignal(erase.erased, timeout=TIMEOUT):
+    with qtbot.waitSignal(erase.bus.changed, timeout=TIMEOUT):
         erase.accept()
     qtbot.waitUntil(lambda: not c.erase_prospect.isEnabled())
     assert prospects.get_prospect(ctx, pid).erased_at is not None
