@@ -29,6 +29,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import interests
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
+from crm_desktop.ui.common.reads import Reader, give_current_row
 
 InterestIdRole = Qt.ItemDataRole.UserRole + 1
 ProspectCountRole = Qt.ItemDataRole.UserRole + 2
@@ -108,6 +109,7 @@ class InterestsDialog(QDialog):
 
         self.empty_label = QLabel("The list is empty. Add the services you sell below.")
         self.empty_label.setWordWrap(True)
+        self.empty_label.hide()  # until the list has been read
 
         self.rename_button = QPushButton("&Rename…")
         self.rename_button.clicked.connect(self.rename_selected)
@@ -158,6 +160,9 @@ class InterestsDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addLayout(bottom)
 
+        # The list (with a count of prospects each) is read on a worker.
+        self._reader = Reader(self, cover=self.tree)
+        self._wanted: int | None = None  # the row to select when the read arrives
         self.refresh()
         self.new_edit.setFocus()
 
@@ -169,14 +174,24 @@ class InterestsDialog(QDialog):
         self._reload()
 
     def _reload(self, select_id: int | None = None) -> None:
-        if select_id is None:
-            select_id = self.selected_id()
+        """Read the list again on a worker; then select ``select_id``, or keep the selection."""
+        self._wanted = select_id
+        ctx = self._ctx
+        self._reader.read(lambda: interests.list_interests(ctx), self._show, failed=self._not_read)
+
+    def _not_read(self, exc: CrmError) -> bool:
+        # e.g. the database file went away
+        self._wanted = None
         self.tree.clear()
-        try:
-            rows = interests.list_interests(self._ctx)
-        except CrmError as exc:  # e.g. the database file went away
-            rows = []
-            self._set_error(f"The list could not be loaded. {exc}")
+        self.empty_label.hide()
+        self._update_buttons()
+        self._set_error(f"The list could not be loaded. {exc}")
+        return True
+
+    def _show(self, rows: list[tuple[int, str, int]]) -> None:
+        select_id = self._wanted if self._wanted is not None else self.selected_id()
+        self._wanted = None
+        self.tree.clear()
         for interest_id, name, count in rows:
             item = QTreeWidgetItem([name, f"{count:,}"])
             item.setData(0, InterestIdRole, interest_id)
@@ -187,6 +202,7 @@ class InterestsDialog(QDialog):
             if interest_id == select_id:
                 self.tree.setCurrentItem(item)
         self.empty_label.setVisible(not rows)
+        give_current_row(self.tree)
         self._update_buttons()
 
     def names(self) -> list[str]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
+from reads_support import wait_for_reads
 
 from crm_desktop.domain.enums import DEFAULT_INTERESTS
 from crm_desktop.domain.validation import ProspectInput
@@ -33,6 +36,7 @@ def dialog(qtbot, ctx) -> InterestsDialog:
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitExposed(widget)
+    wait_for_reads(qtbot)  # the list is read on a worker
     return widget
 
 
@@ -56,6 +60,7 @@ def test_lists_every_interest_with_its_prospect_count(qtbot, ctx):
     prospect_with(ctx, "bob", "Safeguarding")
     dialog = InterestsDialog(ctx)
     qtbot.addWidget(dialog)
+    wait_for_reads(qtbot)
     assert dialog.names() == sorted(DEFAULT_INTERESTS, key=str.lower)
     shown = counts(dialog)
     assert shown["Safeguarding"] == "2"
@@ -69,6 +74,7 @@ def test_add_with_enter_then_duplicate_and_blank_are_refused(qtbot, ctx, dialog)
         qtbot.keyClicks(dialog.new_edit, "  Careers guidance ")
         qtbot.keyClick(dialog.new_edit, Qt.Key.Key_Return)
     assert changed.args[0] == Change.of(Kind.INTERESTS)
+    wait_for_reads(qtbot)
     assert "Careers guidance" in dialog.names()
     assert dialog.new_edit.text() == ""
     assert dialog.tree.selectedItems()[0].text(0) == "Careers guidance"
@@ -98,12 +104,14 @@ def test_add_with_enter_then_duplicate_and_blank_are_refused(qtbot, ctx, dialog)
 def test_rename_changes_it_for_every_prospect(qtbot, ctx, dialog, monkeypatch):
     pid = prospect_with(ctx, "ann", "Staff CPD")
     dialog.refresh()
+    wait_for_reads(qtbot)
     script = Script("Staff training & CPD")
     monkeypatch.setattr(InterestsDialog, "ask_text", staticmethod(script))
     assert dialog.select_name("Staff CPD")
 
     with qtbot.waitSignal(dialog.bus.changed, timeout=2000):
         qtbot.mouseClick(dialog.rename_button, Qt.MouseButton.LeftButton)
+    wait_for_reads(qtbot)
 
     title, label, text = script.prompts[0]
     assert text == "Staff CPD"
@@ -138,6 +146,7 @@ def test_delete_says_how_many_prospects_lose_it(qtbot, ctx, dialog, monkeypatch)
     ann = prospect_with(ctx, "ann", "Safeguarding", "SEND support")
     bob = prospect_with(ctx, "bob", "Safeguarding")
     dialog.refresh()
+    wait_for_reads(qtbot)
     script = Script(False, True)
     monkeypatch.setattr(InterestsDialog, "ask", staticmethod(script))
     dialog.select_name("Safeguarding")
@@ -151,6 +160,7 @@ def test_delete_says_how_many_prospects_lose_it(qtbot, ctx, dialog, monkeypatch)
 
     with qtbot.waitSignal(dialog.bus.changed, timeout=2000):
         dialog.delete_selected()
+    wait_for_reads(qtbot)
     assert "Safeguarding" not in dialog.names()
     assert get_prospect(ctx, ann).interests == ["SEND support"]
     assert get_prospect(ctx, bob).interests == []
@@ -174,6 +184,7 @@ def test_an_interest_deleted_elsewhere_is_reported_not_crashed(qtbot, ctx, dialo
 
     with qtbot.assertNotEmitted(dialog.bus.changed):
         dialog.delete_selected()
+    wait_for_reads(qtbot)
     assert dialog.error_text() == f"“Staff CPD” was not deleted. No interest with id {interest_id}."
     assert "Staff CPD" not in dialog.names()  # reloaded
 
@@ -183,6 +194,8 @@ def test_empty_list_says_what_to_do(qtbot, ctx):
         interests.delete_interest(ctx, interest_id)
     dialog = InterestsDialog(ctx)
     qtbot.addWidget(dialog)
+    assert dialog.empty_label.isHidden()  # not said before the list is read
+    wait_for_reads(qtbot)
     assert dialog.names() == []
     assert not dialog.empty_label.isHidden()
     assert "empty" in dialog.empty_label.text()
@@ -191,3 +204,37 @@ def test_empty_list_says_what_to_do(qtbot, ctx):
 def test_escape_closes(qtbot, dialog):
     qtbot.keyClick(dialog.tree, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
+
+
+def test_the_list_is_read_off_the_gui_thread_keeping_the_selection(qtbot, ctx, dialog, monkeypatch):
+    threads = []
+    real = interests.list_interests
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(interests, "list_interests", recording)
+    assert dialog.select_name("Staff CPD")
+    prospect_with(ctx, "ann", "Staff CPD")
+    dialog.refresh()
+    assert counts(dialog)["Staff CPD"] == "0"  # until the read arrives
+    wait_for_reads(qtbot)
+    assert threads and threading.main_thread() not in threads
+    assert counts(dialog)["Staff CPD"] == "1"
+    assert dialog.tree.selectedItems()[0].text(0) == "Staff CPD"
+    assert dialog.rename_button.isEnabled()
+
+
+def test_a_list_that_cannot_be_read_is_said(qtbot, ctx, dialog, monkeypatch):
+    from crm_desktop.errors import DatabaseError
+
+    def broken(*_args, **_kwargs):
+        raise DatabaseError("The database file went away.")
+
+    monkeypatch.setattr(interests, "list_interests", broken)
+    dialog.refresh()
+    wait_for_reads(qtbot)
+    assert dialog.error_text() == "The list could not be loaded. The database file went away."
+    assert dialog.names() == [] and dialog.empty_label.isHidden()
+    assert not dialog.rename_button.isEnabled()
