@@ -443,7 +443,9 @@ def _stage_row(
         first_name=cand.first_name,
         last_name=cand.last_name,
         email=emails[0] if emails else None,
-        phone=phones[0] if phones else None,
+        # Already normalised above: parsed again only when it is the only address
+        # (the form's rule that a person has one or the other).
+        phone=phones[0] if phones and not emails else None,
         school=cand.school,
         role=cand.role,
         interests=cand.interests,
@@ -471,6 +473,7 @@ def _stage_row(
             return _Rejected(row.number, row.cells, f"{missing}; {again}"), cand
         for name in exc.errors:
             setattr(clean, name, None)
+    clean.phone = phones[0] if phones else None
     try:
         note = clean_text(cand.notes, max_len=MAX_SUMMARY, multiline=True)
     except ValueError as exc:
