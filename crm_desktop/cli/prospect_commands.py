@@ -9,7 +9,7 @@ from dataclasses import asdict, fields
 
 from ..domain.enums import ContactKind, DataSource, Stage
 from ..domain.validation import DATE_FORMATS, ContactInput, ProspectInput
-from ..services import correspondence, prospects
+from ..services import contact_points, correspondence, prospects
 from ..services.context import Context
 from ..services.results import ContactView, FollowUpView, ProspectRow, ProspectView
 from .commands import EXIT_USAGE, CliError, opened
@@ -211,12 +211,13 @@ def cmd_prospect_show(args: argparse.Namespace) -> int:
             ("Name", view.full_name),
             ("Email", view.email or ""),
             ("Phone", view.phone_display),
+            *_others(view),
             ("School", view.school_name or ""),
             ("Job role", view.role or ""),
             ("Stage", label(Stage, view.stage)),
             ("Owner", view.owner or ""),
             ("Interests", ", ".join(view.interests)),
-            ("Source", source),
+            *_origin(view, source),
             ("Last contact", local_time(view.last_contact_at)),
             ("Next follow-up", day(view.next_follow_up)),
             ("Added", local_time(view.created_at)),
@@ -231,6 +232,26 @@ def cmd_prospect_show(args: argparse.Namespace) -> int:
     for contact in contacts:
         _print_contact(contact)
     return 0
+
+
+def _others(view: ProspectView) -> list[tuple[str, str]]:
+    """Extra addresses an import kept, one a line; nothing when there are none."""
+    rows = []
+    if view.other_emails:
+        rows.append(("Other emails", "\n".join(view.other_emails)))
+    if view.other_phones:
+        rows.append(("Other phones", "\n".join(view.other_phones_display)))
+    return rows
+
+
+def _origin(view: ProspectView, source: str) -> list[tuple[str, str]]:
+    """Where they came from: each import, and the source typed in (if any)."""
+    rows = []
+    if view.origins:
+        rows.append(("Origin", "\n".join(contact_points.origin_text(o) for o in view.origins)))
+    if source or not view.origins:
+        rows.append(("Source", source))
+    return rows
 
 
 def _print_contact(c: ContactView) -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import and_, bindparam, func, literal, or_, text
+from sqlalchemy import and_, bindparam, func, literal, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..domain.models import Prospect, School
+from ..domain.models import ContactPoint, Prospect, School
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 12
@@ -34,7 +34,23 @@ def fts_match_expression(terms: list[str]) -> str:
 
 
 def prospect_search_condition(dialect: str, query: str | None) -> ColumnElement[bool] | None:
-    """A WHERE condition on Prospect (School outer-joined), or None for no filter."""
+    """A WHERE condition on Prospect (School outer-joined), or None for no filter.
+
+    A whole email address also finds the prospect who has it as an extra
+    address (an import keeps those): an exact match on the indexed key, so
+    it costs nothing; parts of extra addresses are not searched.
+    """
+    condition = _word_condition(dialect, query)
+    address = (query or "").strip().lower()
+    if condition is None or "@" not in address or any(c.isspace() for c in address):
+        return condition
+    extra = select(ContactPoint.prospect_id).where(
+        ContactPoint.kind == "email", ContactPoint.value_key == address
+    )
+    return or_(condition, Prospect.id.in_(extra))
+
+
+def _word_condition(dialect: str, query: str | None) -> ColumnElement[bool] | None:
     terms = search_terms(query)
     if not terms:
         return None

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from ..domain.dates import format_date
 from ..domain.models import ContactPoint, ImportBatch, ImportMember, LIAssessment, Prospect
 from ..domain.restriction import refuse_if_restricted
 from ..domain.roles import Action
@@ -33,6 +34,19 @@ from .context import Context
 from .results import Jsonable, OriginView
 
 EMAIL, PHONE = "email", "phone"
+
+_ORIGIN_WORDS = {
+    "created": "Imported from",
+    "updated": "Updated by import of",
+    "opted-out": "Imported (opted out: the address was suppressed) from",
+}
+
+
+def origin_text(o: OriginView) -> str:
+    """One origin for people: "Imported from <file> (<source>) on <date> by <user>"."""
+    when = format_date(o.imported_at.astimezone().date())
+    words = _ORIGIN_WORDS.get(o.outcome, "Imported from")
+    return f"{words} {o.file_name} ({o.source}) on {when} by {o.imported_by}"
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,18 @@ def find_prospect(ctx: Context, ref: str | int) -> ProspectView:
             return _view(session, _load(session, int(text.lstrip("#"))))
         p = session.scalars(select(Prospect).where(Prospect.email_key == text.lower())).first()
         if p is None:
+            # Someone's extra address finds them too (an opt-out sent from
+            # their second address must reach them), when it is only theirs.
+            holders = contact_points.find_by_address(session, text) if "@" in text else []
+            if len(holders) == 1:
+                p = session.get(Prospect, holders[0])
+            elif holders:
+                ids = ", ".join(f"#{i}" for i in sorted(holders))
+                raise NotFoundError(
+                    f"'{text}' is an other email address of several prospects ({ids}); "
+                    "name one by its id."
+                )
+        if p is None:
             raise NotFoundError(f"No prospect with id or email '{text}'.")
         return _view(session, p)
 

@@ -264,3 +264,16 @@ def test_a_pack_for_someone_typed_in_says_no_list_brought_them(ctx, ann):
     html = pack_html(pack)
     assert "did not come from a list we imported" in html
     assert "Other email addresses" not in html
+
+
+def test_a_whole_extra_email_finds_the_person_in_search_and_by_reference(ctx, ann):
+    def found(text):
+        return [r.id for r in P.list_prospects(ctx, P.ProspectQuery(search=text))]
+
+    assert found(SECOND.upper()) == [ann]
+    assert P.count_prospects(ctx, P.ProspectQuery(search=f"  {THIRD} ")) == 1
+    assert found("home-mail") == []  # parts of extra addresses are not searched
+    assert found("nobody@home-mail.example") == []
+    assert P.find_prospect(ctx, SECOND).id == ann
+    with pytest.raises(NotFoundError, match="No prospect"):
+        P.find_prospect(ctx, "nobody@home-mail.example")

@@ -41,7 +41,7 @@ from crm_desktop.services import contact_points as contact_point_service
 from crm_desktop.services import correspondence as correspondence_service
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services.context import Context
-from crm_desktop.services.results import ContactView, OriginView, ProspectView
+from crm_desktop.services.results import ContactView, ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
 from crm_desktop.ui.common.reads import Reader
@@ -86,19 +86,6 @@ DETAILS_TAB, MARKETING_TAB = range(2)
 # Links inside the pane that act instead of opening something.
 MARK_DONE_SCHEME = "crm-mark-done"
 REMOVE_ADDRESS_SCHEME = "crm-remove-address"  # path: "email/<n>" or "phone/<n>"
-
-_ORIGIN_WORDS = {
-    "created": "Imported from",
-    "updated": "Updated by import of",
-    "opted-out": "Imported (opted out: the address was suppressed) from",
-}
-
-
-def origin_text(o: OriginView) -> str:
-    """ "Imported from <file> (<source>) on <date> by <user>", as plain text."""
-    when = format_date(o.imported_at.astimezone().date())
-    words = _ORIGIN_WORDS.get(o.outcome, "Imported from")
-    return f"{words} {o.file_name} ({o.source}) on {when} by {o.imported_by}"
 
 
 class ProspectDetail(QWidget):
@@ -395,7 +382,12 @@ class ProspectDetail(QWidget):
             ("Interests", escape(", ".join(p.interests))),
         ]
         if p.origins:
-            rows.append(("Origin", "<br>".join(escape(origin_text(o)) for o in p.origins)))
+            rows.append(
+                (
+                    "Origin",
+                    "<br>".join(escape(contact_point_service.origin_text(o)) for o in p.origins),
+                )
+            )
         if source or not p.origins:
             rows.append(("Source", source))
         rows.append(("Marketing", self._marketing_summary()))
