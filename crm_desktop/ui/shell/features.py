@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction
 from crm_desktop.domain.roles import Action
 from crm_desktop.ui.admin.feature import FEATURE as ADMIN
 from crm_desktop.ui.common.registry import ActionSpec, Feature, MenuSpec, PageSpec
+from crm_desktop.ui.duplicates.feature import FEATURE as DUPLICATES
 from crm_desktop.ui.exports.feature import FEATURE as EXPORTS
 from crm_desktop.ui.followups.feature import FEATURE as FOLLOWUPS
 from crm_desktop.ui.marketing.feature import FEATURE as MARKETING
@@ -105,6 +106,7 @@ WINDOW = Feature(
 FEATURES: tuple[Feature, ...] = (
     WINDOW,
     PROSPECTS,
+    DUPLICATES,
     FOLLOWUPS,
     SCHOOLS,
     EXPORTS,

@@ -1,0 +1,1 @@
+"""Probable duplicates and the merge screen."""
