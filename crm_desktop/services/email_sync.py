@@ -24,7 +24,7 @@ from sqlalchemy import insert, select, update
 
 from ..domain.eligibility import ALL
 from ..domain.enums import Channel, OptOutSource
-from ..domain.models import ChannelPermission, ConsentEvent, Prospect, Suppression
+from ..domain.models import ChannelPermission, ConsentEvent, ContactPoint, Prospect, Suppression
 from ..domain.roles import Action
 from ..domain.suppression import address_kind, canonical_address, digest
 from ..domain.types import utcnow
@@ -279,7 +279,8 @@ def _opt_out_email(session, ctx: Context, people, has_email_row, source, reason,
 
     The same rows the one-person rule (marketing.apply_opt_out) writes: the
     channel's opt-out state, a ledger event, the email-channel suppression
-    entry for their address (reason "email-tool"), and a new version.
+    entry for each of their email addresses, extra ones included (reason
+    "email-tool"), and a new version.
     """
     ids = [pid for pid, _ in people]
     existing = [pid for pid in ids if pid in has_email_row]
@@ -322,6 +323,17 @@ def _opt_out_email(session, ctx: Context, people, has_email_row, source, reason,
         ],
     )
     wanted = {digest(key, canonical_address(email)): pid for pid, email in people if email}
+    # Their extra email addresses too, as the one-person rule suppresses them
+    # (marketing._sync_opt_out_suppression): no way back in through a second address.
+    for chunk in _chunks(ids):
+        extra = session.execute(
+            select(ContactPoint.prospect_id, ContactPoint.value_key).where(
+                ContactPoint.prospect_id.in_(chunk), ContactPoint.kind == "email"
+            )
+        )
+        for pid, value_key in extra:
+            if value_key:
+                wanted.setdefault(digest(key, canonical_address(value_key)), pid)
     there: set[str] = set()
     for chunk in _chunks(list(wanted)):
         there.update(

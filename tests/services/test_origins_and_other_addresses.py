@@ -277,3 +277,16 @@ def test_a_whole_extra_email_finds_the_person_in_search_and_by_reference(ctx, an
     assert P.find_prospect(ctx, SECOND).id == ann
     with pytest.raises(NotFoundError, match="No prospect"):
         P.find_prospect(ctx, "nobody@home-mail.example")
+
+
+def test_an_unsubscribe_from_the_email_tool_suppresses_their_extra_emails(ctx, ann, tmp_path):
+    from crm_desktop.services import email_sync
+
+    path = tmp_path / "unsubscribed.txt"
+    path.write_text(PRIMARY + "\n", encoding="utf-8")
+    report = email_sync.import_unsubscribes(ctx, path)
+    assert report.matched == 1
+    for address in (PRIMARY, SECOND, THIRD):
+        assert [(e.channel, e.reason) for e in S.lookup(ctx, address)] == [
+            ("email", "email-tool")], address  # fmt: skip
+    assert S.lookup(ctx, SECOND_PHONE) == []
