@@ -141,14 +141,16 @@ def _import(entry: dict) -> str:
 
 def _source(pack: dict) -> str:
     src = pack["source"]
-    html = pairs(
-        [
-            ("How we got your details", stored(label(DataSource, src["source"]))),
-            ("Details", stored(src["detail"])),
-            ("When", _d(src["date"])),
-        ]
-    )
     imports = src.get("imports") or []
+    html = ""
+    if not imports or src["source"] or src["detail"] or src["date"]:
+        html = pairs(
+            [
+                ("How we got your details", stored(label(DataSource, src["source"]))),
+                ("Details", stored(src["detail"])),
+                ("When", _d(src["date"])),
+            ]
+        )
     if not imports:
         return html + "<p class='muted'>Your details did not come from a list we imported.</p>"
     html += "<h3>Lists we imported your details from</h3>"

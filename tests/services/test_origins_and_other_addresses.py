@@ -248,6 +248,7 @@ def test_the_access_pack_says_where_we_got_their_details(ctx, ann):
     assert kinds == ["email", "other-email", "other-email"]
     html = pack_html(pack)
     assert "Where we got your details" in html
+    assert "How we got your details" not in html  # nothing typed in: only the imports
     assert "Lists we imported your details from" in html
     assert "Bett 2026 stand sign-ups" in html and "bett-2026.csv" in html
     assert "22 Jan 2026" in html and "Tick to hear about our SEND tools" in html
