@@ -5,6 +5,10 @@ field that is always different); the kind defaults to the last kind logged
 and the time to now, so "Ctrl+L, type, Ctrl+Enter" logs a contact. Enter in
 the summary starts a new line; Enter anywhere else, or Ctrl+Enter anywhere,
 saves.
+
+The prospect's open follow-ups (offered to be marked done) are read on a
+worker; typing starts at once, and Save waits for them (it is disabled
+until they arrive, a moment), since one's own are marked done by default.
 """
 
 from __future__ import annotations
@@ -38,9 +42,12 @@ from crm_desktop.services.results import ContactView, FollowUpView, ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.date_field import DateField
+from crm_desktop.ui.common.reads import Reader
 
 FIELDS = ("kind", "occurred_at", "subject", "summary", "follow_up_on")
 DEFAULT_FOLLOW_UP_DAYS = 7
+HINT = "Ctrl+Enter saves from any field."
+READING_HINT = "Reading their open follow-ups…"
 
 
 class LogContactDialog(QDialog):
@@ -74,7 +81,7 @@ class LogContactDialog(QDialog):
         who = prospect.full_name
         heading.setText(f"{who} — {prospect.school_name}" if prospect.school_name else who)
 
-        form = QFormLayout()
+        self._form = form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         general = QLabel(self)
         general.setObjectName("formError")
@@ -122,32 +129,19 @@ class LogContactDialog(QDialog):
         form.addRow(self.follow_up_set, self.follow_up)
         self._errors.add("follow_up_on", self.follow_up_set)
 
-        # The prospect's open follow-ups: this contact usually answers them.
-        # One's own are ticked; a colleague's are offered but left to choose.
+        # The prospect's open follow-ups: this contact usually answers them
+        # (read on a worker, then offered in a "Mark done" row).
         self.open_follow_ups: dict[int, QCheckBox] = {}
-        open_items = correspondence_service.list_followups(ctx, prospect_id=prospect.id)
-        if open_items and ctx.may(Action.MANAGE_FOLLOWUPS):
-            box = QWidget(self)
-            box.setObjectName("openFollowUps")
-            rows = QVBoxLayout(box)
-            rows.setContentsMargins(0, 0, 0, 0)
-            rows.setSpacing(2)
-            for item in open_items:
-                check = QCheckBox(self._open_follow_up_text(item, ctx.user), box)
-                check.setObjectName(f"closeFollowUp{item.contact_id}")
-                check.setToolTip(item.subject or item.summary)
-                check.setChecked(item.assigned_to == ctx.user)
-                rows.addWidget(check)
-                self.open_follow_ups[item.contact_id] = check
-            form.addRow("Mark done", box)
+        self.follow_ups_loaded = False
 
-        hint = QLabel("Ctrl+Enter saves from any field.", self)
+        self.hint = hint = QLabel(HINT, self)
         hint.setObjectName("hint")
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setDefault(True)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setDefault(True)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
@@ -161,6 +155,22 @@ class LogContactDialog(QDialog):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self.accept)
 
+        self._set_tab_order()
+        self.summary.setFocus()
+        if ctx.may(Action.MANAGE_FOLLOWUPS):
+            self.save_button.setEnabled(False)
+            self.hint.setText(READING_HINT)
+            self._reader = Reader(self, cover=None, error_title="Could not read the follow-ups")
+            pid = prospect.id
+            self._reader.read(
+                lambda: correspondence_service.list_followups(ctx, prospect_id=pid),
+                self._offer_follow_ups,
+                failed=self._follow_ups_not_read,
+            )
+        else:
+            self._follow_ups_read()
+
+    def _set_tab_order(self) -> None:
         order = [
             self.kind,
             self.when,
@@ -173,7 +183,43 @@ class LogContactDialog(QDialog):
         ]
         for first, second in zip(order, order[1:], strict=False):
             QWidget.setTabOrder(first, second)
-        self.summary.setFocus()
+
+    def _offer_follow_ups(self, open_items: list[FollowUpView]) -> None:
+        """One's own are ticked; a colleague's are offered but left to choose."""
+        if open_items:
+            me = self._ctx.user
+            box = QWidget(self)
+            box.setObjectName("openFollowUps")
+            rows = QVBoxLayout(box)
+            rows.setContentsMargins(0, 0, 0, 0)
+            rows.setSpacing(2)
+            for item in open_items:
+                check = QCheckBox(self._open_follow_up_text(item, me), box)
+                check.setObjectName(f"closeFollowUp{item.contact_id}")
+                check.setToolTip(item.subject or item.summary)
+                check.setChecked(item.assigned_to == me)
+                rows.addWidget(check)
+                self.open_follow_ups[item.contact_id] = check
+            self._form.addRow("Mark done", box)
+            self._set_tab_order()
+            # Shown, laid out and the dialog grown to hold them now, not on
+            # the next turn of the event loop (a click may come first).
+            if self.isVisible():
+                self._form.labelForField(box).show()
+                box.show()
+                self.layout().activate()
+                self.resize(self.size().expandedTo(self.sizeHint()))  # as if there from the start
+        self._follow_ups_read()
+
+    def _follow_ups_not_read(self, _error: CrmError) -> bool:
+        # The message says why; the contact can still be logged (nothing marked done).
+        self._follow_ups_read()
+        return False
+
+    def _follow_ups_read(self) -> None:
+        self.follow_ups_loaded = True
+        self.save_button.setEnabled(True)
+        self.hint.setText(HINT)
 
     @staticmethod
     def _open_follow_up_text(item: FollowUpView, me: str) -> str:
@@ -220,6 +266,8 @@ class LogContactDialog(QDialog):
 
     def accept(self) -> None:
         """Log through the service; on an error keep the dialog open."""
+        if not self.follow_ups_loaded:  # Ctrl+Enter while Save waits for them
+            return
         self._errors.clear()
         if self.follow_up_set.isChecked() and not self.follow_up.check():
             self.follow_up.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -48,6 +48,7 @@ def open_log_dialog(qtbot, window) -> LogContactDialog:
     qtbot.waitUntil(lambda: window.findChild(LogContactDialog) is not None)
     dialog = window.findChild(LogContactDialog)
     qtbot.waitUntil(dialog.isActiveWindow)
+    wait_for_reads(qtbot)  # the open follow-ups (Save waits for them)
     return dialog
 
 
@@ -130,6 +131,7 @@ def test_the_time_is_local_and_stored_as_utc(qtbot, ctx, add_prospect):
     pid = add_prospect("Dorothy", "Vaughan")
     dialog = LogContactDialog(ctx, prospects.get_prospect(ctx, pid))
     qtbot.addWidget(dialog)
+    wait_for_reads(qtbot)
     local = datetime.now().replace(second=0, microsecond=0) - timedelta(days=2, hours=3)
     dialog.when.setDateTime(QDateTime(local))
     dialog.summary.setPlainText("Met at the conference")
@@ -150,6 +152,7 @@ def test_naughty_strings_as_subject_and_summary(qtbot, ctx, add_prospect, naught
     pid = add_prospect("Naughty", "Strings")
     dialog = LogContactDialog(ctx, prospects.get_prospect(ctx, pid))
     qtbot.addWidget(dialog)
+    wait_for_reads(qtbot)
     saved = refused = 0
     for line in naughty_strings:
         dialog.logged = None
