@@ -46,6 +46,7 @@ from crm_desktop.services.requests import RequestView
 from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.date_field import DateField
+from crm_desktop.ui.common.reads import Reader
 
 
 def raw_text(edit: QPlainTextEdit) -> str:
@@ -213,6 +214,8 @@ class RequestDialog(_RequestForm):
         layout.addLayout(self.form)
         layout.addWidget(self.buttons)
 
+        # Whose request it is, looked up on a worker as the id or email is typed.
+        self._lookup = Reader(self, cover=None)
         self.prospect.textChanged.connect(self._look_up)
         self.received.dateChanged.connect(self._show_due)
         if request is not None:
@@ -248,28 +251,37 @@ class RequestDialog(_RequestForm):
         self.due.setText(f"{format_due(due)}{note}")
 
     def _look_up(self) -> None:
-        """Say whose request this is as the prospect's id or email is typed."""
+        """Say whose request this is as the prospect's id or email is typed.
+
+        The look-up runs on a worker; only the one for the latest text is shown.
+        """
         text = self.prospect.text().strip()
-        found = None
-        if text.lstrip("#").isdigit() or "@" in text:
-            try:
-                found = prospect_service.find_prospect(self._ctx, text)
-            except NotFoundError:
-                self._show_match(
-                    "No prospect has this id or email address. For someone not in the CRM, "
-                    "clear this field and give their details below.",
-                    error=True,
-                )
-                return
-            except CrmError as exc:
-                self._show_match(str(exc), error=True)
-                return
-        if found is None:
+        if not (text.lstrip("#").isdigit() or "@" in text):
+            self._lookup.cancel()
             self._show_match("" if text else "Not linked: give the requester's details below.")
             return
+        ctx = self._ctx
+        self._lookup.read(
+            lambda: prospect_service.find_prospect(ctx, text),
+            self._show_found,
+            failed=self._not_found,
+        )
+
+    def _show_found(self, found: ProspectView) -> None:
         where = f", {found.school_name}" if found.school_name else ""
         contact = f" <{found.email}>" if found.email else ""
         self._show_match(f"✓ {found.full_name}{where}{contact}")
+
+    def _not_found(self, exc: CrmError) -> bool:
+        if isinstance(exc, NotFoundError):
+            self._show_match(
+                "No prospect has this id or email address. For someone not in the CRM, "
+                "clear this field and give their details below.",
+                error=True,
+            )
+        else:
+            self._show_match(str(exc), error=True)
+        return True
 
     def _show_match(self, text: str, *, error: bool = False) -> None:
         self.match.setText(text)
@@ -281,6 +293,7 @@ class RequestDialog(_RequestForm):
         errors = dict(errors)
         problem = errors.pop("prospect", None)
         if problem is not None:
+            self._lookup.cancel()  # the service's word stands, not a look-up still running
             self._show_match(messages.field_message("prospect", problem), error=True)
             self.prospect.setFocus()
         if errors:

@@ -84,6 +84,7 @@ def test_record_a_request_for_the_selected_prospect_through_the_dialog(
     dialog = window.findChild(RequestDialog)
     qtbot.waitUntil(dialog.isVisible)
     assert dialog.prospect.text() == str(pid)
+    wait_for_reads(qtbot)  # whose request it is, looked up on a worker
     assert dialog.match.text().startswith("✓ Katherine Johnson, Langley Primary")
     assert dialog.received.date() == date.today()
     dialog.kind.setCurrentIndex(dialog.kind.findData("erasure"))
@@ -122,6 +123,7 @@ def test_an_unmatched_requester_and_errors_beside_the_fields(qtbot, view, ctx):
         "requester": "Give the prospect, or the requester's name, email address or phone number."
     }
     qtbot.keyClicks(dialog.prospect, "nobody@nowhere.org")
+    wait_for_reads(qtbot)
     assert "No prospect has this id or email" in dialog.match.text()
     click_save(qtbot, dialog)
     assert dialog.match.text() == "No prospect has the id or email 'nobody@nowhere.org'."
@@ -271,6 +273,7 @@ def test_link_a_prospect_later_through_the_edit_dialog(qtbot, view, ctx, add_pro
     assert not dialog.kind.isEnabled() and not dialog.received.isEnabled()
     assert dialog.name.text() == "J Smith"
     qtbot.keyClicks(dialog.prospect, "jane.smith@example.sch.uk")
+    wait_for_reads(qtbot)
     assert dialog.match.text().startswith("✓ Jane Smith")
     with qtbot.waitSignal(dialog.accepted):
         click_save(qtbot, dialog)
@@ -407,3 +410,37 @@ def test_a_request_selected_while_the_register_is_read_stays_selected(qtbot, vie
     assert view.select_request(second.id)  # ...and the person clicks another meanwhile
     wait_for_reads(qtbot)
     assert view.selected_request().id == second.id
+
+
+def test_the_requester_is_looked_up_off_the_gui_thread_as_it_is_typed(
+    qtbot, view, ctx, add_prospect, monkeypatch
+):
+    import threading
+
+    from crm_desktop.services import prospects as prospect_service
+
+    add_prospect("Jane", "Smith")
+    threads = []
+    real = prospect_service.find_prospect
+
+    def recording(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(prospect_service, "find_prospect", recording)
+    dialog = view.new_request()
+    qtbot.waitUntil(dialog.isVisible)
+    qtbot.keyClicks(dialog.prospect, "jane.smith@example.sch.uk")
+    wait_for_reads(qtbot)
+    assert threads and threading.main_thread() not in threads
+    assert dialog.match.text() == "✓ Jane Smith <jane.smith@example.sch.uk>"
+    assert dialog.match.property("fieldError") is False
+    # Only the latest text counts: typing on past a match says so at once.
+    qtbot.keyClicks(dialog.prospect, "x")
+    wait_for_reads(qtbot)
+    assert dialog.match.text().startswith("No prospect has this id or email address.")
+    dialog.prospect.clear()
+    assert dialog.match.text() == "Not linked: give the requester's details below."
+    wait_for_reads(qtbot)
+    assert dialog.match.text() == "Not linked: give the requester's details below."
+    dialog.reject()
