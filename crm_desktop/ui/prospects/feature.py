@@ -196,6 +196,8 @@ def setup(shell: Shell) -> None:
     page.activated.connect(lambda: shell.run("edit_prospect"))
     # Only emitted when the window has the import action, so the imports feature is there.
     page.fileDropped.connect(lambda path: shell.provided("imports.open_file")(shell, path))
+    # Only emitted when the window has the import action, so the imports feature is there.
+    page.fileDropped.connect(lambda path: shell.provided("imports.open_file")(shell, path))
     page.marketingChanged.connect(
         lambda pid: shell.bus.publish(Change.of(Kind.MARKETING, ids=(pid,), by=PAGE))
     )

@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QStyle,
     QTableView,
     QToolButton,
@@ -63,6 +64,9 @@ from crm_desktop.ui.prospects.prospect_model import (
 )
 
 SEARCH_DELAY_MS = 200
+# The import feature's action, if the window has it: the empty list offers it,
+# and a file dropped on the list opens it (the window connects fileDropped).
+IMPORT_ACTION = "import_contacts"
 # After a new search or sort, the prospect on show stays selected if it is
 # still listed. Finding its row is one SQL query over the matches; above this
 # many it is only looked for on the first page, so a re-sort stays instant.
@@ -95,12 +99,14 @@ class ProspectsPage(QWidget):
         countChanged(int): the number of prospects matching search and filters.
         marketingChanged(int): a prospect's marketing permissions were changed
             in the detail pane (the prospect id); views built on them may refresh.
+        fileDropped(str): a file was dropped on the list, to import it (the path).
     """
 
     selectionChanged = Signal()
     activated = Signal()
     countChanged = Signal(int)
     marketingChanged = Signal(int)
+    fileDropped = Signal(str)
 
     def __init__(
         self, ctx: Context, action: Callable[[str], QAction], parent=None, *, marketing: PaneSpec
@@ -131,6 +137,10 @@ class ProspectsPage(QWidget):
         new_button = QToolButton(self)
         new_button.setDefaultAction(action("new_prospect"))
         new_button.setObjectName("newProspectButton")
+        try:
+            self._import_action: QAction | None = action(IMPORT_ACTION)
+        except KeyError:
+            self._import_action = None
 
         self.filters: dict[str, QComboBox] = {}
         filter_row = QHBoxLayout()
@@ -235,8 +245,19 @@ class ProspectsPage(QWidget):
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty.setWordWrap(True)
         self._empty.setMargin(24)
+        self.import_button = QPushButton("&Import contacts…", t.viewport())
+        self.import_button.setObjectName("emptyImportButton")
+        self.import_button.setToolTip("Add prospects from a spreadsheet, an export or vCards")
+        self.import_button.hide()
         empty_layout = QVBoxLayout(t.viewport())
+        empty_layout.addStretch(1)
         empty_layout.addWidget(self._empty)
+        empty_layout.addWidget(self.import_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(1)
+        if self._import_action is not None:
+            self.import_button.clicked.connect(self._import_action.trigger)
+            self._import_action.changed.connect(self._update_empty_state)
+            t.viewport().setAcceptDrops(True)
 
     # --------------------------------------------------------------- query
 
@@ -452,9 +473,16 @@ class ProspectsPage(QWidget):
     def _update_empty_state(self) -> None:
         if self.model.rowCount():
             self._empty.hide()
+            self.import_button.hide()
             return
+        offer_import = not self.is_filtered() and self._may_import()
         if self.is_filtered():
             text = "No prospects match the search and filters."
+        elif offer_import:
+            text = (
+                "No prospects yet.\n\nAdd one with Prospect > New prospect (Ctrl+N), "
+                "import a file (drop it here), or try the app with File > Load demo data."
+            )
         else:
             text = (
                 "No prospects yet.\n\nAdd one with Prospect > New prospect (Ctrl+N), "
@@ -462,6 +490,20 @@ class ProspectsPage(QWidget):
             )
         self._empty.setText(text)
         self._empty.show()
+        self.import_button.setVisible(offer_import)
+        self.import_button.setEnabled(offer_import and self._import_action.isEnabled())
+
+    def _may_import(self) -> bool:
+        """The window offers importing and this user may (enabled: not read-only)."""
+        return self._import_action is not None and self._import_action.isVisible()
+
+    def _dropped_file(self, event: QDropEvent) -> str | None:
+        """The one local file ``event`` carries, if it may be imported now."""
+        if not (self._may_import() and self._import_action.isEnabled()):
+            return None
+        data = event.mimeData()
+        files = [u.toLocalFile() for u in data.urls() if u.isLocalFile()] if data.hasUrls() else []
+        return files[0] if len(files) == 1 else None
 
     # ------------------------------------------------------------ keyboard
 
@@ -482,6 +524,15 @@ class ProspectsPage(QWidget):
         if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
             self.fit_columns()
             return False
+        if watched is self.table.viewport() and event.type() in _DROP_EVENTS:
+            path = self._dropped_file(event)
+            if path is None:
+                event.ignore()
+                return True
+            event.acceptProposedAction()
+            if event.type() == QEvent.Type.Drop:
+                self.fileDropped.emit(path)
+            return True
         if watched is self.search and event.type() == QEvent.Type.KeyPress:
             if event.key() == Qt.Key.Key_Down:
                 self.apply_query()
@@ -538,6 +589,9 @@ class ProspectsPage(QWidget):
                 if 0 <= section < len(COLUMNS):
                     self.model.sort(section, h.sortIndicatorOrder())
         self._relayout()
+
+
+_DROP_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop)
 
 
 def filter_choices(ctx: Context | None) -> dict[str, list[tuple[object, str]]]:

@@ -15,6 +15,7 @@ from crm_desktop.ui.common.registry import ActionSpec, Feature, MenuSpec, PageSp
 from crm_desktop.ui.duplicates.feature import FEATURE as DUPLICATES
 from crm_desktop.ui.exports.feature import FEATURE as EXPORTS
 from crm_desktop.ui.followups.feature import FEATURE as FOLLOWUPS
+from crm_desktop.ui.imports.feature import FEATURE as IMPORTS
 from crm_desktop.ui.marketing.feature import FEATURE as MARKETING
 from crm_desktop.ui.privacy.feature import FEATURE as PRIVACY
 from crm_desktop.ui.prospects.feature import FEATURE as PROSPECTS
@@ -110,6 +111,7 @@ FEATURES: tuple[Feature, ...] = (
     FOLLOWUPS,
     SCHOOLS,
     EXPORTS,
+    IMPORTS,
     PRIVACY,
     MARKETING,
     ADMIN,

@@ -20,10 +20,11 @@ from crm_desktop.ui.shell.actions import in_menu_order
 
 # The menus as they were before the declarations (object names; "-" a separator).
 MENUS_BEFORE = {
-    "menu_file": "new_database open_database - load_demo manage_interests settings - "
+    "menu_file": "new_database open_database - import_contacts - load_demo manage_interests "
+    "settings - "
     "manage_users change_password sign_out - back_up retention_review audit_trail - quit",
     "menu_prospect": "new_prospect edit_prospect delete_prospect - log_contact - "
-    "subject_access_pack prospect_history new_request restrict_prospect "
+    "find_duplicates - subject_access_pack prospect_history new_request restrict_prospect "
     "unrestrict_prospect erase_prospect",
     "menu_marketing": "export_campaign import_unsubscribes - suppression_list li_assessments",
     "menu_view": "show_prospects show_followups show_schools show_exports show_requests - "
@@ -35,6 +36,8 @@ SHORTCUTS_BEFORE = {
     "delete_prospect": "Del", "log_contact": "Ctrl+L", "export_campaign": "Ctrl+E",
     "show_prospects": "Ctrl+1", "show_followups": "Ctrl+2", "show_schools": "Ctrl+3",
     "show_exports": "Ctrl+4", "show_requests": "Ctrl+5", "find": "Ctrl+F",
+    "find_duplicates": "Ctrl+Shift+D",
+    "import_contacts": "Ctrl+I",
 }  # fmt: skip
 
 
@@ -82,10 +85,10 @@ def test_the_shortcut_list_is_as_it_was():
 def test_menu_order_follows_the_order_numbers_across_features():
     ordered = in_menu_order(features.menus(), features.actions())
     file_items = [spec.name for spec in ordered if spec.menu == "file"]
-    # declared in four features (window, prospects, admin, privacy), shown as one menu
-    assert file_items[:6] == [
-        "new_database", "open_database", "load_demo", "manage_interests", "settings",
-        "manage_users",
+    # declared in five features (window, imports, prospects, admin, privacy), shown as one menu
+    assert file_items[:7] == [
+        "new_database", "open_database", "import_contacts", "load_demo", "manage_interests",
+        "settings", "manage_users",
     ]  # fmt: skip
 
 

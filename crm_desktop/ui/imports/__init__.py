@@ -1,0 +1,1 @@
+"""The import wizard: contacts from files into prospects."""

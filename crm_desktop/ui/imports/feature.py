@@ -1,0 +1,96 @@
+"""The Imports feature: File > Import contacts… (Ctrl+I) and the import wizard.
+
+Declared once here; the shell builds the menu item and its shortcut from
+:data:`FEATURE`. Other features open the wizard on a file without importing
+this one: the prospect list, when a file is dropped on it, asks
+``shell.provided(OPEN_FILE)(shell, path)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crm_desktop.domain.roles import Action
+from crm_desktop.ui.common.changes import Change, Kind
+from crm_desktop.ui.common.registry import ActionSpec, Feature, Shell
+from crm_desktop.ui.imports.import_wizard import ImportWizard
+
+ACTION = "import_contacts"
+OPEN_FILE = "imports.open_file"  # provided: (shell, path) -> the wizard, reading that file
+# The duplicates review another feature may offer (run by name, if the window has it).
+DUPLICATES_ACTIONS = ("find_duplicates", "review_duplicates", "duplicates")
+PROSPECTS_PAGE = "prospects"
+
+
+def duplicates_action(shell: Shell) -> str | None:
+    """The name of the window's duplicates review action, if it has one this user may run."""
+    for name in DUPLICATES_ACTIONS:
+        try:
+            action = shell.action(name)
+        except KeyError:
+            continue
+        if action.isVisible():
+            return name
+    return None
+
+
+def import_contacts(shell: Shell, path: str | Path | None = None) -> ImportWizard:
+    """Open the import wizard (on ``path`` if given)."""
+    review = duplicates_action(shell)
+    wizard = ImportWizard(
+        shell.ctx, shell.window(), path=path, can_review_duplicates=review is not None
+    )
+
+    def imported(report) -> None:
+        ids = tuple(report.prospect_ids)
+        select = ids[0] if ids else None
+        kinds = (Kind.PROSPECTS, Kind.SCHOOLS, Kind.INTERESTS, Kind.MARKETING)
+        shell.bus.publish(Change.of(*kinds, ids=ids, select=select))
+        shell.status(
+            f"Imported {report.file_name}: {report.created:,} created, {report.updated:,} "
+            f"updated, {report.rejected:,} rejected."
+        )
+
+    def show_imported(report) -> None:
+        shell.show_page(PROSPECTS_PAGE)
+        if report.prospect_ids:
+            shell.open_record("prospect", report.prospect_ids[0])
+        n = len(report.prospect_ids)
+        shell.status(
+            f"{n:,} {'prospect' if n == 1 else 'prospects'} imported from {report.file_name}."
+        )
+
+    wizard.imported.connect(imported)
+    wizard.showImported.connect(show_imported)
+    if review is not None:
+        wizard.reviewDuplicates.connect(lambda _report: shell.run(review))
+    return shell.open_dialog(wizard)
+
+
+def open_file(shell: Shell, path: str | Path) -> ImportWizard | None:
+    """The wizard on ``path`` (a file dropped on the prospect list), if this user may import."""
+    action = shell.action(ACTION)
+    if not (action.isVisible() and action.isEnabled()):
+        return None
+    return import_contacts(shell, path)
+
+
+FEATURE = Feature(
+    name="imports",
+    actions=(
+        ActionSpec(
+            ACTION,
+            "&Import contacts…",
+            "file",
+            25,
+            import_contacts,
+            "Ctrl+I",
+            "Add or update prospects from a CSV or Excel file, a Google, Outlook or "
+            "Mailchimp export, or vCards",
+            separator_before=True,
+            permission=Action.IMPORT_CONTACTS,
+            edits=True,
+        ),
+    ),
+    provides={OPEN_FILE: open_file},
+)
