@@ -24,7 +24,7 @@ FEATURE = Feature(
             "find_duplicates",
             "Find &duplicates…",
             "prospect",
-            50,
+            48,
             find_duplicates,
             "Ctrl+Shift+D",
             "Pairs of prospects that may be one person: merge them, or mark them as different",
