@@ -98,6 +98,10 @@ class DuplicatesDialog(QDialog):
         self.stack.addWidget(self.empty)
 
         self.count = QLabel("…")
+        self.scope = QLabel()
+        self.show_all_button = QPushButton("Show &all pairs")
+        self.show_all_button.setToolTip("Every probable duplicate, not only these prospects'")
+        self.show_all_button.clicked.connect(self.show_all)
         self.merge_button = QPushButton("&Merge…")
         self.merge_button.setToolTip("Merge the selected pair into one record")
         self.merge_button.clicked.connect(self.merge_selected)
@@ -117,6 +121,10 @@ class DuplicatesDialog(QDialog):
         row.addWidget(self.dismiss_button)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        scope = QHBoxLayout()
+        scope.addWidget(self.scope, 1)
+        scope.addWidget(self.show_all_button)
+        layout.addLayout(scope)
         layout.addWidget(self.stack, 1)
         layout.addLayout(row)
         layout.addWidget(close)
@@ -127,9 +135,26 @@ class DuplicatesDialog(QDialog):
         self._reader = Reader(self, cover=self.stack, error_title="Probable duplicates")
         self.bus.changed.connect(self._changed)
         self._update_buttons()
+        self._show_scope()
         self.refresh()
 
     # --------------------------------------------------------------- reading
+
+    def _show_scope(self) -> None:
+        limited = self._among is not None
+        n = len(self._among or ())
+        self.scope.setText(
+            f"Only pairs involving the {n:,} prospect" + ("" if n == 1 else "s")
+            + " just imported."
+        )  # fmt: skip
+        self.scope.setVisible(limited)
+        self.show_all_button.setVisible(limited)
+
+    def show_all(self) -> None:
+        """List every probable duplicate, not only those of the prospects given."""
+        self._among = None
+        self._show_scope()
+        self.refresh()
 
     def refresh(self) -> None:
         ctx, among = self._ctx, self._among

@@ -228,3 +228,23 @@ def test_the_menu_item_opens_the_list(make_window, ctx, pair, qtbot):
     [dialog] = [w for w in window.findChildren(DuplicatesDialog) if w.isVisible()]
     assert dialog.tree.topLevelItemCount() == 1
     assert QApplication.activeModalWidget() in (None, dialog)
+
+
+def test_an_import_can_list_only_its_prospects_pairs_then_all(
+    make_window, ctx, pair, add_prospect, qtbot
+):
+    alan = add_prospect("Alan", "Turing", school="Elm")
+    turin = add_prospect("Alan", "Turin", school="Elm")
+    window = make_window()
+    review = window.provided("duplicates.review")
+    dialog = review(window, [turin])
+    wait_for_reads(qtbot)
+    assert dialog.scope.isVisible() and "1 prospect just imported" in dialog.scope.text()
+    assert [
+        dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())
+    ] == ["Alan Turing"]
+    assert dialog.selected().second_id == turin and dialog.selected().first_id == alan
+    click(qtbot, dialog.show_all_button)
+    wait_for_reads(qtbot)
+    assert dialog.tree.topLevelItemCount() == 2
+    assert not dialog.scope.isVisible()
