@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlmodel import Session
 
 from .. import APP_ID
@@ -76,16 +76,20 @@ class KeySet:
     database_id: str
     keys: dict[str, bytes]
     location: str | None = None
+    # Written before the transaction that records the database's identity
+    # commits: until it has, the file may belong to no database at all (the
+    # writer was killed, or rolled back), so it proves nothing about one.
+    pending: bool = False
 
 
 # A key generated where it could not be saved (a read-only home): it signs
 # this process's entries, which then cannot be checked anywhere else; better
 # than refusing to record the change.
 _unsaved: dict[str, tuple[str, bytes]] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entered by _confirm inside signing_key
 # Key files read, by path: (mtime, size, inode) -> keys. Every audit entry
 # needs its key; the file changes rarely.
-_cache: dict[Path, tuple[tuple[int, int, int], dict[str, bytes]]] = {}
+_cache: dict[Path, tuple[tuple[int, int, int], KeySet]] = {}
 
 
 def _parse(data: object, *, source: str) -> KeySet:
@@ -106,7 +110,8 @@ def _parse(data: object, *, source: str) -> KeySet:
             raise AuditKeyError(f"{source} is damaged: a key does not match its name.")
         parsed[key_id] = key
     location = data.get("location")
-    return KeySet(database_id, parsed, location if isinstance(location, str) else None)
+    location = location if isinstance(location, str) else None
+    return KeySet(database_id, parsed, location, pending=data.get("pending") is True)
 
 
 def _read_file(path: Path) -> KeySet:
@@ -126,6 +131,8 @@ def _write_file(path: Path, keyset: KeySet, *, replace: bool = True) -> None:
         "location": keyset.location,
         "keys": {key_id: key.hex() for key_id, key in sorted(keyset.keys.items())},
     }
+    if keyset.pending:
+        data["pending"] = True
     try:
         make_private_folder(path.parent)
     except OSError as exc:
@@ -134,22 +141,29 @@ def _write_file(path: Path, keyset: KeySet, *, replace: bool = True) -> None:
         tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def held_keys(database_id: str | None) -> dict[str, bytes]:
-    """The keys for ``database_id`` on this computer (empty if none or unreadable)."""
-    if database_id is None:
-        return {}
-    keys: dict[str, bytes] = {}
+def _held_file(database_id: str) -> KeySet | None:
+    """This computer's key file for ``database_id``, read through the cache."""
     path = key_file(database_id)
     try:
         stat = path.stat()
         stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         cached = _cache.get(path)
         if cached is None or cached[0] != stamp:
-            cached = (stamp, _read_file(path).keys)
+            cached = (stamp, _read_file(path))
             _cache[path] = cached
-        keys.update(cached[1])
+        return cached[1]
     except (OSError, AuditKeyError):
-        pass
+        return None
+
+
+def held_keys(database_id: str | None) -> dict[str, bytes]:
+    """The keys for ``database_id`` on this computer (empty if none or unreadable)."""
+    if database_id is None:
+        return {}
+    keys: dict[str, bytes] = {}
+    held = _held_file(database_id)
+    if held is not None:
+        keys.update(held.keys)
     unsaved = _unsaved.get(database_id)
     if unsaved:
         keys.setdefault(*unsaved)
@@ -196,6 +210,8 @@ def keys_elsewhere_for(location: str | None, database_id: str | None) -> str | N
             keyset = _read_file(path)
         except (OSError, AuditKeyError):
             continue
+        if keyset.pending:  # never committed (or not known to be): proves nothing
+            continue
         if keyset.location == location and keyset.database_id != database_id and keyset.keys:
             return keyset.database_id
     return None
@@ -206,18 +222,43 @@ def _new_key() -> tuple[str, bytes]:
     return key_fingerprint(key), key
 
 
-def _add_key(database_id: str, key_id: str, key: bytes, location: str | None) -> None:
+def _add_key(
+    database_id: str, key_id: str, key: bytes, location: str | None, *, pending: bool = False
+) -> None:
     """Add a key to this computer's file for ``database_id`` (raises on failure)."""
     path = key_file(database_id)
     try:
         current = _read_file(path)
     except FileNotFoundError:
-        current = KeySet(database_id, {})
+        current = KeySet(database_id, {}, pending=pending)
     except AuditKeyError:
         # Never write over a file we cannot read: it may hold the only copy.
         raise
     keys = {**current.keys, key_id: key}
-    _write_file(path, KeySet(database_id, keys, location or current.location))
+    _write_file(
+        path,
+        KeySet(
+            database_id, keys, location or current.location, pending=current.pending and pending
+        ),
+    )
+
+
+def _confirm(database_id: str) -> None:
+    """Mark the key file of ``database_id`` as belonging to a committed database.
+
+    Called once the transaction that recorded the identity has committed, and
+    again whenever the database is seen with its identity while the file
+    still says pending (the process ended between the commit and this).
+    A failure leaves the file pending, to be confirmed next time.
+    """
+    with _lock:
+        path = key_file(database_id)
+        try:
+            current = _read_file(path)
+            if current.pending:
+                _write_file(path, KeySet(database_id, current.keys, current.location))
+        except (OSError, CrmError):
+            pass
 
 
 def signing_key(session: Session, last_key_id: str | None) -> tuple[str, bytes] | None:
@@ -237,12 +278,18 @@ def signing_key(session: Session, last_key_id: str | None) -> tuple[str, bytes] 
             database_id = secrets.token_hex(16)
             key_id, key = _new_key()
             try:
-                _add_key(database_id, key_id, key, location)
+                _add_key(database_id, key_id, key, location, pending=True)
             except CrmError:
                 return None
             session.add(Setting(key=DATABASE_SETTING, value=database_id))
             session.add(Setting(key=KEY_SETTING, value=key_id))
+            event.listen(
+                session, "after_commit", lambda _s, db=database_id: _confirm(db), once=True
+            )
             return key_id, key
+        found = _held_file(database_id)
+        if found is not None and found.pending:
+            _confirm(database_id)
         held = held_keys(database_id)
         for wanted in (database_key, last_key_id):
             if wanted in held:

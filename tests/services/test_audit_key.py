@@ -252,3 +252,46 @@ def test_an_unreadable_key_file_is_never_written_over(ctx, person):
     assert path.read_text() == "{ damaged"  # the only copy of the key may be in it
     result = audit.verify(ctx)
     assert result.ok and not result.complete
+
+
+def _pending(path: Path) -> bool:
+    return json.loads(path.read_text(encoding="utf-8")).get("pending") is True
+
+
+def test_a_first_keyed_write_that_never_commits_raises_no_false_alarm(ctx):
+    """The key file is written before the identity commits; a writer that dies
+    (or rolls back) in between leaves a file that belongs to no database. It
+    must not read as "the trail was rewritten without the key"."""
+    with pytest.raises(RuntimeError), ctx.db.transaction() as session:
+        assert audit_keys.signing_key(session, None) is not None
+        raise RuntimeError("killed before the commit")
+    [orphan] = _key_files()
+    assert _pending(orphan)
+    with ctx.db.read() as session:
+        assert audit_keys.database_identity(session) == (None, None)
+    assert audit.verify(ctx).ok
+    P.create_prospect(ctx, ProspectInput(first_name="Ann", last_name="Lee", email="ann@oak.sch.uk"))
+    result = audit.verify(ctx)
+    assert (result.ok, result.complete, result.problem) == (True, True, None)
+    committed = [p for p in _key_files() if p != orphan]
+    assert len(committed) == 1 and not _pending(committed[0])  # confirmed on commit
+    assert _pending(orphan)
+
+
+def test_a_key_file_left_pending_by_a_committed_write_is_confirmed_next_time(ctx, monkeypatch):
+    with (
+        monkeypatch.context() as patched
+    ):  # the process "ends" between the commit and the confirmation
+        patched.setattr(audit_keys, "_confirm", lambda database_id: None)
+        pid = P.create_prospect(
+            ctx, ProspectInput(first_name="Ann", last_name="Lee", email="ann@oak.sch.uk")
+        ).record.id
+    [path] = _key_files()
+    assert _pending(path)
+    C.log_contact(ctx, pid, ContactInput(kind="call", summary="Hello"))
+    assert not _pending(path)
+    # Confirmed, the file again proves a keyed database lived here once the trail is stripped.
+    with ctx.db.transaction() as session:
+        session.execute(delete(AuditEntry))
+        session.execute(delete(Setting).where(Setting.key.like("audit.%")))
+    assert "rewritten without the key" in (audit.verify(ctx).problem or "")
