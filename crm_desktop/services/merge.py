@@ -35,6 +35,7 @@ from sqlmodel import Session
 from ..domain.eligibility import ALL, channel_address_kinds, channels_suppressed_by
 from ..domain.enums import Channel, DataSource, LawfulBasis, OptOutSource, Stage
 from ..domain.models import (
+    AuditEntry,
     ChannelPermission,
     ConsentEvent,
     ContactPoint,
@@ -619,3 +620,36 @@ def _ledger(
         )
     )
     audit.record(session, ctx.user, "consent.records-merged", "prospect", keep_id, details)
+
+
+def merged_into(ctx: Context, prospect_id: int) -> int | None:
+    """The record a merged-away prospect now lives in (following later merges), or None.
+
+    For work that named the old record and arrives late (an opt-out kept
+    while the database was busy): it is written to the merged record
+    instead of being lost.
+    """
+    ctx.require(Action.VIEW)
+    found: int | None = None
+    current, seen = int(prospect_id), set()
+    with ctx.db.read() as session:
+        while current not in seen:
+            seen.add(current)
+            stored = session.scalars(
+                select(AuditEntry.values)
+                .where(
+                    AuditEntry.entity == "prospect",
+                    AuditEntry.entity_id == str(current),
+                    AuditEntry.action == "prospect.deleted",
+                )
+                .order_by(AuditEntry.id.desc())
+                .limit(1)
+            ).first()
+            values = audit.stored_values(stored) if stored else None
+            target = (values or {}).get("merged_into")
+            if not isinstance(target, int) or isinstance(target, bool):
+                break
+            found = current = target
+        if found is None or session.get(Prospect, found) is None:
+            return None
+    return found

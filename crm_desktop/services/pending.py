@@ -36,7 +36,7 @@ from ..persistence.pending_store import (
     items,
     keep,
 )
-from . import marketing, recovery, users
+from . import marketing, merge, recovery, users
 from .context import Context
 
 # The store's names, so that callers keep and write kept items through this module.
@@ -79,18 +79,31 @@ def write(ctx: Context, item: Pending, *, wait: float = RETRY_WAIT_SECONDS) -> s
         users.record_sign_in(ctx.db, item.user, item.asked, wait=wait, pending_id=item.id)
         drop(ctx.db, item)
         return f"Recorded the sign-in of {item.user} at {_local(item.asked)} in the audit trail."
-    try:
+
+    def honour(prospect_id: int) -> None:
         if item.kind == OBJECTION:
             marketing.object_to_marketing(
-                acting, item.prospect_id, source=item.source or "other", reason=item.reason,
+                acting, prospect_id, source=item.source or "other", reason=item.reason,
                 wait=wait, pending_id=item.id, asked_at=item.asked,
             )  # fmt: skip
         else:
             marketing.opt_out(
-                acting, item.prospect_id, item.channels, source=item.source or "other",
+                acting, prospect_id, item.channels, source=item.source or "other",
                 reason=item.reason, wait=wait, pending_id=item.id, asked_at=item.asked,
             )  # fmt: skip
+
+    try:
+        honour(item.prospect_id)
     except NotFoundError:
+        # Merged into another record meanwhile: the person lives on there.
+        moved = merge.merged_into(acting, item.prospect_id)
+        if moved is not None:
+            honour(moved)
+            drop(ctx.db, item)
+            return (
+                f"Saved {item.describe()}, asked for on {_local(item.asked)}, on prospect "
+                f"#{moved}, which prospect #{item.prospect_id} was merged into."
+            )
         drop(ctx.db, item)
         return (
             f"{item.describe().capitalize()} could not be saved: prospect #{item.prospect_id} "

@@ -256,3 +256,26 @@ def test_only_marketing_and_above_may_merge(ctx, two):
         MG.merge_prospects(Context(ctx.db, user="sam", role=Role.SALES), keep, other)
     MG.merge_prospects(Context(ctx.db, user="mo", role=Role.MARKETING), keep, other)
     assert gone(ctx, other)
+
+
+def test_an_opt_out_kept_for_the_merged_away_record_lands_on_the_merged_one(ctx, two):
+    from datetime import UTC, datetime
+
+    from crm_desktop.services import pending, recovery
+
+    keep, other = two
+    item = pending.Pending(
+        kind=pending.OPT_OUT, user="alice", role="admin",
+        asked_at=datetime(2026, 3, 2, 9, 30, tzinfo=UTC).isoformat(), prospect_id=other,
+        prospect_name="Jane Smyth", channels=["email"], source="phone", reason="Rang",
+        error="The database is busy",
+    )  # fmt: skip
+    pending.keep(ctx.db, item)  # asked for while the database was busy
+    MG.merge_prospects(ctx, keep, other)
+    assert MG.merged_into(ctx, other) == keep
+    assert MG.merged_into(ctx, keep) is None
+    [sentence] = recovery.recover(ctx)
+    assert f"on prospect #{keep}, which prospect #{other} was merged into" in sentence
+    email = next(c for c in M.marketing_view(ctx, keep).channels if c.channel == "email")
+    assert email.opted_out and email.opt_out_reason == "Rang"
+    assert pending.count(ctx.db) == 0
