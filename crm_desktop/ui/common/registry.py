@@ -132,11 +132,13 @@ class PageSpec:
 class PaneSpec:
     """A pane one feature lends another's page (the prospect's Marketing tab).
 
-    ``make(ctx, parent)`` builds it; ``read(ctx, record_id)`` reads what it
-    shows, on a worker thread, for the pane's ``show_read(record, data)``.
+    ``make(ctx, parent, bus=bus, by=page)`` builds it: it says what it changes
+    on ``bus`` (the window's), ``by`` the page it is part of. ``read(ctx,
+    record_id)`` reads what it shows, on a worker thread, for the pane's
+    ``show_read(record, data)``.
     """
 
-    make: Callable[[Context, QWidget], Any]
+    make: Callable[..., Any]
     read: Callable[[Context, int], Any]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -38,6 +38,7 @@ from crm_desktop.services.assessments import AssessmentView
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.marketing.consent_dialog import raw_text
 
@@ -120,16 +121,15 @@ class AssessmentsModel(QAbstractTableModel):
 class NewAssessmentDialog(QDialog):
     """The form for a new assessment.
 
-    Signals:
-        assessmentCreated(object): the new :class:`AssessmentView`, emitted
-            once stored, just before the dialog closes.
+    Once stored, ``created`` is the new :class:`AssessmentView`, it is said on
+    ``bus`` as ``Change(ASSESSMENTS, ids={id}, select=id)`` and the dialog closes.
     """
 
-    assessmentCreated = Signal(object)
-
-    def __init__(self, ctx: Context, parent=None):
+    def __init__(self, ctx: Context, parent=None, *, bus: ChangeBus | None = None):
+        """``bus``: where the new assessment is said (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self.created: AssessmentView | None = None
         self.setObjectName("newAssessmentDialog")
         self.setWindowTitle("New legitimate-interest assessment")
@@ -196,22 +196,22 @@ class NewAssessmentDialog(QDialog):
             messages.show_error(self, exc, "Could not save the assessment")
             return
         self.created = created
-        self.assessmentCreated.emit(created)
+        self.bus.publish(Change.of(Kind.ASSESSMENTS, ids=(created.id,), select=created.id))
         super().accept()
 
 
 class AssessmentsDialog(QDialog):
     """List, read and add legitimate-interest assessments.
 
-    Signals:
-        assessmentsChanged(): an assessment was added (pickers should reload).
+    A new one is said on ``bus`` (see :class:`NewAssessmentDialog`); the list
+    reads itself again on every ``Change(ASSESSMENTS)``, selecting its ``select``.
     """
 
-    assessmentsChanged = Signal()
-
-    def __init__(self, ctx: Context, parent=None):
+    def __init__(self, ctx: Context, parent=None, *, bus: ChangeBus | None = None):
+        """``bus``: where new assessments are said (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self.setObjectName("assessmentsDialog")
         self.setWindowTitle("Legitimate-interest assessments")
         self.setMinimumSize(560, 460)
@@ -265,10 +265,14 @@ class AssessmentsDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
         self._wanted: int | None = None  # the assessment to select when the read arrives
-        self._announce = False  # say assessmentsChanged once the list shows the new one
         # Read on a worker; "Loading…" covers the list meanwhile.
         self._reader = Reader(self, cover=self.table, error_title="Could not load the assessments")
+        self.bus.changed.connect(self._bus_changed)
         self.refresh()
+
+    def _bus_changed(self, change: Change) -> None:
+        if Kind.ASSESSMENTS in change.kinds:
+            self.refresh(select_id=change.select)
 
     def refresh(self, select_id: int | None = None) -> None:
         """Reload the list on a worker (counts change as prospects are linked).
@@ -288,7 +292,6 @@ class AssessmentsDialog(QDialog):
         )
 
     def _show_rows(self, rows: list[AssessmentView]) -> None:
-        announce, self._announce = self._announce, False
         select_id, self._wanted = self._wanted, None
         if select_id is None:
             select_id = self.selected_id()
@@ -299,25 +302,16 @@ class AssessmentsDialog(QDialog):
         if row is not None:
             self.table.selectRow(row)
         self._show_selected()
-        if announce:
-            self.assessmentsChanged.emit()
 
     def selected_id(self) -> int | None:
         index = self.table.selectionModel().currentIndex()
         return index.data(AssessmentIdRole) if index.isValid() else None
 
     def new_assessment(self) -> NewAssessmentDialog:
-        dialog = NewAssessmentDialog(self._ctx, self)
+        dialog = NewAssessmentDialog(self._ctx, self, bus=self.bus)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.assessmentCreated.connect(self._created)
         dialog.open()
         return dialog
-
-    def _created(self, created: AssessmentView) -> None:
-        # Said once the list is read again and shows it selected, so that
-        # listeners asking for selected_id() get the new one.
-        self._announce = True
-        self.refresh(select_id=created.id)
 
     def _show_selected(self) -> None:
         index = self.table.selectionModel().currentIndex()

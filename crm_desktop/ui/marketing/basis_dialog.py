@@ -10,7 +10,7 @@ the dialog says so nobody is surprised by the channel grid afterwards.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -37,6 +37,7 @@ from crm_desktop.services.context import Context
 from crm_desktop.services.marketing import MarketingView
 from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import LOADING_TEXT, Reader
 from crm_desktop.ui.marketing.assessments_dialog import AssessmentsDialog, pick_label
 from crm_desktop.ui.marketing.consent_dialog import raw_text
@@ -58,16 +59,25 @@ NO_ASSESSMENT = "No assessment (write a note)"
 class BasisDialog(QDialog):
     """Set the lawful basis (and for legitimate interest, the note behind it).
 
-    Signals:
-        basisChanged(object): the :class:`MarketingView` after saving,
-            emitted just before the dialog closes.
+    Once saved, ``view`` is the :class:`MarketingView` after it and the dialog
+    is accepted. An assessment written meanwhile (``Change(ASSESSMENTS,
+    select=id)`` on ``bus``, e.g. from Manage…) is picked for the person.
     """
 
-    basisChanged = Signal(object)
-
-    def __init__(self, ctx: Context, prospect: ProspectView, view: MarketingView, parent=None):
+    def __init__(
+        self,
+        ctx: Context,
+        prospect: ProspectView,
+        view: MarketingView,
+        parent=None,
+        *,
+        bus: ChangeBus | None = None,
+    ):
+        """``bus``: the window's, where assessments written meanwhile are said."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
+        self.bus.changed.connect(self._bus_changed)
         self._prospect = prospect
         self._current = view
         self.view: MarketingView | None = None
@@ -225,12 +235,15 @@ class BasisDialog(QDialog):
         return self._errors.shown()
 
     def manage_assessments(self) -> AssessmentsDialog:
-        dialog = AssessmentsDialog(self._ctx, self)
+        dialog = AssessmentsDialog(self._ctx, self, bus=self.bus)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        # A new assessment was written for this person: pick it for them.
-        dialog.assessmentsChanged.connect(lambda: self.reload_assessments(dialog.selected_id()))
         dialog.open()
         return dialog
+
+    def _bus_changed(self, change: Change) -> None:
+        # A new assessment was written (from Manage…): pick it for this person.
+        if Kind.ASSESSMENTS in change.kinds:
+            self.reload_assessments(change.select)
 
     def _basis_changed(self) -> None:
         if not any(radio.isChecked() for radio in self.radios.values()):
@@ -273,5 +286,4 @@ class BasisDialog(QDialog):
             messages.show_error(self, exc, "Could not set the lawful basis")
             return
         self.view = view
-        self.basisChanged.emit(view)
         super().accept()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -64,14 +64,10 @@ class ConsentDialog(QDialog):
     """Record consent (or an explicit opt-in) on one or more channels.
 
     ``view`` is the person's current :class:`MarketingView` (to know which
-    channels are opted out); ``channels`` are ticked to start with.
-
-    Signals:
-        consentRecorded(object): the :class:`MarketingView` after saving,
-            emitted just before the dialog closes.
+    channels are opted out); ``channels`` are ticked to start with. Once
+    saved, ``view`` is the :class:`MarketingView` after it and the dialog is
+    accepted.
     """
-
-    consentRecorded = Signal(object)
 
     def __init__(
         self,
@@ -258,7 +254,6 @@ class ConsentDialog(QDialog):
                 return
             else:
                 self.view = view
-                self.consentRecorded.emit(view)
                 super().accept()
                 return
         self._errors.show(with_labels(errors, LABELS))

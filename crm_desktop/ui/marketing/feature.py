@@ -7,7 +7,8 @@ place above the tabs from :data:`FEATURE`.
 from __future__ import annotations
 
 from crm_desktop.domain.roles import Action
-from crm_desktop.ui.common.changes import Change, Kind
+from crm_desktop.services.email_sync import SyncReport
+from crm_desktop.ui.common.changes import Kind
 from crm_desktop.ui.common.registry import ActionSpec, Feature, MenuSpec, PaneSpec, Shell
 from crm_desktop.ui.common.workers import BackgroundTask
 from crm_desktop.ui.marketing.assessments_dialog import AssessmentsDialog
@@ -22,29 +23,13 @@ MARKETING_PANE = PaneSpec(make=MarketingPanel, read=read_marketing)
 
 def setup(shell: Shell) -> None:
     """The unsubscribe import, and the banner of opt-outs the database could not take yet."""
-    unsubscribes = UnsubscribeImport(shell.ctx, shell.window())
+    unsubscribes = UnsubscribeImport(shell.ctx, shell.window(), bus=shell.bus)
     shell.add_part("unsubscribes", unsubscribes)
 
-    def imported(report) -> None:
-        # Opt-outs change what the detail pane and the marketing columns say.
-        shell.bus.publish(Change.of(Kind.MARKETING))
-        shell.status(
-            f"Unsubscribes imported from {report.file}: {report.matched:,} opted out, "
-            f"{report.new:,} added to the suppression list."
-        )
-
-    unsubscribes.imported.connect(imported)
-
     # Opt-outs the database could not take yet: shown until saved, retried meanwhile.
-    pending = PendingOptOutsBanner(shell.ctx, shell.window())
+    pending = PendingOptOutsBanner(shell.ctx, shell.window(), bus=shell.bus, status=shell.status)
     shell.add_part("pending_opt_outs", pending)
     shell.add_banner(pending)
-
-    def saved(sentences: list[str]) -> None:
-        shell.bus.publish(Change.of(Kind.MARKETING))
-        shell.status(" ".join(sentences))
-
-    pending.saved.connect(saved)
     shell.bus.changed.connect(lambda change: Kind.DATABASE in change.kinds and pending.refresh())
 
 
@@ -54,7 +39,17 @@ def close(shell: Shell) -> None:
 
 
 def import_unsubscribes(shell: Shell) -> BackgroundTask | None:
-    return shell.part("unsubscribes").start()
+    task = shell.part("unsubscribes").start()
+    if task is not None:  # the import says its opt-outs on the bus itself
+        task.succeeded.connect(lambda report: shell.status(imported_text(report)))
+    return task
+
+
+def imported_text(report: SyncReport) -> str:
+    return (
+        f"Unsubscribes imported from {report.file}: {report.matched:,} opted out, "
+        f"{report.new:,} added to the suppression list."
+    )
 
 
 def suppression_list(shell: Shell) -> SuppressionDialog:
@@ -62,9 +57,7 @@ def suppression_list(shell: Shell) -> SuppressionDialog:
 
 
 def li_assessments(shell: Shell) -> AssessmentsDialog:
-    dialog = AssessmentsDialog(shell.ctx, shell.window())
-    dialog.assessmentsChanged.connect(lambda: shell.bus.publish(Change.of(Kind.ASSESSMENTS)))
-    return shell.open_dialog(dialog)
+    return shell.open_dialog(AssessmentsDialog(shell.ctx, shell.window(), bus=shell.bus))
 
 
 FEATURE = Feature(

@@ -8,7 +8,8 @@ the same ones an export applies). Below are the consent ledger and the
 campaign lists the person was in.
 
 Every change goes through a service, then the panel re-reads the person
-and emits ``marketingChanged``. Opting out is deliberately the easiest
+and says ``Change(MARKETING, ids={prospect id}, by=by)`` on the window's
+bus (see :mod:`crm_desktop.ui.common.changes`). Opting out is deliberately the easiest
 thing to do: :meth:`make_opt_out_button` gives the detail pane a button
 that is on show whichever tab is open.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -49,6 +50,7 @@ from crm_desktop.services.marketing import ConsentEventView, MarketingView
 from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours, notifier
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.flow_layout import FlowLayout
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.marketing.basis_dialog import BasisDialog
@@ -122,17 +124,18 @@ class MarketingPanel(QWidget):
 
     Call :meth:`set_prospect` to show someone (None to clear).
 
-    Signals:
-        marketingChanged(int): the prospect id, after any permission change
-            made here (consent, opt-out, objection, basis, subscriber type,
-            personalisation); the panel has already re-read itself.
+    Any permission change made here (consent, opt-out, objection, basis,
+    subscriber type, personalisation) is said on ``bus`` as
+    ``Change(MARKETING, ids={prospect id}, by=by)`` once the panel shows it
+    (``by``: the page the panel is part of, which already shows it).
     """
 
-    marketingChanged = Signal(int)
-
-    def __init__(self, ctx: Context, parent=None):
+    def __init__(self, ctx: Context, parent=None, *, bus: ChangeBus | None = None, by: str = ""):
+        """``bus``: where changes are said (the window's); ``by``: the page holding the panel."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
+        self._by = by
         self._prospect: ProspectView | None = None
         self._view: MarketingView | None = None
         self._history: list[ConsentEventView] = []
@@ -353,7 +356,9 @@ class MarketingPanel(QWidget):
         if self._prospect is None:
             return None
         dialog = OptOutDialog(self._ctx, self._prospect, channel, self.window())
-        dialog.optedOut.connect(self._changed)
+        # On finished, not accepted: it may record the opt-out, then stay open to
+        # fix a reason that could not be stored, and be closed without it.
+        dialog.finished.connect(lambda _result: self._opt_out_finished(dialog))
         return _open(dialog)
 
     def object_to_marketing(self) -> bool:
@@ -388,14 +393,14 @@ class MarketingPanel(QWidget):
         if self._prospect is None or self._view is None:
             return None
         dialog = ConsentDialog(self._ctx, self._prospect, self._view, channels or [], self.window())
-        dialog.consentRecorded.connect(self._changed)
+        dialog.accepted.connect(lambda: self._changed(dialog.view))
         return _open(dialog)
 
     def change_basis(self) -> BasisDialog | None:
         if self._prospect is None or self._view is None:
             return None
-        dialog = BasisDialog(self._ctx, self._prospect, self._view, self.window())
-        dialog.basisChanged.connect(self._changed)
+        dialog = BasisDialog(self._ctx, self._prospect, self._view, self.window(), bus=self.bus)
+        dialog.accepted.connect(lambda: self._changed(dialog.view))
         return _open(dialog)
 
     def set_subscriber_type(self, value: str | None) -> bool:
@@ -441,9 +446,15 @@ class MarketingPanel(QWidget):
         self._changed(view)
         return True
 
+    def _opt_out_finished(self, dialog: OptOutDialog) -> None:
+        # No view: nothing recorded, or kept on this computer (the strip above the tabs shows it).
+        if dialog.view is not None:
+            self._changed(dialog.view)
+
     def _changed(self, view: MarketingView) -> None:
+        """Show ``view`` (what the service returned), then say what changed."""
         self._show(view)
-        self.marketingChanged.emit(view.prospect_id)
+        self.bus.publish(Change.of(Kind.MARKETING, ids=(view.prospect_id,), by=self._by))
 
     def _show(self, view: MarketingView) -> None:
         self._view = view

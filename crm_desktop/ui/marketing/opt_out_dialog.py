@@ -12,7 +12,7 @@ pending_opt_outs).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -43,13 +43,11 @@ LABELS = {"reason": "The reason", "source": "The source", "channel": "The channe
 class OptOutDialog(QDialog):
     """Record an opt-out for one prospect.
 
-    Signals:
-        optedOut(object): the :class:`MarketingView` after the opt-out, emitted
-            as soon as it is stored (also when only the reason still needs
-            fixing and the dialog stays open).
+    ``view``: the :class:`MarketingView` after the opt-out, set as soon as it
+    is stored (also when only the reason still needs fixing and the dialog
+    stays open, so whoever opened it reads it on ``finished``); ``kept``: the
+    opt-out kept on this computer instead.
     """
-
-    optedOut = Signal(object)
 
     def __init__(
         self,
@@ -153,7 +151,6 @@ class OptOutDialog(QDialog):
             return
         if isinstance(result, MarketingView):
             self.view = result
-            self.optedOut.emit(result)
         else:
             self.kept = result
         super().accept()
@@ -168,7 +165,6 @@ class OptOutDialog(QDialog):
             self._done_without_reason = True
             if isinstance(result, MarketingView):
                 self.view = result
-                self.optedOut.emit(result)
             else:
                 self.kept = result
         errors = with_labels(exc.errors, LABELS)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from html import escape
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
@@ -24,6 +25,7 @@ from crm_desktop.errors import DatabaseError
 from crm_desktop.services import marketing, pending
 from crm_desktop.services.context import Context
 from crm_desktop.services.marketing import MarketingView
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.read_only import banner_style
 
 #: How long a click waits for another program's write before the opt-out is kept.
@@ -88,18 +90,27 @@ def _asked(item: pending.Pending) -> str:
 class PendingOptOutsBanner(QFrame):
     """The strip listing kept opt-outs; retries them and says when they are saved.
 
-    Signals:
-        saved(list): sentences, one per opt-out just written (views showing
-            those people should refresh).
+    Opt-outs just written are said on ``bus`` as ``Change(MARKETING,
+    SUPPRESSION)`` (views showing those people refresh), and in a sentence
+    each through ``status`` (the window's status line).
     """
 
-    saved = Signal(list)
     _tried = Signal(object)  # sentences saved, from the worker thread
 
-    def __init__(self, ctx: Context, parent: QWidget | None = None):
+    def __init__(
+        self,
+        ctx: Context,
+        parent: QWidget | None = None,
+        *,
+        bus: ChangeBus | None = None,
+        status: Callable[[str], None] | None = None,
+    ):
+        """``bus``: where saved opt-outs are said; ``status``: shows a line of text."""
         super().__init__(parent)
         self.setObjectName("pendingOptOutsBanner")
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
+        self._status = status
         self._worker: threading.Thread | None = None
         self.label = QLabel(self)
         self.label.setObjectName("pendingOptOutsText")
@@ -191,7 +202,9 @@ class PendingOptOutsBanner(QFrame):
     def _after_try(self, done: list[str]) -> None:
         if done:
             self._saved_text = "<b>Saved now.</b> " + "<br>".join(escape(s) for s in done)
-            self.saved.emit(done)
+            self.bus.publish(Change.of(Kind.MARKETING, Kind.SUPPRESSION))
+            if self._status is not None:
+                self._status(" ".join(done))
         self.refresh()
 
     def _dismiss(self) -> None:

@@ -11,7 +11,7 @@ progress dialog with Cancel, and the report.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -26,6 +26,7 @@ from crm_desktop.services import email_sync
 from crm_desktop.services.context import Context
 from crm_desktop.services.email_sync import SyncReport
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 
 FILE_FILTERS = (
@@ -139,18 +140,17 @@ def _summary(r: SyncReport) -> str:
 class UnsubscribeImport(QObject):
     """Choose a file, import it off the GUI thread, show the report.
 
-    Signals:
-
-    ``imported(SyncReport)``
-        The file was applied (opt-outs and suppressions are saved); views
-        showing prospects should refresh.
+    Once the file is applied (opt-outs and suppressions saved, also when a
+    cancel kept some batches), it is said on ``bus`` as
+    ``Change(MARKETING, SUPPRESSION)``; the task's ``succeeded`` carries the
+    :class:`SyncReport`.
     """
 
-    imported = Signal(object)
-
-    def __init__(self, ctx: Context, parent: QWidget) -> None:
+    def __init__(self, ctx: Context, parent: QWidget, *, bus: ChangeBus | None = None) -> None:
+        """``bus``: where the opt-outs are said (the window's)."""
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self._parent = parent
         self.task: BackgroundTask | None = None
         self.report_dialog: SyncReportDialog | None = None
@@ -184,7 +184,8 @@ class UnsubscribeImport(QObject):
 
     @Slot(object)
     def _succeeded(self, report: SyncReport) -> None:
-        self.imported.emit(report)
+        # Opt-outs change what the detail pane and the marketing columns say.
+        self.bus.publish(Change.of(Kind.MARKETING, Kind.SUPPRESSION))
         dialog = SyncReportDialog(report, self._parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.destroyed.connect(self._report_closed)

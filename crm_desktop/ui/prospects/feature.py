@@ -27,9 +27,8 @@ from crm_desktop.ui.prospects.history_dialog import HistoryDialog
 from crm_desktop.ui.prospects.interests_dialog import InterestsDialog
 from crm_desktop.ui.prospects.log_contact_dialog import LogContactDialog
 from crm_desktop.ui.prospects.prospect_dialog import ProspectDialog
-from crm_desktop.ui.prospects.prospects_page import ProspectsPage
+from crm_desktop.ui.prospects.prospects_page import PAGE, ProspectsPage
 
-PAGE = "prospects"
 # QSettings keys; bump the suffix if the saved layout stops fitting.
 SPLITTER_KEY = "prospects/splitter"
 HEADER_KEY = "prospects/header.v1"
@@ -43,7 +42,9 @@ CARES = ROWS | {Kind.PROSPECTS, Kind.SIGN_IN, Kind.DATABASE}
 
 def make_page(shell: Shell) -> ProspectsPage:
     marketing = shell.provided("prospect.marketing")
-    return ProspectsPage(shell.ctx, shell.action, shell.window(), marketing=marketing)
+    return ProspectsPage(
+        shell.ctx, shell.action, shell.window(), marketing=marketing, bus=shell.bus
+    )
 
 
 def refresh(page: ProspectsPage, change: Change | None) -> None:
@@ -198,12 +199,6 @@ def setup(shell: Shell) -> None:
     page.fileDropped.connect(lambda path: shell.provided("imports.open_file")(shell, path))
     # Only emitted when the window has the import action, so the imports feature is there.
     page.fileDropped.connect(lambda path: shell.provided("imports.open_file")(shell, path))
-    page.marketingChanged.connect(
-        lambda pid: shell.bus.publish(Change.of(Kind.MARKETING, ids=(pid,), by=PAGE))
-    )
-    page.detail.followUpsChanged.connect(
-        lambda pid: shell.bus.publish(Change.of(Kind.CONTACTS, ids=(pid,), by=PAGE))
-    )
     update_count()
 
 

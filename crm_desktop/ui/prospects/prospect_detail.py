@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from html import escape
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QTextOption
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -44,6 +44,7 @@ from crm_desktop.services.context import Context
 from crm_desktop.services.results import ContactView, ProspectView
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.appearance import colours
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.registry import PaneSpec
 from crm_desktop.ui.prospects.prospect_model import stage_label
@@ -94,24 +95,29 @@ class ProspectDetail(QWidget):
     ``actions`` (Edit, Log contact, ...) appear as buttons above the details,
     so the commands are next to the thing they act on.
 
-    Signals:
-        marketingChanged(int): the prospect id, after any change to their
-            marketing permissions made in this pane (the pane has already
-            refreshed itself; other views may want to).
-        followUpsChanged(int): the prospect id, after a follow-up was marked
-            done from the pane (their next follow-up may have moved).
+    What it changes it says on ``bus`` (the pane has already refreshed
+    itself): a follow-up marked done as ``Change(CONTACTS, ids={prospect id},
+    by=by)``, and its Marketing tab says ``Change(MARKETING, ...)`` likewise.
+    ``by``: the page the pane is part of (it already shows the change).
     """
 
-    marketingChanged = Signal(int)
-    followUpsChanged = Signal(int)
-
     def __init__(
-        self, ctx: Context, actions: Sequence[QAction] = (), parent=None, *, marketing: PaneSpec
+        self,
+        ctx: Context,
+        actions: Sequence[QAction] = (),
+        parent=None,
+        *,
+        marketing: PaneSpec,
+        bus: ChangeBus | None = None,
+        by: str = "",
     ):
-        """``marketing``: the Marketing tab, lent by the marketing feature."""
+        """``marketing``: the Marketing tab, lent by the marketing feature;
+        ``bus``: where changes are said (the window's)."""
         super().__init__(parent)
         self._read_marketing = marketing.read
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
+        self._by = by
         self._prospect: ProspectView | None = None
         self._contacts: list[ContactView] = []
         # The prospect asked for: shown, or still being read (see show_prospect).
@@ -143,8 +149,8 @@ class ProspectDetail(QWidget):
         self._browser.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self._browser.document().setDefaultStyleSheet(_style())
         self._browser.document().setDocumentMargin(12)
-        self.marketing = marketing.make(ctx, page)
-        self.marketing.marketingChanged.connect(self._marketing_changed)
+        self.marketing = marketing.make(ctx, page, bus=self.bus, by=by)
+        self.bus.changed.connect(self._bus_changed)
         self.tabs = QTabWidget(page)
         self.tabs.setObjectName("detailTabs")
         self.tabs.setDocumentMode(True)
@@ -259,8 +265,8 @@ class ProspectDetail(QWidget):
         except (CrmError, ValueError) as exc:
             messages.show_error(self, exc, "Could not mark the follow-up done")
         self.reload()
-        if prospect_id is not None:
-            self.followUpsChanged.emit(prospect_id)
+        if prospect_id is not None:  # their next follow-up may have moved
+            self.bus.publish(Change.of(Kind.CONTACTS, ids=(prospect_id,), by=self._by))
 
     def _remove_address(self, path: str) -> None:
         """Remove one of the shown extra addresses, once the user confirms."""
@@ -285,7 +291,14 @@ class ProspectDetail(QWidget):
             contact_point_service.remove_address(self._ctx, p.id, value)
         except CrmError as exc:
             messages.show_error(self, exc, "Could not remove the address")
+            self.reload()
+            return
         self.reload()
+        self.bus.publish(Change.of(Kind.PROSPECTS, ids=(p.id,), by=self._by))
+
+    def _bus_changed(self, change: Change) -> None:
+        if Kind.MARKETING in change.kinds and self._wanted in change.ids:
+            self._marketing_changed(self._wanted)
 
     def _marketing_changed(self, prospect_id: int) -> None:
         # The change bumped the prospect's version: re-read it, so an edit
@@ -306,7 +319,6 @@ class ProspectDetail(QWidget):
         self._version_reader.read(
             lambda: prospect_service.get_prospect(ctx, prospect_id), reread, failed=failed
         )
-        self.marketingChanged.emit(prospect_id)
 
     def _show_empty(self, text: str) -> None:
         self._empty.setText(text)

@@ -47,6 +47,7 @@ from crm_desktop.services import schools as school_service
 from crm_desktop.services.context import Context
 from crm_desktop.services.prospects import ProspectQuery
 from crm_desktop.services.results import ProspectView
+from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.registry import PaneSpec
 from crm_desktop.ui.prospects.prospect_detail import ProspectDetail
@@ -63,6 +64,7 @@ from crm_desktop.ui.prospects.prospect_model import (
     format_date,
 )
 
+PAGE = "prospects"  # the page's name in the window
 SEARCH_DELAY_MS = 200
 # The import feature's action, if the window has it: the empty list offers it,
 # and a file dropped on the list opens it (the window connects fileDropped).
@@ -97,26 +99,31 @@ class ProspectsPage(QWidget):
         selectionChanged(): the selected prospect changed, or none is selected.
         activated(): Enter or double-click on a row (the window opens the editor).
         countChanged(int): the number of prospects matching search and filters.
-        marketingChanged(int): a prospect's marketing permissions were changed
-            in the detail pane (the prospect id); views built on them may refresh.
         fileDropped(str): a file was dropped on the list, to import it (the path).
     """
 
     selectionChanged = Signal()
     activated = Signal()
     countChanged = Signal(int)
-    marketingChanged = Signal(int)
     fileDropped = Signal(str)
 
     def __init__(
-        self, ctx: Context, action: Callable[[str], QAction], parent=None, *, marketing: PaneSpec
+        self,
+        ctx: Context,
+        action: Callable[[str], QAction],
+        parent=None,
+        *,
+        marketing: PaneSpec,
+        bus: ChangeBus | None = None,
     ):
         """``action(name)``: the window's action of that name (New, Log contact, Edit, Delete).
 
         ``marketing``: the detail pane's Marketing tab (lent by the marketing feature).
+        ``bus``: the window's; the detail pane says its changes on it ``by=PAGE``.
         """
         super().__init__(parent)
         self._ctx = ctx
+        self.bus = bus_for(self, bus)
         self._select_after_reset: int | None = None
         self._fitting = False
         self._hand_sized: dict[int, int] = {}  # columns resized by hand this session
@@ -176,10 +183,11 @@ class ProspectsPage(QWidget):
             [action(name) for name in ("log_contact", "edit_prospect", "delete_prospect")],
             self,
             marketing=marketing,
+            bus=self.bus,
+            by=PAGE,
         )
         self.detail.setObjectName("prospectDetail")
-        self.detail.marketingChanged.connect(self.marketingChanged)
-        self.detail.followUpsChanged.connect(lambda _pid: self.model.refresh_rows())
+        self.bus.changed.connect(self._bus_changed)
 
         self.splitter = TableFirstSplitter(self._table_width_for, self)
         self.splitter.setObjectName("prospectSplitter")
@@ -308,6 +316,12 @@ class ProspectsPage(QWidget):
         """Re-read rows and the detail pane after edits elsewhere, keeping the selection."""
         self.model.refresh_rows()
         self.detail.reload()
+
+    def _bus_changed(self, change: Change) -> None:
+        # Changes made in the detail pane (by=PAGE) are not sent back here by the
+        # window; a follow-up marked done there moves the row's next follow-up.
+        if change.by == PAGE and Kind.CONTACTS in change.kinds:
+            self.model.refresh_rows()
 
     def reload_filters(self) -> None:
         """Refill the filter lists (new schools, owners, roles or interests), read on a worker.

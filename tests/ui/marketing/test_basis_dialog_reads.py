@@ -85,7 +85,7 @@ def test_saving_before_the_assessments_arrive_keeps_the_persons_assessment(
     assert dialog.assessment.currentText() == "SBM newsletter"  # held under its name
     assert dialog.assessment.currentData() == a.id
     qtbot.keyClicks(dialog.note, "Asked at the Bett stand")
-    with qtbot.waitSignal(dialog.basisChanged, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(dialog.accepted, timeout=TIMEOUT_MS):
         QTest.mouseClick(dialog.buttons.buttons()[0], Qt.MouseButton.LeftButton)  # Save
     view = marketing.marketing_view(ctx, pid)
     assert view.li_assessment_id == a.id and view.li_note == "Asked at the Bett stand"

@@ -12,7 +12,7 @@ from crm_desktop.domain.models import MAX_NOTE
 from crm_desktop.domain.validation import clean_text
 from crm_desktop.errors import DatabaseError
 from crm_desktop.services import assessments, marketing, prospects, suppression
-from crm_desktop.ui.common.changes import Kind
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.marketing.assessments_dialog import (
     PROSPECTS,
     AssessmentIdRole,
@@ -62,10 +62,12 @@ def test_add_an_assessment_and_see_how_many_rely_on_it(
     form.texts["purpose"].setPlainText("Tell business managers about attendance analytics")
     form.texts["necessity"].setPlainText("They choose the school's software")
     form.texts["balancing"].setPlainText("A work address, about their job; one-click opt-out")
-    with qtbot.waitSignal(dialog.assessmentsChanged):
+    with qtbot.waitSignal(dialog.bus.changed) as said:
         form.accept()
     wait_for_reads(qtbot)  # the list is read again on a worker
     [row] = assessments.list_assessments(ctx)
+    assert said.args[0] == Change.of(Kind.ASSESSMENTS, ids=(row.id,), select=row.id)
+    assert form.created.id == row.id
     assert dialog.model.rowCount() == 1
     assert dialog.model.index(0, 0).data() == "SBM newsletter 2026"
     assert dialog.model.index(0, PROSPECTS).data() == "0"

@@ -10,6 +10,7 @@ from reads_support import wait_for_reads
 from crm_desktop.domain.enums import Channel
 from crm_desktop.services import assessments, exports, marketing, suppression
 from crm_desktop.services.exports import ExportRequest
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.marketing.basis_dialog import BasisDialog
 from crm_desktop.ui.marketing.consent_dialog import ConsentDialog
 from crm_desktop.ui.marketing.feature import MARKETING_PANE
@@ -86,10 +87,13 @@ def test_opt_out_of_everything_is_one_click_and_enter_from_the_prospect_list(
         lambda: qtbot.mouseClick(pane.opt_out_button, Qt.MouseButton.LeftButton),
     )
     assert dialog.channels() == "all"
-    with qtbot.waitSignal(window.prospects.marketingChanged) as changed:
+    with qtbot.waitSignal(
+        window.bus.changed, check_params_cb=lambda c: Kind.MARKETING in c.kinds
+    ) as changed:
         qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
 
-    assert changed.args == [pid]
+    # Said by the Prospects page, which shows it already (the window does not refresh it).
+    assert changed.args[0] == Change.of(Kind.MARKETING, ids=(pid,), by="prospects")
     assert not dialog.isVisible()
     wait_for_reads(qtbot)
     view = marketing.marketing_view(ctx, pid)
@@ -113,8 +117,9 @@ def test_opt_out_of_one_channel_from_the_menu(qtbot, ctx, pid, detail):
     assert dialog.channels() == "sms"
     dialog.source.setCurrentIndex(dialog.source.findData("phone"))
     qtbot.keyClicks(dialog.reason, "Texts are a nuisance")
-    with qtbot.waitSignal(detail.marketingChanged):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
 
     sms = status(ctx, pid, "sms")
     wait_for_reads(qtbot)
@@ -134,8 +139,7 @@ def test_opt_out_of_one_channel_from_the_menu(qtbot, ctx, pid, detail):
 def test_a_reason_that_cannot_be_stored_never_delays_the_opt_out(qtbot, ctx, pid, detail):
     dialog = open_dialog(qtbot, detail, OptOutDialog, detail.marketing.opt_out)
     dialog.reason.setText("bell \x07 character")
-    with qtbot.waitSignal(detail.marketingChanged):
-        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
     wait_for_reads(qtbot)
     assert all(c.opted_out for c in marketing.marketing_view(ctx, pid).channels)
@@ -143,10 +147,44 @@ def test_a_reason_that_cannot_be_stored_never_delays_the_opt_out(qtbot, ctx, pid
     assert "control characters" in dialog.errors()["reason"]
     assert "opted out now" in dialog.errors()["_form"]
     dialog.reason.setText("Asked to stop")
-    with qtbot.waitSignal(dialog.optedOut):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
     assert status(ctx, pid, "email").opt_out_reason == "Asked to stop"
     assert not dialog.isVisible()
+    wait_for_reads(qtbot)
+    assert "Asked to stop" in detail.marketing.channel_rows["email"].status.text()
+
+
+def test_closing_with_a_reason_that_cannot_be_stored_keeps_and_shows_the_opt_out(
+    qtbot, ctx, pid, detail
+):
+    dialog = open_dialog(qtbot, detail, OptOutDialog, detail.marketing.opt_out)
+    dialog.reason.setText("bell \x07 character")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    close = dialog.buttons.button(dialog.buttons.StandardButton.Cancel)
+    assert close.text() == "Close"
+    with qtbot.waitSignal(detail.bus.changed) as said:
+        qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
+    assert not dialog.isVisible()
+    wait_for_reads(qtbot)
+    assert status(ctx, pid, "email").opted_out
+    assert status(ctx, pid, "email").opt_out_reason is None
+    assert detail.marketing.channel_rows["email"].status.text().startswith("Opted out on ")
+    assert "Opted out of all channels" in detail.plain_text()  # the Details tab's summary
+
+
+def test_cancelling_the_opt_out_changes_nothing_and_says_nothing(qtbot, ctx, pid, detail):
+    dialog = open_dialog(qtbot, detail, OptOutDialog, detail.marketing.opt_out)
+    said = []
+    detail.bus.changed.connect(said.append)
+    qtbot.keyClick(dialog.reason, Qt.Key.Key_Escape)
+    wait_for_reads(qtbot)
+    assert not dialog.isVisible()
+    assert said == []
+    assert not status(ctx, pid, "email").opted_out
 
 
 def test_object_to_marketing_opts_out_of_everything_and_suppresses(
@@ -164,8 +202,9 @@ def test_object_to_marketing_opts_out_of_everything_and_suppresses(
     assert marketing.consent_history(ctx, pid) == []
 
     prompter.answers = [True]
-    with qtbot.waitSignal(detail.marketingChanged):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         qtbot.mouseClick(detail.marketing.object_button, Qt.MouseButton.LeftButton)
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
     wait_for_reads(qtbot)
     assert "objects to direct marketing" in prompter.questions[-1][1]
     view = marketing.marketing_view(ctx, pid)
@@ -198,8 +237,9 @@ def test_record_consent_with_evidence_makes_the_channel_ok(qtbot, ctx, pid, deta
     qtbot.keyClicks(dialog.wording, "Yes, email me news about your products")
     dialog.method.setCurrentIndex(dialog.method.findData("web-form"))
     qtbot.keyClicks(dialog.policy_version, "v3")
-    with qtbot.waitSignal(detail.marketingChanged):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
 
     email = status(ctx, pid, "email")
     wait_for_reads(qtbot)
@@ -227,8 +267,9 @@ def test_consent_for_all_channels_on_a_legitimate_interest_person(qtbot, ctx, pi
     wait_for_reads(qtbot)
     assert dialog.chosen_channels() == ALL_CHANNELS
     fill_consent(dialog, "Signed the sign-up sheet")
-    with qtbot.waitSignal(dialog.consentRecorded):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
     view = marketing.marketing_view(ctx, pid)
     wait_for_reads(qtbot)
     assert all(c.consent and c.exclusions == [] for c in view.channels)
@@ -293,8 +334,9 @@ def test_consent_after_an_opt_out_is_an_explicit_opt_in_that_needs_evidence(
     assert status(ctx, pid, "email").opted_out  # still opted out
 
     dialog.wording.setPlainText("Emailed: 'please put me back on your newsletter'")
-    with qtbot.waitSignal(detail.marketingChanged):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
     email = status(ctx, pid, "email")
     wait_for_reads(qtbot)
     assert not email.opted_out and email.consent and email.exclusions == []
@@ -323,8 +365,9 @@ def test_legitimate_interest_needs_a_note_or_an_assessment(qtbot, ctx, pid, deta
 
     assert dialog.choose_assessment(a.id)
     assert dialog.assessment.currentText() == "SBM newsletter (0 prospects)"
-    with qtbot.waitSignal(detail.marketingChanged):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         dialog.accept()
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
     view = marketing.marketing_view(ctx, pid)
     wait_for_reads(qtbot)
     assert view.lawful_basis == "legitimate-interest" and view.li_assessment_id == a.id
@@ -342,13 +385,18 @@ def test_an_assessment_written_from_the_basis_dialog_is_picked(qtbot, ctx, pid, 
     form.name.setText("Webinar invitations")
     for edit in form.texts.values():
         edit.setPlainText("Written down")
-    with qtbot.waitSignal(manager.assessmentsChanged):
+    with qtbot.waitSignal(manager.bus.changed) as said:
         form.accept()
+    assert manager.bus is detail.bus  # the window's, for a pane in a window
+    assert said.args[0] == Change.of(
+        Kind.ASSESSMENTS, ids=(form.created.id,), select=form.created.id
+    )
     wait_for_reads(qtbot)
     assert dialog.assessment.currentText() == "Webinar invitations (0 prospects)"
     manager.close()
-    with qtbot.waitSignal(detail.marketingChanged):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         dialog.accept()
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
     wait_for_reads(qtbot)
     assert marketing.marketing_view(ctx, pid).li_assessment_name == "Webinar invitations"
 
@@ -366,8 +414,9 @@ def test_leaving_legitimate_interest_asks_first(qtbot, ctx, pid, detail, prompte
     wait_for_reads(qtbot)
     assert marketing.marketing_view(ctx, pid).lawful_basis == "legitimate-interest"
     prompter.answers = [True]
-    with qtbot.waitSignal(dialog.basisChanged):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         dialog.accept()
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
     view = marketing.marketing_view(ctx, pid)
     wait_for_reads(qtbot)
     assert (view.lawful_basis, view.li_note) == ("consent", None)
@@ -392,7 +441,7 @@ def test_subscriber_type_override_and_back_to_inferred(qtbot, ctx, add_prospect)
     assert "Individual subscriber without consent" in panel.channel_rows["email"].reasons
 
     combo.setFocus()
-    with qtbot.waitSignal(pane.marketingChanged):
+    with qtbot.waitSignal(pane.bus.changed):
         qtbot.keyClick(combo, Qt.Key.Key_Down)  # Corporate (set by a person)
     view = marketing.marketing_view(ctx, pid)
     wait_for_reads(qtbot)
@@ -400,7 +449,7 @@ def test_subscriber_type_override_and_back_to_inferred(qtbot, ctx, add_prospect)
     assert combo.currentText() == "Corporate (set by a person)"
     assert panel.channel_rows["email"].reasons == []
 
-    with qtbot.waitSignal(pane.marketingChanged):
+    with qtbot.waitSignal(pane.bus.changed):
         qtbot.keyClick(combo, Qt.Key.Key_Up)  # back to inferring
     view = marketing.marketing_view(ctx, pid)
     wait_for_reads(qtbot)
@@ -415,13 +464,15 @@ def test_personalisation_toggle(qtbot, ctx, pid, detail):
     box = detail.marketing.personalisation
     wait_for_reads(qtbot)
     assert box.isChecked()
-    with qtbot.waitSignal(detail.marketingChanged):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         click_box(qtbot, box)
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
     wait_for_reads(qtbot)
     assert marketing.marketing_view(ctx, pid).personalisation_refused
     assert not box.isChecked() and "Refused" in box.text()
-    with qtbot.waitSignal(detail.marketingChanged):
+    with qtbot.waitSignal(detail.bus.changed) as said:
         click_box(qtbot, box)
+    assert said.args[0] == Change.of(Kind.MARKETING, ids=(pid,))
     wait_for_reads(qtbot)
     assert not marketing.marketing_view(ctx, pid).personalisation_refused
     assert [e.action for e in marketing.consent_history(ctx, pid)] == [
