@@ -23,6 +23,7 @@ from crm_desktop.ui.common.registry import (
     Shell,
     named_controls,
 )
+from crm_desktop.ui.prospects.bulk_dialog import BulkDialog
 from crm_desktop.ui.prospects.history_dialog import HistoryDialog
 from crm_desktop.ui.prospects.interests_dialog import InterestsDialog
 from crm_desktop.ui.prospects.log_contact_dialog import LogContactDialog
@@ -169,6 +170,20 @@ def show_prospect(shell: Shell, prospect_id: int) -> bool:
     return page_of(shell).select_prospect(prospect_id, clear_filters=True)
 
 
+def bulk_change(shell: Shell) -> BulkDialog | None:
+    """Change every selected prospect at once (or every one the filter matches)."""
+    shell.show_page(PAGE)
+    picked = page_of(shell).bulk_selection()
+    if picked is None:
+        shell.status("Select prospects first: Shift/Ctrl-click rows, or Ctrl+A for all matching.")
+        return None
+    selection, count = picked
+    dialog = BulkDialog(
+        shell.ctx, selection, count, shell.window(), bus=shell.bus, status=shell.status
+    )
+    return shell.open_dialog(dialog)
+
+
 # ------------------------------------------------------------------- setup
 
 
@@ -195,8 +210,7 @@ def setup(shell: Shell) -> None:
     shell.bus.changed.connect(lambda change: Kind.DATABASE in change.kinds and update_count())
     page.selectionChanged.connect(shell.update_actions)
     page.activated.connect(lambda: shell.run("edit_prospect"))
-    # Only emitted when the window has the import action, so the imports feature is there.
-    page.fileDropped.connect(lambda path: shell.provided("imports.open_file")(shell, path))
+    page.bulkRequested.connect(lambda: shell.run("bulk_change"))
     # Only emitted when the window has the import action, so the imports feature is there.
     page.fileDropped.connect(lambda path: shell.provided("imports.open_file")(shell, path))
     update_count()
@@ -283,6 +297,18 @@ FEATURE = Feature(
             permission=Action.LOG_CONTACT,
             edits=True,
             on_selection=True,
+        ),
+        ActionSpec(
+            "bulk_change",
+            "Change &selected prospects…",
+            "prospect",
+            45,
+            bulk_change,
+            "Ctrl+Shift+B",
+            "Set owner or stage, add or remove an interest, log a contact, opt out or "
+            "delete, for every selected prospect",
+            permission=Action.EDIT_RECORDS,
+            edits=True,
         ),
         ActionSpec(
             "prospect_history",

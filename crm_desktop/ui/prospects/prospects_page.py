@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStackedWidget,
     QStyle,
     QTableView,
     QToolButton,
@@ -44,12 +45,14 @@ from crm_desktop.errors import NotFoundError
 from crm_desktop.services import interests as interest_service
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services import schools as school_service
+from crm_desktop.services.bulk import Selection
 from crm_desktop.services.context import Context
 from crm_desktop.services.prospects import ProspectQuery
 from crm_desktop.services.results import ProspectView
 from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.registry import PaneSpec
+from crm_desktop.ui.prospects.bulk_bar import BulkBar, MultiPane
 from crm_desktop.ui.prospects.prospect_detail import ProspectDetail
 from crm_desktop.ui.prospects.prospect_layout import TableFirstSplitter, content_widths, fit_widths
 from crm_desktop.ui.prospects.prospect_model import (
@@ -100,12 +103,14 @@ class ProspectsPage(QWidget):
         activated(): Enter or double-click on a row (the window opens the editor).
         countChanged(int): the number of prospects matching search and filters.
         fileDropped(str): a file was dropped on the list, to import it (the path).
+        bulkRequested(): the selection bar's or pane's "Change…" button was clicked.
     """
 
     selectionChanged = Signal()
     activated = Signal()
     countChanged = Signal(int)
     fileDropped = Signal(str)
+    bulkRequested = Signal()
 
     def __init__(
         self,
@@ -192,7 +197,13 @@ class ProspectsPage(QWidget):
         self.splitter = TableFirstSplitter(self._table_width_for, self)
         self.splitter.setObjectName("prospectSplitter")
         self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.detail)
+        # With several prospects selected, the pane says how many instead.
+        self.multi_pane = MultiPane(self)
+        self.multi_pane.changeRequested.connect(self.bulkRequested)
+        self.detail_stack = QStackedWidget(self)
+        self.detail_stack.addWidget(self.detail)
+        self.detail_stack.addWidget(self.multi_pane)
+        self.splitter.addWidget(self.detail_stack)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.splitterMoved.connect(self._split_dragged)
 
@@ -203,6 +214,11 @@ class ProspectsPage(QWidget):
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(top)
         layout.addLayout(filter_row)
+        self.bulk_bar = BulkBar(self)
+        self.bulk_bar.selectAllRequested.connect(self.select_all_matching)
+        self.bulk_bar.clearRequested.connect(self.clear_selection)
+        self.bulk_bar.changeRequested.connect(self.bulkRequested)
+        layout.addWidget(self.bulk_bar)
         layout.addWidget(self.splitter, 1)
 
         QWidget.setTabOrder(self.search, new_button)
@@ -223,7 +239,8 @@ class ProspectsPage(QWidget):
         t = self.table
         t.setModel(self.model)
         t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Shift/Ctrl-click and Ctrl+A select many (for the bulk actions).
+        t.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         t.setAlternatingRowColors(True)
         t.setWordWrap(False)
@@ -363,6 +380,9 @@ class ProspectsPage(QWidget):
     # ----------------------------------------------------------- selection
 
     def selected_id(self) -> int | None:
+        """The one prospect selected; None when none is, or several are."""
+        if self.selected_count() > 1:
+            return None
         index = self.table.selectionModel().currentIndex()
         if not index.isValid() or not self.table.selectionModel().isRowSelected(index.row()):
             return None
@@ -406,7 +426,59 @@ class ProspectsPage(QWidget):
         self.selectionChanged.emit()
 
     def _selection_changed(self, _selected, _deselected) -> None:
+        self._show_selection()
         self.selectionChanged.emit()
+
+    def selected_count(self) -> int:
+        """How many rows are selected, counted from the selection's ranges (no row is read)."""
+        rows = 0
+        for part in self.table.selectionModel().selection():
+            rows += part.bottom() - part.top() + 1
+        return rows
+
+    def all_matching_selected(self) -> bool:
+        count = self.model.rowCount()
+        return count > 0 and self.selected_count() == count
+
+    def bulk_selection(self) -> tuple[Selection, int] | None:
+        """What the bulk actions act on, and how many that is (None: nothing selected).
+
+        Every row selected (Ctrl+A, "Select all N matching") is the filter
+        itself, not a list of row numbers: the action runs on whoever matches
+        it when it runs. Otherwise the ids of the rows selected.
+        """
+        count = self.selected_count()
+        if not count:
+            return None
+        if count == self.model.rowCount():
+            return Selection.matching(self.model.query), count
+        ids: list[int] = []
+        for part in self.table.selectionModel().selection():
+            for row in range(part.top(), part.bottom() + 1):
+                found = self.model.row(row)
+                if found is not None:
+                    ids.append(found.id)
+        return Selection.of(ids), len(ids)
+
+    def select_all_matching(self) -> None:
+        self.table.selectAll()
+
+    def clear_selection(self) -> None:
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid():
+            self._select_row(current.row())
+        else:
+            self.table.clearSelection()
+
+    def _show_selection(self) -> None:
+        count = self.selected_count()
+        matching = self.model.rowCount()
+        self.bulk_bar.show_selection(count, matching, everyone=count == matching)
+        if count > 1:
+            self.multi_pane.show_count(count)
+            self.detail_stack.setCurrentWidget(self.multi_pane)
+        else:
+            self.detail_stack.setCurrentWidget(self.detail)
 
     # -------------------------------------------------------------- layout
 
@@ -478,6 +550,7 @@ class ProspectsPage(QWidget):
                 self.detail.show_prospect(wanted)
         else:
             self.detail.show_prospect(None)
+        self._show_selection()
         self.selectionChanged.emit()
 
     def _count_changed(self, count: int) -> None:
