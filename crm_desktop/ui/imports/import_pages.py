@@ -309,10 +309,8 @@ class FilePage(QWizardPage):
     def _refused(self, error: CrmError) -> bool:
         self._preview = None
         self._show_preview(None)
-        path = self.path()
         self.status.clear()
-        name = path.name if path is not None else "The file"
-        self.error.setText(f"{name} cannot be imported: {error}")
+        self.error.setText(str(error))  # the reader's sentence names the file and what to do
         self.error.show()
         self.completeChanged.emit()
         return True

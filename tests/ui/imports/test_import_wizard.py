@@ -22,11 +22,13 @@ from ui_shots import save_shot
 
 from crm_desktop.domain.models import Correspondence
 from crm_desktop.domain.roles import Role
+from crm_desktop.formats.contact_files import ContactFileError, open_contact_file
 from crm_desktop.persistence import open_database
 from crm_desktop.services import imports, marketing, prospects, suppression
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import Change, Kind
+from crm_desktop.ui.duplicates.duplicates_dialog import DuplicatesDialog
 from crm_desktop.ui.imports import import_options
 from crm_desktop.ui.imports.import_models import OutcomeRole, PreviewModel
 from crm_desktop.ui.imports.import_wizard import ImportWizard
@@ -299,9 +301,10 @@ def test_a_refused_file_is_said_on_the_page_and_another_can_be_chosen(
     choose(qtbot, wizard, prompter, bad)
     page = wizard.file_page
     assert page.error.isVisible()
-    text = page.error.text()
-    assert text.startswith(f"{name} cannot be imported: ")
-    assert says in text.lower()
+    with pytest.raises(ContactFileError) as refused:
+        open_contact_file(bad)
+    assert page.error.text() == str(refused.value)
+    assert says in page.error.text().lower()
     assert not next_button(wizard).isEnabled()
     assert page.details.isHidden()
     assert prompter.errors() == []  # said on the page, not in a box
@@ -511,3 +514,132 @@ def test_consent_needs_what_they_were_told_and_a_sales_user_cannot_record_a_basi
     assert not other.options_page.basis_buttons["consent"].isEnabled()
     assert not other.options_page.basis_buttons["legitimate-interest"].isEnabled()
     assert other.options_page.basis_buttons["none"].isChecked()
+
+
+# ------------------------------------------------------- workbooks, duplicates
+
+
+def test_a_workbook_offers_its_sheets_and_reads_the_one_chosen(
+    qtbot, make_window, ctx, tmp_path, prompter
+):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    summary = book.active
+    summary.title = "Summary"
+    summary.append(["Total", "Date"])
+    summary.append(["2", "today"])
+    people = book.create_sheet("People")
+    people.append(HEADERS)
+    people.append(["Ada", "Lovelace", "ada@example.sch.uk", "", "Hill School", "Head", ""])
+    people.append(["Grace", "Hopper", "grace@example.sch.uk", "", "", "", ""])
+    path = tmp_path / "From a colleague.xlsx"
+    book.save(path)
+
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    choose(qtbot, wizard, prompter, path)
+    page = wizard.file_page
+    assert page.sheet.isVisible()
+    assert [page.sheet.itemText(i) for i in range(page.sheet.count())] == ["Summary", "People"]
+    assert page.sheet.currentText() == "Summary"
+    assert page.columns_value.text() == "2: Total, Date"
+    assert page.format_value.text().startswith("Excel workbook")
+    assert page.encoding_value.isHidden() and page.delimiter_value.isHidden()
+
+    page.sheet.setFocus()
+    qtbot.keyClick(page.sheet, Qt.Key.Key_Down)  # keyboard: the next sheet
+    wait_for_file(qtbot, wizard)
+    assert page.sheet.currentText() == "People"
+    assert page.columns_value.text().startswith("7: Forename, Surname")
+
+    click(qtbot, next_button(wizard))
+    assert wizard.mapping_page.model.mapping()[2] == "email"
+    click(qtbot, next_button(wizard))
+    wait_for_preview(qtbot, wizard)
+    assert preview_outcomes(wizard) == ["new", "new"]
+    click(qtbot, next_button(wizard))
+    qtbot.keyClicks(wizard.options_page.source, "Colleague's workbook")
+    report = import_and_wait(qtbot, wizard)
+    assert report.created == 2
+    assert prospects.find_prospect(ctx, "grace@example.sch.uk").last_name == "Hopper"
+
+
+def test_the_report_sends_people_to_the_duplicates_review(
+    qtbot, make_window, ctx, sign_ups, prompter, add_prospect
+):
+    add_prospect("Augusta", "Byron", phone="01632 960001")  # Ada's phone in the file
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    assert wizard.can_review_duplicates
+    choose(qtbot, wizard, prompter, sign_ups)
+    click(qtbot, next_button(wizard))
+    click(qtbot, next_button(wizard))
+    wait_for_preview(qtbot, wizard)
+    click(qtbot, next_button(wizard))
+    qtbot.keyClicks(wizard.options_page.source, "Bett")
+    report = import_and_wait(qtbot, wizard)
+    assert report.duplicates_for_review >= 1
+    assert report_value(wizard, "duplicates_for_review") == report.duplicates_for_review
+    button = wizard.report_page.duplicates_button
+    assert button.isVisible()
+    click(qtbot, button)
+    qtbot.waitUntil(lambda: window.findChild(ImportWizard) is None)
+    qtbot.waitUntil(lambda: window.findChild(DuplicatesDialog) is not None)
+    assert window.findChild(DuplicatesDialog).isVisible()
+
+
+def test_no_duplicates_button_without_duplicates(qtbot, make_window, sign_ups, prompter):
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    choose(qtbot, wizard, prompter, sign_ups)
+    click(qtbot, next_button(wizard))
+    click(qtbot, next_button(wizard))
+    wait_for_preview(qtbot, wizard)
+    click(qtbot, next_button(wizard))
+    qtbot.keyClicks(wizard.options_page.source, "Bett")
+    report = import_and_wait(qtbot, wizard)
+    assert report.duplicates_for_review == 0
+    assert wizard.report_page.duplicates_button.isHidden()
+
+
+def test_escape_during_the_import_cancels_it_first_then_closes(
+    qtbot, make_window, ctx, sign_ups, prompter, monkeypatch
+):
+    release = threading.Event()
+    entered = gate_run_import(monkeypatch, release)
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    choose(qtbot, wizard, prompter, sign_ups)
+    click(qtbot, next_button(wizard))
+    click(qtbot, next_button(wizard))
+    wait_for_preview(qtbot, wizard)
+    click(qtbot, next_button(wizard))
+    qtbot.keyClicks(wizard.options_page.source, "Bett")
+    click(qtbot, wizard.button(QWizard.WizardButton.CommitButton))
+    task = wizard.options_page.task
+    assert entered.wait(TIMEOUT_MS / 1000)
+    wizard.reject()  # Esc, or the window's close button
+    assert task.cancel_requested and wizard.isVisible()  # waits for the work to stop
+    release.set()
+    qtbot.waitUntil(lambda: window.findChild(ImportWizard) is None, timeout=TIMEOUT_MS)
+    assert prospects.count_prospects(ctx) == 0
+
+
+def test_the_models_pass_the_model_tester(qtmodeltester, qapp):
+    from crm_desktop.ui.imports.import_models import MappingModel
+
+    mapping = MappingModel()
+    mapping.set_columns(HEADERS, [["Ada", "Lovelace", "a@example.org"]], {0: "first_name"})
+    qtmodeltester.check(mapping)
+    assert mapping.setData(mapping.index(2, MappingModel.TARGET), "email")
+    assert not mapping.setData(mapping.index(2, MappingModel.TARGET), "no such field")
+    assert mapping.mapping() == {0: "first_name", 2: "email"}
+    assert mapping.index(6, MappingModel.SAMPLES_COLUMN).data() == "(empty)"
+    preview = PreviewModel()
+    row = imports.PreviewRow(1, ("x",), None, "reject", "has 2 columns where the header has 1")
+    preview.set_rows([row])
+    qtmodeltester.check(preview)
+    assert preview.index(0, PreviewModel.OUTCOME).data() == (
+        "Rejected: has 2 columns where the header has 1"
+    )
