@@ -10,6 +10,10 @@ the outcome, stays the register's own "Close request…".
 :class:`RequestActions` is mixed into :class:`~.requests_view.RequestsView`,
 which provides ``_ctx``, ``bus``, ``selected_request()``, ``refresh()``,
 ``_changed(request_id)`` (show it, say it on the bus) and ``statusMessage``.
+
+What the buttons and the detail pane need beyond the request (its prospect
+as they are now, what was done to answer it) is read on a worker as a
+request is selected (:func:`read_answers`); the buttons wait disabled.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services import requests as request_service
 from crm_desktop.services.requests import RequestView
 from crm_desktop.services.results import ProspectView
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.workers import BackgroundTask
 from crm_desktop.ui.privacy.access_pack import start_access_pack
 from crm_desktop.ui.privacy.rights_dialogs import EraseDialog, RestrictDialog
@@ -38,6 +43,24 @@ ERASE_KINDS = frozenset({RequestKind.ERASURE.value})
 # Restriction answers a restriction request, and also holds the data while
 # accuracy (rectification) or an objection or erasure is being looked into.
 RESTRICT_KINDS = frozenset(k.value for k in RequestKind) - PACK_KINDS
+
+
+def read_answers(ctx, r: RequestView) -> tuple[ProspectView | None, list]:
+    """The request's prospect as they are now, and what was done to answer it (on a worker).
+
+    None and [] for what cannot be read: the buttons and pane say what they can.
+    """
+    person = None
+    if r.prospect_id is not None:
+        try:
+            person = prospect_service.get_prospect(ctx, r.prospect_id)
+        except CrmError:
+            person = None
+    try:
+        done = request_service.request_actions(ctx, r.id)
+    except CrmError:
+        done = []
+    return person, done
 
 
 class RequestActions:
@@ -57,6 +80,7 @@ class RequestActions:
             "Re&strict…", "restrictForRequest", self.restrict_selected
         )
         self.erase_button = self._button("E&rase…", "eraseForRequest", self.erase_selected)
+        self._answers_reader = Reader(self, cover=None)
 
     def answer_buttons(self) -> list[QPushButton]:
         return [self.pack_button, self.restrict_button, self.erase_button]
@@ -72,9 +96,24 @@ class RequestActions:
         except CrmError:
             return None
 
-    def update_answer_buttons(self, r: RequestView | None) -> None:
+    def read_answers_for(self, r: RequestView | None, show) -> None:
+        """Read what answering ``r`` needs on a worker, then ``show(person, done)``.
+
+        Meanwhile the answer buttons are disabled.
+        """
+        if r is None:
+            self._answers_reader.cancel()
+            self.update_answer_buttons(None, None)
+            return
+        for button in self.answer_buttons():
+            button.setEnabled(False)
+            button.setToolTip("")
         ctx = self._ctx
-        person = self._subject(r)
+        self._answers_reader.read(lambda: read_answers(ctx, r), lambda got: show(*got))
+
+    def update_answer_buttons(self, r: RequestView | None, person: ProspectView | None) -> None:
+        """Enable the buttons that fit ``r`` and its ``person`` (as read by :func:`read_answers`)."""
+        ctx = self._ctx
         is_open = r is not None and not r.closed
         erased = person is not None and person.erased_at is not None
 
@@ -117,12 +156,9 @@ class RequestActions:
             button.setEnabled(enabled)
             button.setToolTip(tip)
 
-    def actions_html(self, r: RequestView) -> str:
-        """What was done to answer the request, for the detail pane."""
-        try:
-            done = request_service.request_actions(self._ctx, r.id)
-        except CrmError:
-            return ""
+    @staticmethod
+    def actions_html(done: list) -> str:
+        """What was done to answer the request (as read by :func:`read_answers`)."""
         if not done:
             return ""
         items = "".join(

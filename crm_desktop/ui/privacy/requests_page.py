@@ -524,8 +524,14 @@ class RequestsView(RequestActions, QWidget):
         self.extend_button.setEnabled(can_extend)
         self.extend_button.setToolTip(tip)
         self.close_button.setEnabled(is_open)
-        self.update_answer_buttons(r)
-        self.detail.setHtml(self._html(r) + self.actions_html(r) if r is not None else "")
+        self.detail.setHtml(self._html(r) if r is not None else "")
+        self.read_answers_for(r, lambda person, done: self._show_answers(r, person, done))
+
+    def _show_answers(self, r: RequestView, person, done: list) -> None:
+        """The answer buttons, and what was done to answer ``r``, once read on a worker."""
+        self.update_answer_buttons(r, person)
+        if done:
+            self.detail.setHtml(self._html(r) + self.actions_html(done))
 
     def _html(self, r: RequestView) -> str:
         def row(key: str, value: str) -> str:

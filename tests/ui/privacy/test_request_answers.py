@@ -36,6 +36,7 @@ def open_request(window, qtbot, request_id: int):
     view.refresh()
     wait_for_reads(qtbot)  # the register is read on a worker
     assert view.select_request(request_id)
+    wait_for_reads(qtbot)  # its prospect and what was done: the answer buttons wait for them
     return view
 
 
