@@ -122,6 +122,22 @@ class MembersDialog(QDialog):
         )
 
 
+def read_records(ctx: Context) -> tuple[list[ExportRecord], dict[int, list | str]]:
+    """The export records, and each one's filters described for people (on a worker).
+
+    A record whose filters cannot be described has the reason instead.
+    """
+    records = exports.list_exports(ctx)
+    described: dict[int, list | str] = {}
+    for r in records:
+        if r.filters:
+            try:
+                described[r.id] = exports.describe_filters(ctx, r.filters)
+            except CrmError as exc:
+                described[r.id] = str(exc)
+    return records, described
+
+
 class ExportsView(QWidget):
     """Export records with a detail pane for the selected one.
 
@@ -139,6 +155,7 @@ class ExportsView(QWidget):
         self._ctx = ctx
         self._load_error = ""
         self._wanted: int | None = None  # the record to select when the read arrives
+        self._described: dict[int, list | str] = {}  # each record's filters, named
         self.members_dialog: MembersDialog | None = None
         self.model = ExportsModel(self)
 
@@ -212,12 +229,17 @@ class ExportsView(QWidget):
         ctx = self._ctx
 
         def failed(error: CrmError) -> bool:  # e.g. the database file went away
-            self._show_records([], str(error))
+            self._show_records([], {}, str(error))
             return True
 
-        self._reader.read(lambda: exports.list_exports(ctx), self._show_records, failed=failed)
+        self._reader.read(
+            lambda: read_records(ctx), lambda got: self._show_records(*got), failed=failed
+        )
 
-    def _show_records(self, records: list[ExportRecord], error: str = "") -> None:
+    def _show_records(
+        self, records: list[ExportRecord], described: dict[int, list | str], error: str = ""
+    ) -> None:
+        self._described = described
         wanted, self._wanted = self._wanted, None
         if wanted is None:
             current = self.selected_record()
@@ -341,7 +363,7 @@ class ExportsView(QWidget):
             row("Channel", escape(channel_label(r.channel))),
             row("Personalised", "Yes" if r.personalised else "No"),
             row("Purpose", purpose),
-            row("Filters", self._filters_html(r.filters)),
+            row("Filters", self._filters_html(r)),
             row("Included", f"{r.included:,}"),
             row("Left out", f"{r.excluded:,}"),
             row("Why left out", why),
@@ -375,7 +397,7 @@ class ExportsView(QWidget):
             row("Started", f"{escape(format_when(r.created_at))} by {escape(r.created_by)}"),
             row("Channel", escape(channel_label(r.channel))),
             row("Purpose", escape(r.purpose) if r.purpose else "<i>Not given</i>"),
-            row("Filters", self._filters_html(r.filters)),
+            row("Filters", self._filters_html(r)),
             row("Format", escape(format_label(r.format))),
             row("File", escape(r.file_name) + " <i>(not written)</i>"),
         ]
@@ -384,11 +406,10 @@ class ExportsView(QWidget):
             f"<table>{''.join(rows)}</table>"
         )
 
-    def _filters_html(self, filters: dict) -> str:
-        if not filters:
+    def _filters_html(self, r: ExportRecord) -> str:
+        if not r.filters:
             return "None (everyone was considered)"
-        try:
-            described = exports.describe_filters(self._ctx, filters)
-        except CrmError as exc:
-            return escape(str(exc))
+        described = self._described.get(r.id, [])
+        if isinstance(described, str):  # they could not be described
+            return escape(described)
         return "<br>".join(f"{escape(label)}: {escape(text)}" for label, text in described)

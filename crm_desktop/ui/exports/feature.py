@@ -16,8 +16,10 @@ from crm_desktop.ui.exports.exports_page import ExportsView
 
 PAGE = "exports"
 EXPORT_FOLDER_KEY = "exports/folder"
+# INTERESTS: a record's interest filter is named as the interest is called now.
 CARES = frozenset(
-    {Kind.PROSPECTS, Kind.CONTACTS, Kind.MARKETING, Kind.EXPORTS, Kind.DATABASE} | {Kind.APPEARANCE}
+    {Kind.PROSPECTS, Kind.CONTACTS, Kind.MARKETING, Kind.EXPORTS, Kind.DATABASE}
+    | {Kind.INTERESTS, Kind.APPEARANCE}
 )
 
 
