@@ -44,7 +44,8 @@ COLUMNS = ("Name", "Name", "School", "Why", "Names alike")
 
 
 class DuplicatesDialog(QDialog):
-    """``among``: only pairs involving these prospects (an import's), else all.
+    """``among``: only pairs involving these prospects (an import's), else all;
+    ``scope`` then says whose (default: "these N prospects").
 
     Signals:
         merged(object): a pair was merged; the merged record (a ProspectView).
@@ -59,11 +60,13 @@ class DuplicatesDialog(QDialog):
         *,
         bus: ChangeBus | None = None,
         among: Collection[int] | None = None,
+        scope: str | None = None,
     ):
         super().__init__(parent)
         self._ctx = ctx
         self.bus = bus_for(self, bus)
         self._among = None if among is None else frozenset(among)
+        self._scope = scope
         self.merge_dialog: MergeDialog | None = None  # the last one opened
         self.pairs: list[duplicates.DuplicatePair] = []
         self.setWindowTitle("Probable duplicates")
@@ -143,10 +146,8 @@ class DuplicatesDialog(QDialog):
     def _show_scope(self) -> None:
         limited = self._among is not None
         n = len(self._among or ())
-        self.scope.setText(
-            f"Only pairs involving the {n:,} prospect" + ("" if n == 1 else "s")
-            + " just imported."
-        )  # fmt: skip
+        whose = self._scope or (f"these {n:,} prospects" if n != 1 else "this prospect")
+        self.scope.setText(f"Only pairs involving {whose}.")
         self.scope.setVisible(limited)
         self.show_all_button.setVisible(limited)
 

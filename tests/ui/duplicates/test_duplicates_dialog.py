@@ -239,7 +239,7 @@ def test_an_import_can_list_only_its_prospects_pairs_then_all(
     review = window.provided("duplicates.review")
     dialog = review(window, [turin])
     wait_for_reads(qtbot)
-    assert dialog.scope.isVisible() and "1 prospect just imported" in dialog.scope.text()
+    assert dialog.scope.isVisible() and dialog.scope.text() == "Only pairs involving this prospect."
     assert [
         dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())
     ] == ["Alan Turing"]
@@ -248,3 +248,19 @@ def test_an_import_can_list_only_its_prospects_pairs_then_all(
     wait_for_reads(qtbot)
     assert dialog.tree.topLevelItemCount() == 2
     assert not dialog.scope.isVisible()
+
+
+def test_duplicates_of_the_selected_person(make_window, ctx, pair, add_prospect, qtbot):
+    keep, other = pair
+    add_prospect("Alan", "Turing", school="Elm")
+    add_prospect("Alan", "Turin", school="Elm")
+    window = make_window()
+    assert not window.commands.duplicates_of_prospect.isEnabled()  # nobody selected
+    window.prospects.select_prospect(other)
+    assert window.commands.duplicates_of_prospect.isEnabled()
+    window.commands.duplicates_of_prospect.trigger()
+    wait_for_reads(qtbot)
+    [dialog] = [w for w in window.findChildren(DuplicatesDialog) if w.isVisible()]
+    assert dialog.scope.text() == "Only pairs involving Jane Smyth."
+    assert dialog.tree.topLevelItemCount() == 1
+    assert (dialog.selected().first_id, dialog.selected().second_id) == (keep, other)

@@ -24,8 +24,8 @@ MENUS_BEFORE = {
     "settings - "
     "manage_users change_password sign_out - back_up retention_review audit_trail - quit",
     "menu_prospect": "new_prospect edit_prospect delete_prospect - log_contact - "
-    "find_duplicates - subject_access_pack prospect_history new_request restrict_prospect "
-    "unrestrict_prospect erase_prospect",
+    "find_duplicates duplicates_of_prospect - subject_access_pack prospect_history new_request "
+    "restrict_prospect unrestrict_prospect erase_prospect",
     "menu_marketing": "export_campaign import_unsubscribes - suppression_list li_assessments",
     "menu_view": "show_prospects show_followups show_schools show_exports show_requests - "
     "find - appearance",
