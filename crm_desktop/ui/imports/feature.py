@@ -8,44 +8,44 @@ this one: the prospect list, when a file is dropped on it, asks
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from crm_desktop.domain.roles import Action
-from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.common.registry import ActionSpec, Feature, Shell
 from crm_desktop.ui.imports.import_wizard import ImportWizard
 
 ACTION = "import_contacts"
 OPEN_FILE = "imports.open_file"  # provided: (shell, path) -> the wizard, reading that file
-# The duplicates review another feature may offer (run by name, if the window has it).
-DUPLICATES_ACTIONS = ("find_duplicates", "review_duplicates", "duplicates")
+# The duplicates review the duplicates feature lends: (shell, prospect ids, scope) -> its list.
+DUPLICATES_REVIEW = "duplicates.review"
 PROSPECTS_PAGE = "prospects"
 
 
-def duplicates_action(shell: Shell) -> str | None:
-    """The name of the window's duplicates review action, if it has one this user may run."""
-    for name in DUPLICATES_ACTIONS:
-        try:
-            action = shell.action(name)
-        except KeyError:
-            continue
-        if action.isVisible():
-            return name
-    return None
+def duplicates_review(shell: Shell) -> Callable | None:
+    """The window's duplicates review, if it has one (features may be left out)."""
+    try:
+        return shell.provided(DUPLICATES_REVIEW)
+    except StopIteration:
+        return None
 
 
 def import_contacts(shell: Shell, path: str | Path | None = None) -> ImportWizard:
     """Open the import wizard (on ``path`` if given)."""
-    review = duplicates_action(shell)
+    review = duplicates_review(shell)
     wizard = ImportWizard(
-        shell.ctx, shell.window(), path=path, can_review_duplicates=review is not None
+        shell.ctx,
+        shell.window(),
+        path=path,
+        can_review_duplicates=review is not None,
+        bus=shell.bus,
     )
 
-    def imported(report) -> None:
-        ids = tuple(report.prospect_ids)
-        select = ids[0] if ids else None
-        kinds = (Kind.PROSPECTS, Kind.SCHOOLS, Kind.INTERESTS, Kind.MARKETING)
-        shell.bus.publish(Change.of(*kinds, ids=ids, select=select))
+    def page_shown(page_id: int) -> None:
+        # The report shows once the batch is in (the wizard has said so on the bus).
+        report = wizard.report
+        if page_id != ImportWizard.REPORT_PAGE or report is None:
+            return
         shell.status(
             f"Imported {report.file_name}: {report.created:,} created, {report.updated:,} "
             f"updated, {report.rejected:,} rejected."
@@ -60,10 +60,15 @@ def import_contacts(shell: Shell, path: str | Path | None = None) -> ImportWizar
             f"{n:,} {'prospect' if n == 1 else 'prospects'} imported from {report.file_name}."
         )
 
-    wizard.imported.connect(imported)
+    def review_duplicates(report) -> None:
+        n = len(report.prospect_ids)
+        scope = f"the {n:,} {'prospect' if n == 1 else 'prospects'} just imported"
+        review(shell, report.prospect_ids, scope)
+
+    wizard.currentIdChanged.connect(page_shown)
     wizard.showImported.connect(show_imported)
     if review is not None:
-        wizard.reviewDuplicates.connect(lambda _report: shell.run(review))
+        wizard.reviewDuplicates.connect(review_duplicates)
     return shell.open_dialog(wizard)
 
 

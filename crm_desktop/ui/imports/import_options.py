@@ -36,6 +36,7 @@ from crm_desktop.services import assessments as assessment_service
 from crm_desktop.services import imports
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
 from crm_desktop.ui.imports.import_pages import error_label, hint_label, value_label
@@ -415,7 +416,9 @@ class OptionsPage(QWizardPage):
         self._report = report
         self.status_label.clear()
         wizard = self.wizard()
-        wizard.imported.emit(report)
+        ids = tuple(report.prospect_ids)
+        kinds = (Kind.PROSPECTS, Kind.SCHOOLS, Kind.INTERESTS, Kind.MARKETING)
+        wizard.bus.publish(Change.of(*kinds, ids=ids, select=ids[0] if ids else None))
         wizard.next()
 
     @Slot(str)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from crm_desktop.services import imports
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
+from crm_desktop.ui.common.changes import ChangeBus, bus_for
 from crm_desktop.ui.common.workers import BackgroundTask
 from crm_desktop.ui.imports.import_options import OptionsPage
 from crm_desktop.ui.imports.import_pages import (
@@ -170,18 +171,19 @@ class ImportWizard(QWizard):
     reads it at once. ``can_review_duplicates``: the window offers a
     duplicates review, so the report may send people there.
 
+    A batch imported is said on ``bus`` (the window's; one of its own when
+    built alone) as ``Change(PROSPECTS, SCHOOLS, INTERESTS, MARKETING,
+    ids=the prospects created or updated, select=the first)``, once, before
+    the report shows; :attr:`report` is then what the import did.
+
     Signals:
 
-    ``imported(ImportReport)``
-        A batch was imported (the window refreshes its pages). Emitted once,
-        before the report shows.
     ``showImported(ImportReport)``
         The person asked to see the imported prospects (the wizard closes).
     ``reviewDuplicates(ImportReport)``
         The person asked to review the probable duplicates (the wizard closes).
     """
 
-    imported = Signal(object)
     showImported = Signal(object)
     reviewDuplicates = Signal(object)
 
@@ -194,8 +196,10 @@ class ImportWizard(QWizard):
         *,
         path: str | Path | None = None,
         can_review_duplicates: bool = False,
+        bus: ChangeBus | None = None,
     ) -> None:
         super().__init__(parent)
+        self.bus = bus_for(self, bus)
         self.setObjectName("importWizard")
         self.setWindowTitle("Import contacts")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
