@@ -105,6 +105,7 @@ class DuplicatesDialog(QDialog):
         self.show_all_button = QPushButton("Show &all pairs")
         self.show_all_button.setToolTip("Every probable duplicate, not only these prospects'")
         self.show_all_button.clicked.connect(self.show_all)
+        self.show_all_button.setAutoDefault(False)
         self.merge_button = QPushButton("&Merge…")
         self.merge_button.setToolTip("Merge the selected pair into one record")
         self.merge_button.clicked.connect(self.merge_selected)
@@ -139,6 +140,7 @@ class DuplicatesDialog(QDialog):
         self.bus.changed.connect(self._changed)
         self._update_buttons()
         self._show_scope()
+        self.tree.setFocus()  # the keys start on the list: arrows, Enter to merge
         self.refresh()
 
     # --------------------------------------------------------------- reading
