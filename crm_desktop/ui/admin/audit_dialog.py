@@ -53,6 +53,19 @@ def verification_text(result: audit.Verification) -> str:
     return text
 
 
+def check_trail(ctx: Context) -> tuple[audit_key.KeyStatus | CrmError, audit.Verification]:
+    """Whether this computer holds the key (or why that cannot be said), and the check.
+
+    Run on a worker: both read the database; the key's status is read first,
+    so it is said together with the check it explains.
+    """
+    try:
+        status: audit_key.KeyStatus | CrmError = audit_key.key_status(ctx)
+    except CrmError as exc:
+        status = exc
+    return status, audit.verify(ctx)
+
+
 class AuditTrailDialog(QDialog):
     """Verify the trail; export or import its key.
 
@@ -118,15 +131,15 @@ class AuditTrailDialog(QDialog):
         layout.addLayout(row)
         layout.addWidget(close)
         self._task: BackgroundTask | None = None
-        self.refresh_key_status()
+        # Whether this computer holds the key is read with the check, on its worker.
+        self.export_button.setEnabled(False)
 
-    def refresh_key_status(self) -> None:
+    def _show_key_status(self, status: audit_key.KeyStatus | CrmError) -> None:
         """Say whether this computer holds the key; export only what it holds."""
-        try:
-            status = audit_key.key_status(self._ctx)
-        except CrmError as exc:
-            self.key_label.setText(str(exc))
+        if isinstance(status, CrmError):
+            self.key_label.setText(str(status))
             self.export_button.setEnabled(False)
+            self._fit()
             return
         if status.database_id and not status.held:  # the check below says how to bring it
             self.key_label.setText("<b>This computer does not hold the database's audit key.</b>")
@@ -142,7 +155,7 @@ class AuditTrailDialog(QDialog):
         ctx = self._ctx
         task = run_with_progress(
             self, "Audit trail", "Checking every entry…",
-            lambda progress, should_cancel: audit.verify(ctx),
+            lambda progress, should_cancel: check_trail(ctx),
         )  # fmt: skip
         # Bound methods, not lambdas: Qt drops them if the dialog is closed first.
         task.succeeded.connect(self._show_result)
@@ -151,7 +164,9 @@ class AuditTrailDialog(QDialog):
         self._task = task
         return task
 
-    def _show_result(self, result: audit.Verification) -> None:
+    def _show_result(self, checked: tuple[audit_key.KeyStatus | CrmError, audit.Verification]):
+        status, result = checked
+        self._show_key_status(status)
         self.result_label.setText(verification_text(result))
         self._fit()
         self.verified.emit(result)
@@ -229,7 +244,6 @@ class AuditTrailDialog(QDialog):
 
     def _moved(self, text: str) -> None:
         messages.inform(self, "Audit trail", text)
-        self.refresh_key_status()
         self.keyMoved.emit(text)
         self.verify()
 
