@@ -13,6 +13,7 @@ from pathlib import Path
 
 from crm_desktop.domain.roles import Action
 from crm_desktop.ui.common.registry import ActionSpec, Feature, Shell
+from crm_desktop.ui.imports.import_models import shortened
 from crm_desktop.ui.imports.import_wizard import ImportWizard
 
 ACTION = "import_contacts"
@@ -47,7 +48,7 @@ def import_contacts(shell: Shell, path: str | Path | None = None) -> ImportWizar
         if page_id != ImportWizard.REPORT_PAGE or report is None:
             return
         shell.status(
-            f"Imported {report.file_name}: {report.created:,} created, {report.updated:,} "
+            f"Imported {shortened(report.file_name)}: {report.created:,} created, {report.updated:,} "
             f"updated, {report.rejected:,} rejected."
         )
 
@@ -57,7 +58,8 @@ def import_contacts(shell: Shell, path: str | Path | None = None) -> ImportWizar
             shell.open_record("prospect", report.prospect_ids[0])
         n = len(report.prospect_ids)
         shell.status(
-            f"{n:,} {'prospect' if n == 1 else 'prospects'} imported from {report.file_name}."
+            f"{n:,} {'prospect' if n == 1 else 'prospects'} imported from "
+            f"{shortened(report.file_name)}."
         )
 
     def review_duplicates(report) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import QApplication, QComboBox, QStyle, QStyledItemDelegate, QWidget
 
@@ -44,6 +44,7 @@ _ICONS = {
 }
 
 _ROOT = QModelIndex()
+_FORM_KEYS = (Qt.Key.Key_Tab, Qt.Key.Key_Backtab, Qt.Key.Key_Escape)
 TargetRole = Qt.ItemDataRole.UserRole + 1  # the target key of a mapping row ("" = ignored)
 OutcomeRole = Qt.ItemDataRole.UserRole + 2  # the outcome key of a preview row
 
@@ -61,6 +62,16 @@ def one_line(text: str, limit: int = SAMPLE_CHARS) -> str:
     flat = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ⏎ ")
     flat = "".join(" " if ch == "\t" else ch if ch.isprintable() else "�" for ch in flat)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def shortened(text: str, limit: int = 80) -> str:
+    """``text`` on one line, its middle left out if longer than ``limit`` (file names, paths:
+    a long name with no spaces cannot wrap, and would widen the wizard past the screen)."""
+    flat = one_line(text, len(text) + 1)
+    if len(flat) <= limit:
+        return flat
+    head = (limit - 1) // 2
+    return flat[:head] + "…" + flat[len(flat) - (limit - 1 - head) :]
 
 
 class MappingModel(ReadOnlyTableModel):
@@ -171,6 +182,13 @@ class TargetDelegate(QStyledItemDelegate):
 
     def updateEditorGeometry(self, editor: QWidget, option, _index) -> None:
         editor.setGeometry(option.rect)
+
+    def eventFilter(self, editor: QObject, event: QEvent) -> bool:
+        # The combo boxes stay open (persistent) and commit as they change, so Tab and
+        # Esc are the form's: Tab to the next column's combo box, Esc to the wizard.
+        if event.type() == QEvent.Type.KeyPress and event.key() in _FORM_KEYS:
+            return False
+        return super().eventFilter(editor, event)
 
 
 class PreviewModel(ReadOnlyTableModel):

@@ -39,6 +39,7 @@ from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
+from crm_desktop.ui.imports.import_models import shortened
 from crm_desktop.ui.imports.import_pages import error_label, hint_label, value_label
 
 MAX_SOURCE = 200
@@ -402,8 +403,9 @@ class OptionsPage(QWizardPage):
                 text = " ".join(messages.field_message(k, v) for k, v in exc.errors.items())
                 raise CrmError(text) from exc
 
-        self.status_label.setText(f"Importing {path.name}…")
-        task = run_with_progress(self.wizard(), "Import contacts", f"Importing {path.name}…", work)
+        doing = f"Importing {shortened(path.name)}…"
+        self.status_label.setText(doing)
+        task = run_with_progress(self.wizard(), "Import contacts", doing, work)
         self._task = task
         task.succeeded.connect(self._imported)
         task.failed.connect(self._failed)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -41,6 +41,7 @@ from crm_desktop.ui.imports.import_models import (
     PreviewModel,
     TargetDelegate,
     outcome_counts,
+    shortened,
 )
 
 PREVIEW_ROWS = 20
@@ -259,7 +260,7 @@ class FilePage(QWizardPage):
         self._reading = key
         self._preview = None
         self.error.hide()
-        self.status.setText(f"Reading {path.name}…")
+        self.status.setText(f"Reading {shortened(path.name)}…")
         self.details.setEnabled(False)
         self.completeChanged.emit()
         ctx, fmt, sheet = self._ctx, self.fmt(), self.sheet_name()
@@ -350,7 +351,8 @@ class FilePage(QWizardPage):
         delimiter = table.delimiter or ""
         self.delimiter_value.setText(DELIMITER_NAMES.get(delimiter, repr(delimiter)))
         n = len(table.headers)
-        shown = ", ".join(table.headers[:8]) + (f" and {n - 8:,} more" if n > 8 else "")
+        first = (shortened(h, 40) for h in table.headers[:8])
+        shown = ", ".join(first) + (f" and {n - 8:,} more" if n > 8 else "")
         self.columns_value.setText(f"{n:,}: {shown}" if n else "none")
         known = preview.mapping_source == "layout"
         self.review_mapping.setVisible(known)
@@ -404,15 +406,24 @@ class MappingPage(QWizardPage):
         self._initial = dict(preview.mapping)
         rows = [row.cells for row in preview.rows]
         self.model.set_columns(preview.table.headers, rows, mapping)
+        previous: QWidget = self.table
         for row in range(self.model.rowCount()):
             self.table.openPersistentEditor(self.model.index(row, MappingModel.TARGET))
+            combo = self.combo(row)
+            if combo is not None:  # Tab goes down the column of combo boxes
+                QWidget.setTabOrder(previous, combo)
+                previous = combo
         layout_name = LAYOUTS.get(preview.layout or "", preview.layout or "")
         self.source_label.setText(
             MAPPING_SOURCE.get(preview.mapping_source, "").format(layout=layout_name)
         )
         self._changed()
-        first = self.table.indexWidget(self.model.index(0, MappingModel.TARGET))
-        if first is not None:
+        # Once the view has laid the combo boxes out (a hidden one takes no focus).
+        QTimer.singleShot(0, self._focus_first)
+
+    def _focus_first(self) -> None:
+        first = self.combo(0) if self.model.rowCount() else None
+        if first is not None and self.isVisible():
             first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def cleanupPage(self) -> None:

@@ -35,6 +35,7 @@ from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import ChangeBus, bus_for
 from crm_desktop.ui.common.workers import BackgroundTask
+from crm_desktop.ui.imports.import_models import shortened
 from crm_desktop.ui.imports.import_options import OptionsPage
 from crm_desktop.ui.imports.import_pages import (
     FilePage,
@@ -120,13 +121,14 @@ class ReportPage(QWizardPage):
         self.wizard().button(QWizard.WizardButton.FinishButton).setFocus()
 
     def show_report(self, r: imports.ImportReport) -> None:
-        self.heading.setText(f"Imported {r.file_name}")
+        self.heading.setText(f"Imported {shortened(r.file_name)}")
         for field, _label, _tip in REPORT_ROWS:
             self.values[field].setText(f"{getattr(r, field):,}")
         if r.rejects_file:
             self.rejects_label.setText(
                 f"{r.rejected:,} rejected {'row was' if r.rejected == 1 else 'rows were'} "
-                f"written, with the reason for each, to {r.rejects_file}. Fix them there and "
+                f"written, with the reason for each, to {shortened(r.rejects_file, 120)}. "
+                "Fix them there and "
                 "import that file again."
             )
         else:

@@ -655,3 +655,42 @@ def test_the_models_pass_the_model_tester(qtmodeltester, qapp):
     assert preview.index(0, PreviewModel.OUTCOME).data() == (
         "Rejected: has 2 columns where the header has 1"
     )
+
+
+def test_a_very_long_file_name_does_not_widen_the_wizard(qtbot, make_window, tmp_path, prompter):
+    name = "Conference_" + "x" * 200 + ".csv"
+    path = write_csv(tmp_path / name, [["Ada", "Lovelace", "ada@example.sch.uk", "", "", "", ""]])
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    wizard.resize(1000, 640)
+    choose(qtbot, wizard, prompter, path)
+    click(qtbot, next_button(wizard))
+    click(qtbot, next_button(wizard))
+    wait_for_preview(qtbot, wizard)
+    click(qtbot, next_button(wizard))
+    qtbot.keyClicks(wizard.options_page.source, "Conference")
+    import_and_wait(qtbot, wizard)
+    assert "…" in wizard.report_page.heading.text()
+    assert wizard.minimumSizeHint().width() <= 1000
+    assert wizard.width() <= 1000
+    save_shot(wizard, "imports", "report-long-name")
+
+
+def test_tab_goes_down_the_mapping_column(qtbot, make_window, sign_ups, prompter):
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    choose(qtbot, wizard, prompter, sign_ups)
+    click(qtbot, next_button(wizard))
+    page = wizard.mapping_page
+    qtbot.waitUntil(lambda: page.combo(0).hasFocus())
+    qtbot.keyClick(page.combo(0), Qt.Key.Key_Tab)
+    assert page.combo(1).hasFocus()
+    # The keyboard changes a column's field: Surname becomes "not imported".
+    qtbot.keyClick(page.combo(1), Qt.Key.Key_Home)
+    assert 1 not in page.model.mapping()
+    assert next_button(wizard).isEnabled()  # a first name is still there
+    qtbot.keyClick(page.combo(1), Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
+    assert page.combo(0).hasFocus()
+    qtbot.keyClick(page.combo(0), Qt.Key.Key_Home)
+    assert page.warning.isVisible() and "name" in page.warning.text()
+    assert not next_button(wizard).isEnabled()
