@@ -19,6 +19,7 @@ from reads_support import wait_for_reads
 from ui_shots import save_shot
 
 from crm_desktop.services import marketing, pending
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.marketing import pending_opt_outs
 from crm_desktop.ui.marketing.opt_out_dialog import OptOutDialog
 from crm_desktop.ui.shell.main_window import MainWindow
@@ -53,6 +54,8 @@ def test_a_busy_database_keeps_the_opt_out_shows_it_and_saves_it_when_free(
     wait_for_reads(qtbot)
     banner = window.pending_opt_outs
     assert not banner.isVisible()
+    said = []
+    window.bus.changed.connect(said.append)
 
     holder = sqlite3.connect(ctx.db.path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -91,6 +94,11 @@ def test_a_busy_database_keeps_the_opt_out_shows_it_and_saves_it_when_free(
     # The window's own view of Ada caught up.
     wait_for_reads(qtbot)
     assert "Opted out of all channels" in window.prospects.detail.plain_text()
+    assert "Saved the opt-out of Ada Lovelace" in window.statusBar().currentMessage()
+    # Kept, nothing changed in the database; saved, the strip says so on the bus.
+    assert [c for c in said if Kind.MARKETING in c.kinds] == [
+        Change.of(Kind.MARKETING, Kind.SUPPRESSION)
+    ]
     _save(window, "pending_opt_out_saved")
     qtbot.mouseClick(banner.dismiss_button, Qt.MouseButton.LeftButton)
     assert not banner.isVisible()

@@ -9,6 +9,7 @@ from export_support import build_population
 from PySide6.QtCore import Qt
 
 from crm_desktop.services import email_sync, marketing, suppression
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.marketing.unsubscribe_import import SyncReportDialog
 
 TIMEOUT_MS = 20_000
@@ -55,6 +56,8 @@ def test_a_mailchimp_export_opts_people_out_and_reports_it(
     refreshed = []
     real_refresh = window.prospects.refresh_rows
     window.prospects.refresh_rows = lambda: (refreshed.append(1), real_refresh())
+    said = []
+    window.bus.changed.connect(said.append)
 
     dialog = run_import(qtbot, window, prompter, path)
     assert shown(dialog) == {
@@ -72,6 +75,7 @@ def test_a_mailchimp_export_opts_people_out_and_reports_it(
     assert not email_opted_out(ctx, people.consented)
     assert suppression.lookup(ctx, "stranger@example.org")
     assert refreshed  # the prospects table and detail pane were re-read
+    assert said == [Change.of(Kind.MARKETING, Kind.SUPPRESSION)]  # said once, by the import
     assert window.prospects.selected_id() == people.li_note
     assert "1 opted out" in window.statusBar().currentMessage()
 
