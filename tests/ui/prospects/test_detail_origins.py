@@ -13,6 +13,7 @@ from reads_support import wait_for_reads
 
 from crm_desktop.services import audit, rights
 from crm_desktop.services import prospects as P
+from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.marketing.feature import MARKETING_PANE
 from crm_desktop.ui.prospects.prospect_detail import ProspectDetail
 
@@ -89,13 +90,17 @@ def test_someone_typed_in_shows_no_other_addresses_or_origin(qtbot, ctx, add_pro
 
 def test_removing_an_extra_address_with_the_mouse_asks_and_is_audited(qtbot, ctx, ann, prompter):
     pane = make_pane(qtbot, ctx, ann)
+    said = []
+    pane.bus.changed.connect(said.append)
     prompter.answers = [False]
     click_link(qtbot, pane, "crm-remove-address:email/0")
     assert P.get_prospect(ctx, ann).other_emails == ["Ann.Lee@Home-Mail.example"]
     assert "Ann.Lee@Home-Mail.example" in prompter.questions[0][1]
+    assert said == []  # declined: nothing changed, nothing said
     prompter.answers = [True]
     click_link(qtbot, pane, "crm-remove-address:email/0")
     wait_for_reads(qtbot)
+    assert said == [Change.of(Kind.PROSPECTS, ids=(ann,))]
     assert P.get_prospect(ctx, ann).other_emails == []
     assert "Home-Mail" not in pane.plain_text() and "Other emails" not in pane.plain_text()
     entry = audit.entries(ctx, entity="prospect", entity_id=ann)[0]
