@@ -14,6 +14,7 @@ from crm_desktop.errors import CrmError
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import Change, Kind
+from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.registry import (
     STATUS_MS,
     ActionSpec,
@@ -195,14 +196,29 @@ def setup(shell: Shell) -> None:
     shell.add_part("count_label", count)
     shell.add_status_widget(count, 20)
 
+    # The total beside a filtered count is read on a worker; meanwhile the last
+    # total read stands ("…" before the first).
+    total_reader = Reader(count, cover=None)
+    last_total: list[str] = ["…"]
+
+    def show_total(shown: int, total: int) -> None:
+        last_total[0] = f"{total:,}"
+        count.setText(f"{shown:,} of {total:,} prospects")
+
     def update_count() -> None:
         shown = page.model.rowCount()
-        if page.is_filtered():
-            total = prospect_service.count_prospects(shell.ctx)
-            text = f"{shown:,} of {total:,} prospects"
-        else:
-            text = f"{shown:,} prospect" + ("" if shown == 1 else "s")
-        count.setText(text)
+        if not page.is_filtered():
+            total_reader.cancel()
+            last_total[0] = f"{shown:,}"
+            count.setText(f"{shown:,} prospect" + ("" if shown == 1 else "s"))
+            return
+        count.setText(f"{shown:,} of {last_total[0]} prospects")
+        ctx = shell.ctx
+        total_reader.read(
+            lambda: prospect_service.count_prospects(ctx),
+            lambda total: show_total(shown, total),
+            failed=lambda _error: True,  # the table says why; the count keeps its place
+        )
 
     page.countChanged.connect(update_count)
     # The prospect count belongs to the Prospects tab only.
