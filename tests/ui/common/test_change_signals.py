@@ -69,7 +69,6 @@ UI_STATE: dict[str, str] = {
 # Data-change signals of features still under way, to go onto the bus. This
 # list only shrinks: an entry whose signal is gone must be removed.
 NOT_YET_ON_THE_BUS: dict[str, str] = {
-    "ImportWizard.imported": "the import feature's feature.py translates it into a Change",
     "MergeDialog.merged": "it publishes its Change already; the signal feeds a status line",
     "DuplicatesDialog.merged": "passes MergeDialog.merged on, for the status line",
 }
