@@ -27,6 +27,7 @@ from crm_desktop.services import settings, users
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
+from crm_desktop.ui.common.reads import LOADING_TEXT, Reader
 
 FIELDS = ("name", "address", "email", "dpo_name", "dpo_email", "display_name")
 
@@ -47,7 +48,6 @@ class SettingsDialog(QDialog):
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
-        current = settings.get_controller(ctx)
 
         intro = QLabel(
             "<b>The data controller</b>: who holds the personal data in this database. "
@@ -60,33 +60,25 @@ class SettingsDialog(QDialog):
         self._general_error = QLabel(self)
         self._errors = messages.FormErrors(self._form, FIELDS, self._general_error)
 
-        self.name = self._line("name", "&Company name *", "e.g. Acme Learning Ltd", current.name)
+        self.name = self._line("name", "&Company name *", "e.g. Acme Learning Ltd")
         self.address = QPlainTextEdit(self)
         self.address.setObjectName("address")
         self.address.setTabChangesFocus(True)
         self.address.setPlaceholderText("Registered or postal address, one line each")
-        self.address.setPlainText(current.address or "")
         self.address.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
         self._add("address", "Company &address *", self.address)
-        self.email = self._line(
-            "email", "Contact &email *", "where people write about their data", current.email
-        )
+        self.email = self._line("email", "Contact &email *", "where people write about their data")
         self.dpo_name = self._line(
             "dpo_name",
             "&Data protection officer *",
             "their name (or your privacy lead's)",
-            current.dpo_name,
         )
-        self.dpo_email = self._line(
-            "dpo_email", "DPO e&mail", "optional; else the contact email", current.dpo_email
-        )
+        self.dpo_email = self._line("dpo_email", "DPO e&mail", "optional; else the contact email")
         you = QLabel("<b>You</b>: how colleagues and the packs you make name you.")
         you.setWordWrap(True)
         self._form.addRow(you)
-        self._display_name = users.display_name(ctx)
-        self.display_name = self._line(
-            "display_name", "Your &name *", "e.g. Sam Taylor", self._display_name
-        )
+        self._display_name = ""
+        self.display_name = self._line("display_name", "Your &name *", "e.g. Sam Taylor")
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
@@ -98,14 +90,48 @@ class SettingsDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(self._form)
         layout.addWidget(self.buttons)
+
+        # What is stored is read on a worker; the form waits for it (disabled,
+        # Save too), since saving before it arrived would blank what is there.
+        self.loaded = False
+        self._fields = (self.name, self.address, self.email, self.dpo_name, self.dpo_email,
+                        self.display_name)  # fmt: skip
+        self._set_editable(False)
+        # Meanwhile the focus falls on Cancel: Enter must not mean Cancel.
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)
+        self._reader = Reader(self, cover=None, error_title="Could not read the settings")
+        self._reader.read(
+            lambda: (settings.get_controller(ctx), users.display_name(ctx)), self._fill
+        )
+
+    def _set_editable(self, on: bool) -> None:
+        # Meanwhile each field says it is loading, not what to type in it.
+        if not on:
+            self._placeholders = [field.placeholderText() for field in self._fields]
+        for field, hint in zip(self._fields, self._placeholders, strict=True):
+            field.setEnabled(on)
+            field.setPlaceholderText(hint if on else LOADING_TEXT)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(on)
+
+    def _fill(self, read: tuple) -> None:
+        current, display_name = read
+        self.name.setText(current.name or "")
+        self.address.setPlainText(current.address or "")
+        self.email.setText(current.email or "")
+        self.dpo_name.setText(current.dpo_name or "")
+        self.dpo_email.setText(current.dpo_email or "")
+        self._display_name = display_name
+        self.display_name.setText(display_name or "")
+        self.loaded = True
+        self._set_editable(True)
         self.name.setFocus()
 
     def _add(self, name: str, label: str, field: QWidget) -> None:
         self._form.addRow(label, field)
         self._errors.add(name, field)
 
-    def _line(self, name: str, label: str, placeholder: str, value: str | None) -> QLineEdit:
-        edit = QLineEdit(value or "", self)
+    def _line(self, name: str, label: str, placeholder: str) -> QLineEdit:
+        edit = QLineEdit(self)
         edit.setObjectName(name)
         edit.setPlaceholderText(placeholder)
         self._add(name, label, edit)
@@ -117,6 +143,8 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:
         """Save all or nothing: a missing required detail or a bad address keeps it open."""
+        if not self.loaded:  # Enter before what is stored has been read
+            return
         self._errors.clear()
         values = {
             "name": self.name.text(),

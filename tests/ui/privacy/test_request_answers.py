@@ -115,6 +115,7 @@ def test_make_access_pack_refuses_until_settings_then_links_the_pack(
     # The admin fills in File > Settings.
     window.commands.settings.trigger()
     dialog = window.findChild(SettingsDialog, "settingsDialog")
+    wait_for_reads(qtbot)  # what is stored, read on a worker
     qtbot.keyClicks(dialog.name, CONTROLLER["name"])
     dialog.accept()  # incomplete: stays open, says what is missing
     assert dialog.isVisible()
