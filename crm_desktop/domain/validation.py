@@ -148,6 +148,18 @@ def clean_text(
         value = ""
     if not isinstance(value, str):
         raise ValueError("must be text")
+    if value.isascii() and value.isprintable():
+        # Plain printable ASCII (most values): already NFC, no line breaks or
+        # control characters, and visible once trimmed if anything is left.
+        # The same result as below, without the per-character checks.
+        value = value.strip()
+        if not value:
+            if required:
+                raise ValueError("is required")
+            return None
+        if len(value) > max_len:
+            raise ValueError(f"is too long ({len(value):,} characters; at most {max_len:,})")
+        return value
     value = unicodedata.normalize("NFC", value).strip()
     if not multiline and ("\n" in value or "\r" in value or "\t" in value):
         raise ValueError("must be a single line")
@@ -230,6 +242,17 @@ def normalise_phone(value: str | None, region: str = DEFAULT_REGION) -> PhoneRes
     text = clean_text(value, max_len=40)
     if text is None:
         return None
+    number, e164 = _parse_phone(text, region)
+    warning = None
+    if not phonenumbers.is_valid_number(number):
+        warning = (
+            f"Phone {format_phone(e164)} is not in a known allocated range; "
+            "check it before calling."
+        )
+    return PhoneResult(e164, warning)
+
+
+def _parse_phone(text: str, region: str) -> tuple[phonenumbers.PhoneNumber, str]:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -243,14 +266,16 @@ def normalise_phone(value: str | None, region: str = DEFAULT_REGION) -> PhoneRes
             phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "needs its area code",
         }.get(reason, "has the wrong number of digits")
         raise ValueError(f"'{_short(text)}' is not a possible phone number ({why})")
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    warning = None
-    if not phonenumbers.is_valid_number(number):
-        warning = (
-            f"Phone {format_phone(e164)} is not in a known allocated range; "
-            "check it before calling."
-        )
-    return PhoneResult(e164, warning)
+    return number, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_e164(value: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """:func:`normalise_phone`'s E.164 (or its ValueError), without the allocated-range
+    warning: for a bulk import, which does not show that warning per row."""
+    text = clean_text(value, max_len=40)
+    if text is None:
+        return None
+    return _parse_phone(text, region)[1]
 
 
 def format_phone(e164: str | None, region: str = DEFAULT_REGION) -> str:

@@ -10,6 +10,8 @@ fold accents as FTS5 does.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import and_, bindparam, func, literal, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
@@ -73,3 +75,58 @@ def _word_condition(dialect: str, query: str | None) -> ColumnElement[bool] | No
             )
         )
     return and_(*parts)
+
+
+# ---------------------------------------------------------- bulk inserts
+
+_INSERT_TRIGGER = "prospect_fts_ai"
+_PER_ROW = "WHERE p.id = new.id"
+
+
+@contextmanager
+def index_new_prospects_at_end(session) -> Iterator[None]:
+    """Inside a write transaction: prospects inserted in the block are added to the
+    search index by one set-based statement at its end, not one trigger per row.
+
+    SQLite's per-row ``AFTER INSERT`` trigger costs several times the insert
+    itself, and a bulk import holds the write lock meanwhile. The trigger is
+    dropped for the block and created again, exactly as it was stored, after
+    its own statement has run over every prospect inserted in the block (ids
+    above the largest before it; the transaction's write lock means nobody
+    else inserts meanwhile). It is all in the caller's transaction, so others
+    never see the index or the trigger missing, and a failure rolls it all
+    back. Only prospects may be inserted in the block (updates keep their
+    own trigger). Elsewhere (PostgreSQL, or a trigger of another shape than
+    the known one) the block runs as it is.
+    """
+    conn = session.connection()
+    stored = None
+    if conn.dialect.name == "sqlite":
+        stored = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+            (_INSERT_TRIGGER,),
+        ).scalar()
+    body = _bulk_body(stored) if stored else None
+    if body is None:
+        yield
+        return
+    last = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM prospect").scalar()
+    conn.exec_driver_sql(f"DROP TRIGGER {_INSERT_TRIGGER}")
+    yield
+    conn.exec_driver_sql(body, (last,))
+    conn.exec_driver_sql(stored)
+
+
+def _bulk_body(trigger_sql: str) -> str | None:
+    """The trigger's one statement over every row with an id above ``?``, or None
+    when the trigger is not the one-statement shape this knows."""
+    upper = trigger_sql.upper()
+    start, end = upper.find(" BEGIN"), upper.rfind("END")
+    if start < 0 or end < start:
+        return None
+    body = trigger_sql[start + len(" BEGIN") : end].strip()
+    if body.count(";") != 1 or not body.endswith(";") or body.lower().count("new.") != 1:
+        return None
+    if not body.upper().startswith("INSERT INTO PROSPECT_FTS") or body.count(_PER_ROW) != 1:
+        return None
+    return body[:-1].replace(_PER_ROW, "WHERE p.id > ?")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlmodel import Session
 
 from ..domain.audit import (
@@ -18,6 +18,8 @@ from ..domain.audit import (
     REDACTING_ACTIONS,
     EntryFields,
     blank_values,
+    canonical,
+    chain_hasher,
     compare,
     entry_hash,
     hash_values,
@@ -27,7 +29,7 @@ from ..domain.audit import (
 from ..domain.models import AuditEntry
 from ..domain.roles import Action
 from ..domain.types import utcnow
-from ..persistence import audit_head, audit_keys
+from ..persistence import audit_head, audit_keys, bulk
 from ..persistence.db import PG_WRITE_LOCK
 from . import recovery
 from .context import Context
@@ -90,17 +92,60 @@ def record(
     return entry
 
 
-def record_many(
-    session: Session,
-    actor: str,
-    entries: Iterable[tuple[str, str, object, dict]],
-    reason: str | None = None,
-) -> int:
-    """Append many entries ``(action, entity, entity_id, values)`` in one statement.
+@dataclass(slots=True)
+class PreparedEntry:
+    """An entry's stored texts, made before the write transaction (see :func:`prepare_entries`).
 
-    The same entries :func:`record` would write one by one (a bulk action
-    audits each person it touched), chained in order, signed with one key,
-    and inserted together instead of one flush each. Returns how many.
+    Only its place in the chain (the previous hash, its own hash, the time)
+    is left for :func:`record_prepared`, inside the transaction; ``entity_id``
+    may be set meanwhile (the id of a row inserted in that transaction).
+    """
+
+    action: str
+    entity: str
+    entity_id: str | None
+    reason: str | None
+    values: str  # the stored JSON of the values
+    value_hashes: str  # the stored JSON of their hashes
+    hashes_text: str  # the same hashes as the chain covers them (canonical JSON)
+
+
+# Made once: json.dumps with options makes a new encoder for every call.
+_VALUES_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+_HASHES_JSON = json.JSONEncoder(sort_keys=True)
+
+
+def prepare_entries(
+    entries: Iterable[tuple[str, str, object, dict]], reason: str | None = None
+) -> list[PreparedEntry]:
+    """Entries ``(action, entity, entity_id, values)`` with their values hashed and stored
+    as text, exactly as :func:`record` stores them: the slow part of writing many
+    entries, which needs no lock. Hand them to :func:`record_prepared`."""
+    memo: dict[str, str] = {}
+    reason_hash = value_hash(reason) if reason is not None else None
+    out = []
+    for action, entity, entity_id, values in entries:
+        hashes = hash_values(values, memo)
+        if reason_hash is not None:
+            hashes[REASON_KEY] = reason_hash
+        out.append(
+            PreparedEntry(
+                action,
+                entity,
+                _id(entity_id),
+                reason,
+                _VALUES_JSON.encode(values),
+                _HASHES_JSON.encode(hashes),
+                canonical(hashes),
+            )  # fmt: skip
+        )
+    return out
+
+
+def record_prepared(session: Session, actor: str, entries: Sequence[PreparedEntry]) -> int:
+    """Append prepared entries in one statement, chained in order, signed with one key.
+
+    The same entries :func:`record` would write one by one. Returns how many.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
@@ -113,33 +158,46 @@ def record_many(
     signing = audit_keys.signing_key(session, last.key_id if last else None)
     key_id, key = signing if signing else (None, None)
     at = utcnow().replace(tzinfo=UTC)
+    chain = chain_hasher(at, actor, key_id, key)
     rows = []
-    for action, entity, entity_id, values in entries:
-        hashes = hash_values(values)
-        if reason is not None:
-            hashes[REASON_KEY] = value_hash(reason)
-        fields = EntryFields(at, actor, action, entity, _id(entity_id), hashes, prev, key_id)
-        prev = entry_hash(fields, key)
+    for e in entries:
+        hash_ = chain(e.action, e.entity, e.entity_id, e.hashes_text, prev)
         rows.append(
             {
                 "at": at,
                 "actor": actor,
-                "action": action,
-                "entity": entity,
-                "entity_id": _id(entity_id),
-                "reason": reason,
-                "values": json.dumps(values, ensure_ascii=False, sort_keys=True, default=str),
-                "value_hashes": json.dumps(hashes, sort_keys=True),
-                "prev_hash": fields.prev_hash,
-                "hash": prev,
+                "action": e.action,
+                "entity": e.entity,
+                "entity_id": e.entity_id,
+                "reason": e.reason,
+                "values": e.values,
+                "value_hashes": e.value_hashes,
+                "prev_hash": prev,
+                "hash": hash_,
                 "key_id": key_id,
             }
         )
+        prev = hash_
     if rows:
-        session.execute(insert(AuditEntry.__table__), rows)
+        bulk.insert_many(session, AuditEntry.__table__, rows)
         for _ in rows:
             audit_head.note_appended(session)
     return len(rows)
+
+
+def record_many(
+    session: Session,
+    actor: str,
+    entries: Iterable[tuple[str, str, object, dict]],
+    reason: str | None = None,
+) -> int:
+    """Append many entries ``(action, entity, entity_id, values)`` in one statement.
+
+    The same entries :func:`record` would write one by one (a bulk action
+    audits each person it touched), chained in order, signed with one key,
+    and inserted together instead of one flush each. Returns how many.
+    """
+    return record_prepared(session, actor, prepare_entries(entries, reason))
 
 
 def record_change(

@@ -52,6 +52,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -90,12 +91,13 @@ from ..domain.validation import (
     ValidationError,
     clean_text,
     normalise_email,
-    normalise_phone,
+    phone_e164,
     validate_prospect,
 )
 from ..errors import Cancelled
 from ..formats.atomic import atomic_output, publish_new
 from ..formats.contact_files import SourceRow, SourceTable, open_contact_file
+from ..persistence import bulk, search
 from . import audit, duplicates, suppression
 from .context import Context
 from .results import Jsonable
@@ -112,6 +114,7 @@ MAPPING_SETTING_PREFIX = "import.mapping."
 REASON_HEADER = "Reason"
 MAX_WARNINGS = 50
 
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _CHUNK = 500  # values per IN (...) list, well inside every SQLite's limit
 _POLL_ROWS = 500  # rows between polls of cancelled() and progress while reading
 # The prospect fields a duplicate policy decides (the email address is the match itself).
@@ -399,8 +402,38 @@ class _Rejected:
     outcome: str = "reject"  # reject | skip
 
 
+_PHONE_CACHE_SIZE = 200_000
+
+
+def _phone(raw: str, cache: dict[str, str | None | ValueError] | None) -> str | None:
+    """The E.164 form of ``raw`` (None for blank), or the form's ValueError.
+
+    Parsing a phone number is the slowest check of a row; a file repeats
+    numbers (switchboards, a school's office), so each distinct text is
+    parsed once per import.
+    """
+    if cache is None:
+        return phone_e164(raw)
+    found = cache.get(raw, cache)
+    if found is cache:
+        try:
+            found = phone_e164(raw)
+        except ValueError as exc:
+            found = exc
+        if len(cache) >= _PHONE_CACHE_SIZE:
+            cache.clear()
+        cache[raw] = found
+    if isinstance(found, ValueError):
+        raise ValueError(str(found))
+    return found  # type: ignore[return-value]
+
+
 def _stage_row(
-    row: SourceRow, mapping: dict[int, str], warnings: list[str], counter: list[int]
+    row: SourceRow,
+    mapping: dict[int, str],
+    warnings: list[str],
+    counter: list[int],
+    phone_cache: dict | None = None,
 ) -> tuple[_Row | _Rejected, cm.ContactCandidate | None]:
     if row.error:
         return _Rejected(row.number, row.cells, row.error[:1].upper() + row.error[1:]), None
@@ -422,12 +455,12 @@ def _stage_row(
     bad_phones: list[tuple[str, str]] = []
     for raw in cand.phones:
         try:
-            result = normalise_phone(raw)
+            e164 = _phone(raw, phone_cache)
         except ValueError as exc:
             bad_phones.append((raw, str(exc)))
             continue
-        if result and result.e164 not in phones:
-            phones.append(result.e164)
+        if e164 and e164 not in phones:
+            phones.append(e164)
     # The first address of each kind must be valid: it is the one the person
     # gave first, so a row whose first email is wrong goes to the rejects file
     # to be fixed. Later ones that are not valid are left out (and said).
@@ -630,6 +663,12 @@ def _digester(session: Session) -> Callable[[str], str | None]:
 
     def of(address: str) -> str | None:
         if address not in cache:
+            if _E164.fullmatch(address):
+                # Every phone number hashed here is already E.164 (phone_e164's
+                # form, or as stored), which canonical_address gives back as it
+                # is, after parsing it again: the slowest part of planning.
+                cache[address] = digest(key, address)
+                return cache[address]
             try:
                 cache[address] = digest(key, canonical_address(address))
             except ValueError:
@@ -969,13 +1008,14 @@ def run_import(
     groups: list[_Group] = []
     by_key: dict[str, _Group] = {}
     counter = [0]
+    phone_cache: dict = {}
     for n, row in enumerate(table.rows(), 1):
         if n % _POLL_ROWS == 0:
             check_cancel()
             if progress:
                 progress(n, None)
         report.total_rows += 1
-        result, _ = _stage_row(row, mapping, report.warnings, counter)
+        result, _ = _stage_row(row, mapping, report.warnings, counter, phone_cache)
         if isinstance(result, _Rejected):
             rejected.append(result)
         elif result.key and result.key in by_key:
@@ -991,6 +1031,9 @@ def run_import(
     # 2. What the database holds for them: one read-only pass, no write lock.
     with ctx.db.read() as session:
         snap = _snapshot(session, by_key)
+        # The batch's id as things stand: the audit entries name it in their
+        # reason, and are made now, outside the write transaction.
+        next_batch = (session.scalar(select(func.max(ImportBatch.id))) or 0) + 1
     plans = [_plan(g, snap, opts, ctx.user) for g in groups]
     check_cancel()
 
@@ -999,7 +1042,7 @@ def run_import(
     job = _Job(ctx, table, opts, layout, report, remember, check_cancel, progress)
     job.rejected, job.rejects_target = rejected, rejects_target
     try:
-        batch_id, plans = job.apply(plans, snap)
+        batch_id, plans = job.apply(plans, snap, next_batch)
     except BaseException:
         if job.published is not None:
             # Put in place just before a commit that failed: take it away again.
@@ -1143,12 +1186,51 @@ class _Job:
         self.rejects_target: Path | None = None
         self.published: Path | None = None
 
-    def apply(self, plans: list[_Plan], snap: _Snapshot) -> tuple[int, list[_Plan]]:
+    def _entries(self, plans: list[_Plan], batch_id: int) -> list[audit.PreparedEntry | None]:
+        """The audit entry of each plan that creates or changes a prospect (None for the rest),
+        hashed and stored as text: the slow part of auditing, done outside the lock."""
+        wanted = [
+            (i, p) for i, p in enumerate(plans)
+            if p.outcome not in _NOT_IMPORTED and p.outcome != "unchanged"
+        ]  # fmt: skip
+        made = audit.prepare_entries(
+            (
+                (
+                    "prospect.created" if p.existing is None else "prospect.edited",
+                    "prospect",
+                    p.existing.id if p.existing else None,
+                    _audit_values(p, self.opts),
+                )
+                for _, p in wanted
+            ),  # fmt: skip
+            reason=self.reason(batch_id),
+        )
+        out: list[audit.PreparedEntry | None] = [None] * len(plans)
+        for (i, _), entry in zip(wanted, made, strict=True):
+            out[i] = entry
+        return out
+
+    def reason(self, batch_id: int) -> str:
+        return f"Import #{batch_id}: {self.opts.source}"
+
+    def apply(
+        self, plans: list[_Plan], snap: _Snapshot, next_batch: int
+    ) -> tuple[int, list[_Plan]]:
         ctx, opts, table = self.ctx, self.opts, self.table
         total = self.report.total_rows
+        # Everything that can be made before the write transaction is: the
+        # transaction itself only inserts and updates, in a few statements.
+        entries = self._entries(plans, next_batch)
+        self.check_cancel()
         with ctx.db.transaction() as session:
             self.check_cancel()
-            plans = _recheck(session, plans, snap, opts, ctx.user)
+            rechecked = _recheck(session, plans, snap, opts, ctx.user)
+            again = [i for i, (a, b) in enumerate(zip(plans, rechecked, strict=True)) if a is not b]
+            plans = rechecked
+            if again:  # planned again: their entries are made again (a few)
+                fresh = self._entries([plans[i] for i in again], next_batch)
+                for i, entry in zip(again, fresh, strict=True):
+                    entries[i] = entry
             live = [p for p in plans if p.outcome not in _NOT_IMPORTED]
             now = utcnow()
             audits: list[tuple[str, str, object, dict]] = []
@@ -1182,6 +1264,9 @@ class _Job:
             session.add(batch)
             session.flush()
             batch_id = batch.id
+            if batch_id != next_batch:
+                # Another import took that id meanwhile: the entries name this one.
+                entries = self._entries(plans, batch_id)
 
             def school_id(p: _Plan) -> int | None:
                 name = p.values.get("school")
@@ -1191,8 +1276,10 @@ class _Job:
                     return p.existing.school_id  # the same school, however it is spelt
                 return school_ids[name.lower()]
 
-            _insert_new(session, [p for p in live if p.existing is None], school_id, opts, now,
-                        self.check_cancel)  # fmt: skip
+            # Indexed for search by one statement, not a trigger per row.
+            with search.index_new_prospects_at_end(session):
+                _insert_new(session, [p for p in live if p.existing is None], school_id, opts,
+                            now, self.check_cancel)  # fmt: skip
             if self.progress:
                 self.progress(total // 2, total)
             _update_existing(session, [p for p in live if p.existing is not None], school_id,
@@ -1213,12 +1300,14 @@ class _Job:
                 if p.outcome != "unchanged"
             ]
             if members:
-                session.execute(insert(ImportMember.__table__), members)
-            # The audit trail: one entry per prospect created or updated, in this transaction.
-            for p in live:
-                if p.outcome != "unchanged":
-                    action = "prospect.created" if p.existing is None else "prospect.edited"
-                    audits.append((action, "prospect", p.prospect_id, _audit_values(p, opts)))
+                bulk.insert_many(session, ImportMember.__table__, members)
+            # The audit trail: one entry per prospect created or updated, in this
+            # transaction, after the schools and interests it created.
+            prospect_entries = []
+            for plan, entry in zip(plans, entries, strict=True):
+                if entry is not None:
+                    entry.entity_id = str(plan.prospect_id)
+                    prospect_entries.append(entry)
             skipped = [
                 _Rejected(r.number, r.cells, p.reason or "Not imported", p.outcome)
                 for p in plans
@@ -1226,24 +1315,27 @@ class _Job:
                 for r in p.group.rows
             ]
             counts = _counts(plans, self.report.total_rows, len(self.rejected))
-            audits.append(
-                (
-                    "import.completed",
-                    "import",
-                    batch_id,
-                    {
-                        "file": table.path.name,
-                        "sha256": table.sha256,
-                        "format": batch.format,
-                        "basis": opts.basis.value,
-                        "on_duplicate": opts.on_duplicate,
-                        "on_suppressed": opts.on_suppressed,
-                        **counts,
-                    },
-                )  # fmt: skip
+            completed = (
+                "import.completed",
+                "import",
+                batch_id,
+                {
+                    "file": table.path.name,
+                    "sha256": table.sha256,
+                    "format": batch.format,
+                    "basis": opts.basis.value,
+                    "on_duplicate": opts.on_duplicate,
+                    "on_suppressed": opts.on_suppressed,
+                    **counts,
+                },
             )
-            audit.record_many(
-                session, ctx.user, audits, reason=f"Import #{batch_id}: {opts.source}"
+            reason = self.reason(batch_id)
+            audit.record_prepared(
+                session,
+                ctx.user,
+                audit.prepare_entries(audits, reason)
+                + prospect_entries
+                + audit.prepare_entries([completed], reason),
             )
             session.execute(
                 update(ImportBatch.__table__)
@@ -1261,6 +1353,27 @@ class _Job:
                     publish_new(tmp, target)
                     self.published = target
         return batch_id, plans
+
+
+def _insert_with_ids(session: Session, table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` in a few statements and return their ids, in order.
+
+    SQLite cannot say in which order a many-row INSERT's RETURNING comes
+    back, so SQLAlchemy would insert one row per statement; the write
+    transaction holds the only write lock, so the ids after the largest are
+    free and given here. PostgreSQL returns them in order in batches.
+    """
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+        bulk.insert_many(session, table, rows)
+        return ids
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.scalars(stmt, rows).all())
 
 
 def _insert_new(session: Session, new: list[_Plan], school_id, opts: _Clean, now, check_cancel):
@@ -1286,10 +1399,9 @@ def _insert_new(session: Session, new: list[_Plan], school_id, opts: _Clean, now
             }
         )  # fmt: skip
     table = Prospect.__table__
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    for start in range(0, len(rows), 5_000):
-        ids = session.scalars(stmt, rows[start : start + 5_000]).all()
-        for p, pid in zip(new[start : start + 5_000], ids, strict=True):
+    for start in range(0, len(rows), 20_000):
+        ids = _insert_with_ids(session, table, rows[start : start + 20_000])
+        for p, pid in zip(new[start : start + 20_000], ids, strict=True):
             p.prospect_id = pid
         check_cancel()
 
@@ -1398,10 +1510,7 @@ def _ensure_named(
             if model is School:
                 row.update(created_at=now, updated_at=now, version=1)
             rows.append(row)
-        table = model.__table__
-        ids = session.scalars(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        ).all()
+        ids = _insert_with_ids(session, model.__table__, rows)
         for key, new_id in zip(missing, ids, strict=True):
             out[key] = new_id
             audits.append((action, entity, new_id, {"name": keys[key]}))
@@ -1458,7 +1567,7 @@ def _insert_related(
         for text in p.notes
     ]
     if notes:
-        session.execute(insert(Correspondence.__table__), notes)
+        bulk.insert_many(session, Correspondence.__table__, notes)
 
     events = []
     perm_inserts = []

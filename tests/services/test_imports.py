@@ -485,13 +485,13 @@ KILLER = textwrap.dedent(
     from crm_desktop.services import Context, audit
     from crm_desktop.services import imports
     where, url, src = sys.argv[1], sys.argv[2], sys.argv[3]
-    real = audit.record_many
+    real = audit.record_prepared
     def die_in_apply(*args, **kwargs):
         result = real(*args, **kwargs)
         if where == "apply":
             os.kill(os.getpid(), signal.SIGKILL)
         return result
-    audit.record_many = die_in_apply
+    audit.record_prepared = die_in_apply
     ctx = Context(open_database(url), user="alice")
     imports.run_import(ctx, src, imports.ImportOptions(source="kill test"))
     os.kill(os.getpid(), signal.SIGKILL)  # after the commit
@@ -527,3 +527,82 @@ def test_a_kill_during_the_import_leaves_all_or_nothing(ctx, tmp_path, where, ad
     assert audit.verify(ctx).ok
     assert count(ctx, ChannelPermission) == 0
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+# ------------------------------------------------------ the write lock, the index
+
+
+def test_a_colleagues_opt_out_goes_through_while_the_file_is_read(ctx, tmp_path, add_prospect):
+    """Reading, validating and planning hold no write lock: another program's
+    opt-out (its own connection, waiting at most half a second for the lock)
+    is saved while the import reads the file, and the import honours it."""
+    from crm_desktop.persistence import open_database
+
+    pid = add_prospect("Olive", "Out", email="olive@example.sch.uk")
+    rows = [[f"P{i}", "Person", f"p{i}@example.org", "", "", "", ""] for i in range(1_200)]
+    rows.append(["Olive", "Out", "olive@example.sch.uk", "", "", "Head", ""])
+    src = write_csv(tmp_path / "big.csv", rows)
+    other = Context(open_database(ctx.db.url), user="bob")
+    saved = []
+
+    def progress(done: int, total: int | None) -> None:
+        if total is None and not saved:  # still reading the file
+            marketing.opt_out(other, pid, "all", reason="Asked on the phone", wait=0.5)
+            saved.append(done)
+
+    try:
+        report = run_import(ctx, src, ImportOptions(source="s"), progress=progress)
+    finally:
+        other.db.dispose()
+    assert saved and saved[0] < len(rows)
+    assert opted_channels(ctx, pid) == {"email", "sms", "phone", "online"}
+    assert report.opted_out == 1 and report.created == 1_200
+    assert audit.verify(ctx).ok
+
+
+def _insert_trigger(ctx) -> str | None:
+    if ctx.db.dialect != "sqlite":
+        return None  # PostgreSQL searches without an index kept by triggers
+    with ctx.db.read() as session:
+        return (
+            session.connection()
+            .exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'prospect_fts_ai'"
+            )
+            .scalar()
+        )
+
+
+def test_imported_prospects_are_found_by_search_and_the_index_stays_kept(ctx, tmp_path):
+    """The search index is filled by one statement at the end of the apply; the
+    per-row trigger is back afterwards, exactly as it was, even after a cancel."""
+    trigger = _insert_trigger(ctx)
+    rows = [[f"Zebedee{i}", f"Quixote{i}", f"z{i}@example.org", "", f"Vale {i % 3} Academy", "", ""]
+            for i in range(30)]  # fmt: skip
+    src = write_csv(tmp_path / "a.csv", rows)
+    calls = {"n": 0}
+
+    def cancel_in_the_insert() -> bool:  # five polls before the insert, the sixth after it
+        calls["n"] += 1
+        return calls["n"] >= 6
+
+    with pytest.raises(I.ImportCancelled):
+        run_import(ctx, src, ImportOptions(source="s"), cancelled=cancel_in_the_insert)
+    assert count(ctx, Prospect) == 0
+    assert _insert_trigger(ctx) == trigger
+    report = run_import(ctx, src, ImportOptions(source="s"))
+    assert report.created == 30
+    assert _insert_trigger(ctx) == trigger
+
+    def found(text: str) -> list[str]:
+        q = prospects.ProspectQuery(search=text)
+        return sorted(p.first_name for p in prospects.list_prospects(ctx, q))
+
+    assert found("Zebedee7") == ["Zebedee7"]
+    assert found("quixote1") == ["Zebedee1"] + [f"Zebedee{i}" for i in range(10, 20)]
+    assert len(found("Vale 2 Academy")) == 10
+    assert found("z29@example.org") == ["Zebedee29"]
+    # A prospect typed in afterwards is indexed by the trigger as before.
+    prospects.create_prospect(ctx, prospects.ProspectInput(
+        first_name="Yolanda", last_name="Typed", email="y@example.org"))  # fmt: skip
+    assert found("Yolanda") == ["Yolanda"]
