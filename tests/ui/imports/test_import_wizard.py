@@ -694,3 +694,37 @@ def test_tab_goes_down_the_mapping_column(qtbot, make_window, sign_ups, prompter
     qtbot.keyClick(page.combo(0), Qt.Key.Key_Home)
     assert page.warning.isVisible() and "name" in page.warning.text()
     assert not next_button(wizard).isEnabled()
+
+
+def test_the_cycle_collector_is_off_only_while_an_import_runs(
+    qtbot, make_window, ctx, sign_ups, prompter, monkeypatch
+):
+    import gc
+
+    seen: list[bool] = []
+    real = imports.run_import
+
+    def watched(ctx, path, options, *, progress=None, cancelled=None):
+        seen.append(gc.isenabled())
+        return real(ctx, path, options, progress=progress, cancelled=cancelled)
+
+    monkeypatch.setattr(import_options.imports, "run_import", watched)
+    assert gc.isenabled()
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    choose(qtbot, wizard, prompter, sign_ups)
+    click(qtbot, next_button(wizard))
+    click(qtbot, next_button(wizard))
+    wait_for_preview(qtbot, wizard)
+    click(qtbot, next_button(wizard))
+    qtbot.keyClicks(wizard.options_page.source, "Bett")
+    import_and_wait(qtbot, wizard)
+    assert seen == [False] and gc.isenabled()
+
+    # Nested and failing uses leave it as it was found.
+    with pytest.raises(RuntimeError), import_options.gc_paused():
+        with import_options.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        raise RuntimeError("the import failed")
+    assert gc.isenabled()
