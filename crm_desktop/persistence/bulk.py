@@ -21,15 +21,15 @@ def insert_many(session, table: Table, rows: Sequence[dict]) -> None:
     """
     if not rows:
         return
+    names = list(rows[0])
+    missing = [c.name for c in table.c if c.default is not None and c.name not in rows[0]]
+    if missing:  # on every database, so that a mistake shows wherever the tests run
+        raise ValueError(f"insert_many into {table.name} needs {', '.join(missing)}")
     conn = session.connection()
     dialect = conn.dialect
     if dialect.name != "sqlite":
         session.execute(insert(table), list(rows))
         return
-    names = list(rows[0])
-    missing = [c.name for c in table.c if c.default is not None and c.name not in rows[0]]
-    if missing:
-        raise ValueError(f"insert_many into {table.name} needs {', '.join(missing)}")
     converters: list[Callable | None] = []
     for name in names:
         column_type = table.c[name].type
