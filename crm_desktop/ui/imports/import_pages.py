@@ -336,6 +336,10 @@ class FilePage(QWizardPage):
         )
         if preview.layout == "vcard":
             self.layout_value.setText("vCards: names, addresses, organisation and title are read")
+        elif preview.layout and self.fmt() == preview.layout:
+            self.layout_value.setText(
+                f"Read as a {LAYOUTS.get(preview.layout, preview.layout)} export, as you chose"
+            )
         elif preview.layout:
             self.layout_value.setText(
                 f"{LAYOUTS.get(preview.layout, preview.layout)} export recognised"
@@ -354,7 +358,7 @@ class FilePage(QWizardPage):
         first = (shortened(h, 40) for h in table.headers[:8])
         shown = ", ".join(first) + (f" and {n - 8:,} more" if n > 8 else "")
         self.columns_value.setText(f"{n:,}: {shown}" if n else "none")
-        known = preview.mapping_source == "layout"
+        known = preview.mapping_source == "layout" and not preview.mapping_problem
         self.review_mapping.setVisible(known)
         if not known:
             self.review_mapping.setChecked(False)

@@ -287,7 +287,11 @@ class ImportWizard(QWizard):
         current = self.currentId()
         if current == self.FILE_PAGE:
             preview = self.file_page.preview
-            known = preview is not None and preview.mapping_source == "layout"
+            known = (
+                preview is not None
+                and preview.mapping_source == "layout"
+                and not preview.mapping_problem  # a layout chosen by hand that does not fit
+            )
             if known and not self.file_page.review_mapping.isChecked():
                 return self.PREVIEW_PAGE
             return self.MAPPING_PAGE

@@ -728,3 +728,19 @@ def test_the_cycle_collector_is_off_only_while_an_import_runs(
         assert not gc.isenabled()
         raise RuntimeError("the import failed")
     assert gc.isenabled()
+
+
+def test_a_layout_chosen_by_hand_that_does_not_fit_goes_to_the_mapping(
+    qtbot, make_window, sign_ups, prompter
+):
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    choose(qtbot, wizard, prompter, sign_ups)
+    page = wizard.file_page
+    page.read_as.setCurrentIndex(page.read_as.findData("google"))
+    wait_for_file(qtbot, wizard)
+    assert page.layout_value.text() == "Read as a Google Contacts export, as you chose"
+    assert page.review_mapping.isHidden()
+    click(qtbot, next_button(wizard))
+    assert wizard.currentId() == wizard.MAPPING_PAGE
+    assert wizard.mapping_page.warning.isVisible()
