@@ -744,3 +744,32 @@ def test_a_layout_chosen_by_hand_that_does_not_fit_goes_to_the_mapping(
     click(qtbot, next_button(wizard))
     assert wizard.currentId() == wizard.MAPPING_PAGE
     assert wizard.mapping_page.warning.isVisible()
+
+
+def test_vcards_from_a_phone_need_no_mapping(qtbot, make_window, ctx, tmp_path, prompter):
+    path = tmp_path / "phone.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Hopper;Grace;;;\r\nFN:Grace Hopper\r\n"
+        "ORG:Hill School\r\nTITLE:Bursar\r\nEMAIL;TYPE=WORK:grace@example.sch.uk\r\n"
+        "END:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lovelace;Ada;;;\r\nFN:Ada Lovelace\r\n"
+        "EMAIL:ada@example.sch.uk\r\nEMAIL:ada@example.org\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+    )
+    window = make_window()
+    wizard = open_wizard(qtbot, window)
+    choose(qtbot, wizard, prompter, path)
+    page = wizard.file_page
+    assert page.format_value.text().startswith("vCard")
+    assert page.layout_value.text().startswith("vCards:")
+    assert page.encoding_value.isHidden() and page.delimiter_value.isHidden()
+    click(qtbot, next_button(wizard))
+    assert wizard.currentId() == wizard.PREVIEW_PAGE
+    wait_for_preview(qtbot, wizard)
+    assert preview_outcomes(wizard) == ["new", "new"]
+    click(qtbot, next_button(wizard))
+    qtbot.keyClicks(wizard.options_page.source, "Phone")
+    report = import_and_wait(qtbot, wizard)
+    assert report.created == 2
+    grace = prospects.find_prospect(ctx, "grace@example.sch.uk")
+    assert (grace.school_name, grace.role) == ("Hill School", "Bursar")
