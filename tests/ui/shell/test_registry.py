@@ -18,12 +18,13 @@ from crm_desktop.ui.common.registry import ActionSpec, Feature, PageSpec, merge
 from crm_desktop.ui.shell import features
 from crm_desktop.ui.shell.actions import in_menu_order
 
-# The menus as they were before the declarations (object names; "-" a separator).
+# The menus as declared (object names; "-" a separator): as they were before
+# the declarations, plus the actions features added since.
 MENUS_BEFORE = {
     "menu_file": "new_database open_database - import_contacts - load_demo manage_interests "
     "settings - "
     "manage_users change_password sign_out - back_up retention_review audit_trail - quit",
-    "menu_prospect": "new_prospect edit_prospect delete_prospect - log_contact - "
+    "menu_prospect": "new_prospect edit_prospect delete_prospect - log_contact bulk_change - "
     "find_duplicates duplicates_of_prospect - subject_access_pack prospect_history new_request "
     "restrict_prospect unrestrict_prospect erase_prospect",
     "menu_marketing": "export_campaign import_unsubscribes - suppression_list li_assessments",
@@ -37,7 +38,7 @@ SHORTCUTS_BEFORE = {
     "show_prospects": "Ctrl+1", "show_followups": "Ctrl+2", "show_schools": "Ctrl+3",
     "show_exports": "Ctrl+4", "show_requests": "Ctrl+5", "find": "Ctrl+F",
     "find_duplicates": "Ctrl+Shift+D",
-    "import_contacts": "Ctrl+I",
+    "import_contacts": "Ctrl+I", "bulk_change": "Ctrl+Shift+B",
 }  # fmt: skip
 
 
