@@ -1193,18 +1193,21 @@ class _Job:
             (i, p) for i, p in enumerate(plans)
             if p.outcome not in _NOT_IMPORTED and p.outcome != "unchanged"
         ]  # fmt: skip
-        made = audit.prepare_entries(
-            (
+        made: list[audit.PreparedEntry] = []
+        for start in range(0, len(wanted), 5_000):  # Cancel is polled between chunks
+            self.check_cancel()
+            made += audit.prepare_entries(
                 (
-                    "prospect.created" if p.existing is None else "prospect.edited",
-                    "prospect",
-                    p.existing.id if p.existing else None,
-                    _audit_values(p, self.opts),
-                )
-                for _, p in wanted
-            ),  # fmt: skip
-            reason=self.reason(batch_id),
-        )
+                    (
+                        "prospect.created" if p.existing is None else "prospect.edited",
+                        "prospect",
+                        p.existing.id if p.existing else None,
+                        _audit_values(p, self.opts),
+                    )
+                    for _, p in wanted[start : start + 5_000]
+                ),
+                reason=self.reason(batch_id),
+            )
         out: list[audit.PreparedEntry | None] = [None] * len(plans)
         for (i, _), entry in zip(wanted, made, strict=True):
             out[i] = entry

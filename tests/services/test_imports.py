@@ -367,13 +367,15 @@ def test_cancel_imports_nothing(ctx, tmp_path):
     src = write_csv(tmp_path / "big.csv", rows + [["Bad", "", "", "", "", "", ""]])
     polls = {"n": 0}
 
-    def cancelled() -> bool:  # let the read run, then cancel in the write transaction
+    def cancelled() -> (
+        bool
+    ):  # let the read and the preparing run, then cancel in the write transaction
         polls["n"] += 1
-        return polls["n"] > 4
+        return polls["n"] > 6
 
     with pytest.raises(I.ImportCancelled):
         run_import(ctx, src, ImportOptions(source="s"), cancelled=cancelled)
-    assert polls["n"] > 4
+    assert polls["n"] > 6
     for model in (Prospect, ImportBatch, ImportMember, ContactPoint):
         assert count(ctx, model) == 0
     assert not [p for p in tmp_path.iterdir() if "rejects" in p.name or p.name.endswith(".part")]
@@ -582,9 +584,9 @@ def test_imported_prospects_are_found_by_search_and_the_index_stays_kept(ctx, tm
     src = write_csv(tmp_path / "a.csv", rows)
     calls = {"n": 0}
 
-    def cancel_in_the_insert() -> bool:  # five polls before the insert, the sixth after it
+    def cancel_in_the_insert() -> bool:  # six polls before the insert, the seventh after it
         calls["n"] += 1
-        return calls["n"] >= 6
+        return calls["n"] >= 7
 
     with pytest.raises(I.ImportCancelled):
         run_import(ctx, src, ImportOptions(source="s"), cancelled=cancel_in_the_insert)
