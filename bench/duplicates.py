@@ -5,8 +5,9 @@ Times services.duplicates.probable_duplicates over N demo prospects (default
 school, a shared mobile number, an extra address that is another's email),
 and checks they are found. Also times the search limited to the planted
 ids, as an import's review does. The floor is one streaming pass over the
-same rows with no comparison at all, measured on the same database, so the
-ratio says what the comparing costs beyond reading.
+same rows with no comparison at all (after one pass to warm the cache),
+measured on the same database, so the ratio says what the comparing costs
+beyond reading.
 """
 
 from __future__ import annotations
@@ -69,17 +70,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo data: {args.prospects:,} prospects in {time.perf_counter() - start:.1f} s")
         planted = plant(ctx)
 
-        start = time.perf_counter()
-        with ctx.db.read() as s:
-            rows = sum(
-                1
-                for _ in s.execute(
-                    select(Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.school_id)
-                    .where(Prospect.school_id.is_not(None))
-                    .order_by(Prospect.school_id)
-                    .execution_options(yield_per=5_000)
+        def plain_pass() -> int:
+            with ctx.db.read() as s:
+                return sum(
+                    1
+                    for _ in s.execute(
+                        select(
+                            Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.school_id
+                        )
+                        .where(Prospect.school_id.is_not(None))
+                        .order_by(Prospect.school_id + 0)
+                        .execution_options(yield_per=5_000)
+                    )
                 )
-            )
+
+        plain_pass()  # warm the cache, so neither figure pays for reading the disk
+        start = time.perf_counter()
+        rows = plain_pass()
         floor = time.perf_counter() - start
 
         start = time.perf_counter()

@@ -134,7 +134,10 @@ def _school_rows(session: Session, among: set[int] | None) -> Iterator[tuple]:
         Prospect.erased_at.is_(None)
     )
     if among is None:
-        stmt = base.where(Prospect.school_id.is_not(None)).order_by(Prospect.school_id)
+        # "+ 0": read the table in one sequential pass and sort it, rather than
+        # walk the school index with a random row look-up per prospect (about a
+        # third faster at a million rows on SQLite; the same result anywhere).
+        stmt = base.where(Prospect.school_id.is_not(None)).order_by(Prospect.school_id + 0)
         yield from session.execute(stmt.execution_options(yield_per=5_000))
         return
     schools: set[int] = set()
