@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from ..domain.eligibility import channels_suppressed_by
 from ..domain.enums import Channel, DataSource, OptOutSource, Stage
-from ..domain.models import Interest, Prospect, ProspectInterest, School
+from ..domain.models import ImportMember, Interest, Prospect, ProspectInterest, School
 from ..domain.restriction import refuse_if_restricted
 from ..domain.roles import Action
 from ..domain.types import utcnow
@@ -47,6 +47,8 @@ class ProspectQuery:
     interest_id: int | None = None
     stage: str | None = None
     owner: str | None = None
+    # Only the people one import brought in: created, updated or opted out by it.
+    import_id: int | None = None
     sort: str = "name"
     descending: bool = False
 
@@ -132,6 +134,12 @@ def _filtered(ctx: Context, stmt, q: ProspectQuery):
                 select(ProspectInterest.prospect_id).where(
                     ProspectInterest.interest_id == q.interest_id
                 )
+            )
+        )
+    if q.import_id is not None:
+        stmt = stmt.where(
+            Prospect.id.in_(
+                select(ImportMember.prospect_id).where(ImportMember.import_id == q.import_id)
             )
         )
     return stmt
