@@ -65,7 +65,7 @@ COMMAND_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Getting started", ("init", "demo")),
     (
         "Prospects and correspondence",
-        ("prospect", "log", "followups", "import", "duplicates", "merge"),
+        ("prospect", "log", "followups", "import", "imports", "duplicates", "merge"),
     ),
     (
         "Marketing permissions",

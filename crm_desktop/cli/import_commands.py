@@ -2,6 +2,8 @@
 
 The work is :func:`crm_desktop.services.imports.run_import`: one batch, all
 or nothing, with a rejects file for the rows that could not be imported.
+``crm imports`` lists the batches imported so far (``crm prospect list
+--import ID`` lists one batch's people).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import sys
 from pathlib import Path
 
 from ..domain import contact_mapping
-from ..services import imports
+from ..services import import_batches, imports
 from .commands import CliError, opened
-from .output import display, err, one_line, out, print_block, print_json
+from .output import Table, display, err, local_time, one_line, out, print_block, print_json
 from .parser import Commands
-from .support import cancel_on_interrupt, option_errors, whole
+from .support import cancel_on_interrupt, option_errors, positive, whole
 
 _OPTIONS = {
     "source": "--source",
@@ -153,8 +155,51 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_imports(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        batches = import_batches.list_batches(ctx, limit=args.limit)
+    if args.json:
+        print_json([b.to_dict() for b in batches])
+        return 0
+    if not batches:
+        out("No imports yet.")
+        return 0
+    table = Table(
+        ["ID", "When", "By", "File", "Source", "Basis", "Created", "Updated", "Opted out",
+         "Rejected", "People"],
+        [10, 16, 16, 40, 40, 20, 8, 8, 9, 8, 8],
+        exact={0},
+    )  # fmt: skip
+    table.print_rows(
+        [
+            [
+                str(b.id),
+                local_time(b.imported_at),
+                b.imported_by,
+                b.file_name,
+                b.source,
+                b.basis_label,
+                *(
+                    f"{b.counts.get(k, 0):,}"
+                    for k in ("created", "updated", "opted_out", "rejected")
+                ),
+                f"{b.people:,}",
+            ]
+            for b in batches
+        ]
+    )
+    return 0
+
+
 def register(commands: Commands) -> None:
-    """Register ``crm import`` (see app.build_parser)."""
+    """Register ``crm import`` and ``crm imports`` (see app.build_parser)."""
+    listing = commands.command("imports", cmd_imports, "List the imports made, newest first.")
+    listing.add_argument("--limit", type=positive, metavar="N", help="the newest N only")
+    listing.epilog = (
+        "People: the prospects each import brought in who are still on record; list them "
+        "with 'crm prospect list --import ID', change them all with 'crm prospect bulk "
+        "--import ID ...'."
+    )
     cmd = commands.command(
         "import", cmd_import, "Import contacts from a CSV, workbook or vCard file."
     )

@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 from ..domain.enums import ContactKind, Stage
 from ..domain.validation import DATE_FORMATS, ContactInput
-from ..services import bulk, interests, prospects, schools
+from ..services import bulk, import_batches, interests, prospects, schools
 from ..services.context import Context
 from .commands import EXIT_ERROR, EXIT_USAGE, CliError, opened
 from .output import display, err, out, print_json
 from .parser import Commands
-from .support import cancel_on_interrupt, option_errors, progress_on_tty
+from .support import cancel_on_interrupt, import_id, option_errors, progress_on_tty
 
 ASKS = (bulk.DELETE, bulk.OPT_OUT)
 MAX_STDIN_UNKNOWN = 5
@@ -62,7 +62,7 @@ def _action(args: argparse.Namespace) -> tuple[str, object]:
 def _filtered(args: argparse.Namespace) -> bool:
     return any(
         getattr(args, n) is not None
-        for n in ("search", "school", "role", "interest", "stage", "owner")
+        for n in ("search", "school", "role", "interest", "stage", "owner", "import_id")
     )
 
 
@@ -80,6 +80,8 @@ def _query(ctx: Context, args: argparse.Namespace) -> prospects.ProspectQuery:
         if not found:
             raise CliError(f"--interest: '{args.interest}' is not one of our services.")
         interest_id = found[0]
+    if args.import_id is not None:
+        import_batches.get_batch(ctx, args.import_id)  # "No import with id N." if none
     stage = None
     if args.stage is not None:
         try:
@@ -93,6 +95,7 @@ def _query(ctx: Context, args: argparse.Namespace) -> prospects.ProspectQuery:
         interest_id=interest_id,
         stage=stage,
         owner=args.owner,
+        import_id=args.import_id,
     )
 
 
@@ -187,6 +190,13 @@ def register_bulk(actions: Commands, handler: Callable[[argparse.Namespace], int
     who.add_argument("--interest", metavar="SERVICE", help="interested in this service")
     who.add_argument("--stage", metavar="STAGE", help=", ".join(s.value for s in Stage))
     who.add_argument("--owner", metavar="USER", help="owned by this user")
+    who.add_argument(
+        "--import",
+        dest="import_id",
+        type=import_id,
+        metavar="ID",
+        help="created or updated by this import ('crm imports' lists them)",
+    )
     who.add_argument(
         "--ids-from-stdin",
         action="store_true",

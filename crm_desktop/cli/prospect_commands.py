@@ -9,7 +9,7 @@ from dataclasses import asdict, fields
 
 from ..domain.enums import ContactKind, DataSource, Stage
 from ..domain.validation import DATE_FORMATS, ContactInput, ProspectInput
-from ..services import contact_points, correspondence, prospects
+from ..services import contact_points, correspondence, import_batches, prospects
 from ..services.context import Context
 from ..services.results import ContactView, FollowUpView, ProspectRow, ProspectView
 from .commands import EXIT_USAGE, CliError, opened
@@ -28,7 +28,7 @@ from .output import (
 )
 from .parser import Commands
 from .prospect_bulk import register_bulk, run_bulk
-from .support import REF_HELP, positive
+from .support import REF_HELP, import_id, positive
 
 # Rows fetched per query by `prospect list`, so a million rows never load at once.
 PAGE_SIZE = 10_000
@@ -171,8 +171,10 @@ def _row_cells(row: ProspectRow) -> list[str]:
 
 
 def cmd_prospect_list(args: argparse.Namespace) -> int:
-    query = prospects.ProspectQuery(search=args.search or "")
+    query = prospects.ProspectQuery(search=args.search or "", import_id=args.import_id)
     with opened(args) as ctx:
+        if args.import_id is not None:
+            import_batches.get_batch(ctx, args.import_id)  # "No import with id N." if none
         if args.json:
             with JsonArrayWriter() as writer:
                 for page in pages(ctx, query, args.limit):
@@ -189,7 +191,8 @@ def cmd_prospect_list(args: argparse.Namespace) -> int:
             table.print_rows([_row_cells(row) for row in page])
             shown += len(page)
     if not shown:
-        err("No prospects match." if args.search else "No prospects yet.")
+        filtered = args.search or args.import_id is not None
+        err("No prospects match." if filtered else "No prospects yet.")
     return 0
 
 
@@ -386,6 +389,13 @@ def register(commands: Commands) -> None:
     )
     listing = actions.command("list", cmd_prospect_list, "List prospects by name.")
     listing.add_argument("--search", metavar="TEXT", help="words of a name, email or school")
+    listing.add_argument(
+        "--import",
+        dest="import_id",
+        type=import_id,
+        metavar="ID",
+        help="only the prospects that import created or updated ('crm imports' lists them)",
+    )
     listing.add_argument("--limit", type=positive, metavar="N", help="at most N (default: all)")
     show = actions.command("show", cmd_prospect_show, "Show a prospect and their history.")
     show.add_argument("ref", metavar="EMAIL|ID", help=REF_HELP)

@@ -56,6 +56,19 @@ def request_id(text: str) -> int:
     return value
 
 
+def import_id(text: str) -> int:
+    """An import's id, as 12 or #12 (``crm import`` says "import #12"; ``crm imports`` lists them)."""
+    try:
+        value = int(text.strip().lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not an import id (see 'crm imports')"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an import id (see 'crm imports')")
+    return value
+
+
 # ----------------------------------------------- options to service arguments
 
 
