@@ -9,9 +9,9 @@ after either, and when prospects change elsewhere.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,13 +45,10 @@ COLUMNS = ("Name", "Name", "School", "Why", "Names alike")
 
 class DuplicatesDialog(QDialog):
     """``among``: only pairs involving these prospects (an import's), else all;
-    ``scope`` then says whose (default: "these N prospects").
-
-    Signals:
-        merged(object): a pair was merged; the merged record (a ProspectView).
+    ``scope`` then says whose (default: "these N prospects"). ``status`` is
+    told a sentence when a pair is merged (the merge itself is said on the
+    bus by the merge dialog).
     """
-
-    merged = Signal(object)
 
     def __init__(
         self,
@@ -61,9 +58,11 @@ class DuplicatesDialog(QDialog):
         bus: ChangeBus | None = None,
         among: Collection[int] | None = None,
         scope: str | None = None,
+        status: Callable[[str], None] | None = None,
     ):
         super().__init__(parent)
         self._ctx = ctx
+        self._status = status
         self.bus = bus_for(self, bus)
         self._among = None if among is None else frozenset(among)
         self._scope = scope
@@ -230,10 +229,14 @@ class DuplicatesDialog(QDialog):
             return None
         dialog = MergeDialog(self._ctx, pair.first_id, pair.second_id, self, bus=self.bus)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.merged.connect(self.merged)
+        dialog.accepted.connect(lambda: self._said_merged(dialog.view))
         self.merge_dialog = dialog
         dialog.open()
         return dialog
+
+    def _said_merged(self, view) -> None:
+        if self._status is not None and view is not None:
+            self._status(f"Merged into {view.full_name} (#{view.id}).")
 
     def dismiss_selected(self) -> bool:
         pair = self.selected()

@@ -19,8 +19,9 @@ def find_duplicates(
 ) -> DuplicatesDialog:
     """The list of probable duplicates (``among``: only pairs involving these
     prospects; ``scope`` says whose, e.g. "the 120 prospects just imported")."""
-    dialog = DuplicatesDialog(shell.ctx, shell.window(), bus=shell.bus, among=among, scope=scope)
-    dialog.merged.connect(lambda view: shell.status(f"Merged into {view.full_name} (#{view.id})."))
+    dialog = DuplicatesDialog(
+        shell.ctx, shell.window(), bus=shell.bus, among=among, scope=scope, status=shell.status
+    )
     return shell.open_dialog(dialog)
 
 

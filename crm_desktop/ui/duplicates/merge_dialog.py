@@ -9,14 +9,15 @@ strictest of the two. Both records are read on a worker; the merge itself
 is one short transaction, refused if either record changed since it was
 read (the dialog then reads them again).
 
-Signals:
-    merged(object): the merged record (a ProspectView), once saved.
+A merge is said on the bus (``Change`` of prospects, contacts, marketing and
+requests, both ids, the kept one selected); the merged record is left on
+``view`` for whoever opened the dialog, read on ``accepted``.
 """
 
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -87,8 +88,6 @@ def marketing_after(preview: merge.MergePreview) -> str:
 
 
 class MergeDialog(QDialog):
-    merged = Signal(object)
-
     def __init__(
         self,
         ctx: Context,
@@ -102,6 +101,7 @@ class MergeDialog(QDialog):
         self._ctx = ctx
         self.bus = bus_for(self, bus)
         self.keep_id, self.other_id = keep_id, other_id
+        self.view = None  # the merged record (a ProspectView), once saved
         self.preview: merge.MergePreview | None = None
         self.groups: dict[str, QButtonGroup] = {}
         self.radios: dict[tuple[str, str], QRadioButton] = {}
@@ -316,5 +316,5 @@ class MergeDialog(QDialog):
             return
         kinds = (Kind.PROSPECTS, Kind.CONTACTS, Kind.MARKETING, Kind.REQUESTS)
         self.bus.publish(Change.of(*kinds, ids=(keep.id, other.id), select=keep.id))
-        self.merged.emit(view)
+        self.view = view
         self.accept()

@@ -28,8 +28,8 @@ def pair(add_prospect):
     return keep, other
 
 
-def open_list(qtbot, ctx) -> DuplicatesDialog:
-    dialog = DuplicatesDialog(ctx)
+def open_list(qtbot, ctx, status=None) -> DuplicatesDialog:
+    dialog = DuplicatesDialog(ctx, status=status)
     qtbot.addWidget(dialog)
     dialog.resize(900, 420)
     dialog.show()
@@ -92,7 +92,8 @@ def test_not_duplicates_with_the_mouse_removes_the_pair_for_good(qtbot, ctx, pai
 def test_merge_with_mouse_clicks_picks_fields_and_merges(qtbot, ctx, pair, prompter):
     keep, other = pair
     marketing.opt_out(ctx, other, "email", reason="Unsubscribed")
-    dialog = open_list(qtbot, ctx)
+    said = []
+    dialog = open_list(qtbot, ctx, status=said.append)
     changes = []
     dialog.bus.changed.connect(changes.append)
     click_row(qtbot, dialog.tree, 0, double=True)
@@ -110,11 +111,12 @@ def test_merge_with_mouse_clicks_picks_fields_and_merges(qtbot, ctx, pair, promp
     assert merge.choices()["email"] == "other" and merge.choices()["last_name"] == "other"
     save_shot(merge, "duplicates", "merge")
     prompter.answers = [True]
-    with qtbot.waitSignal(dialog.merged) as merged:
+    with qtbot.waitSignal(merge.accepted):
         click(qtbot, merge.merge_button)
     [(title, question)] = prompter.questions
     assert "Merge Jane Smyth (#2) into Jane Smith (#1)?" in question
-    view = merged.args[0]
+    view = merge.view
+    assert said == [f"Merged into {view.full_name} (#{keep})."]
     assert (view.id, view.last_name, view.email) == (keep, "Smyth", "jane.smyth@oak.sch.uk")
     assert view.phone == "+447700900123"
     [change] = changes
@@ -163,7 +165,7 @@ def test_the_keys_choose_and_merge(qtbot, ctx, pair, prompter):
     radio.setFocus()
     qtbot.keyClick(radio, Qt.Key.Key_Space)
     prompter.answers = [True]
-    with qtbot.waitSignal(merge.merged):
+    with qtbot.waitSignal(merge.accepted):
         qtbot.keyClick(radio, Qt.Key.Key_Return)  # the default button: Merge
     assert prospects.get_prospect(ctx, keep).email == "jane.smyth@oak.sch.uk"
 
@@ -178,9 +180,9 @@ def test_swap_keeps_the_other_record(qtbot, ctx, pair, prompter):
     wait_for_reads(qtbot)
     assert merge.preview.keep.id == other
     prompter.answers = [True]
-    with qtbot.waitSignal(merge.merged) as merged:
+    with qtbot.waitSignal(merge.accepted):
         click(qtbot, merge.merge_button)
-    assert merged.args[0].id == other
+    assert merge.view.id == other
     assert prospects.count_prospects(ctx) == 1
 
 
