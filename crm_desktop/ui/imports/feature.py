@@ -20,15 +20,22 @@ ACTION = "import_contacts"
 OPEN_FILE = "imports.open_file"  # provided: (shell, path) -> the wizard, reading that file
 # The duplicates review the duplicates feature lends: (shell, prospect ids, scope) -> its list.
 DUPLICATES_REVIEW = "duplicates.review"
+# The prospect list limited to one import, lent by the prospects feature:
+# (shell, import id, prospect id to select) -> None.
+SHOW_IMPORT = "prospects.show_import"
 PROSPECTS_PAGE = "prospects"
+
+
+def _provided(shell: Shell, name: str) -> Callable | None:
+    try:
+        return shell.provided(name)
+    except StopIteration:
+        return None
 
 
 def duplicates_review(shell: Shell) -> Callable | None:
     """The window's duplicates review, if it has one (features may be left out)."""
-    try:
-        return shell.provided(DUPLICATES_REVIEW)
-    except StopIteration:
-        return None
+    return _provided(shell, DUPLICATES_REVIEW)
 
 
 def import_contacts(shell: Shell, path: str | Path | None = None) -> ImportWizard:
@@ -53,9 +60,14 @@ def import_contacts(shell: Shell, path: str | Path | None = None) -> ImportWizar
         )
 
     def show_imported(report) -> None:
-        shell.show_page(PROSPECTS_PAGE)
-        if report.prospect_ids:
-            shell.open_record("prospect", report.prospect_ids[0])
+        first = report.prospect_ids[0] if report.prospect_ids else None
+        show_import = _provided(shell, SHOW_IMPORT)
+        if show_import is not None and report.batch_id is not None:
+            show_import(shell, report.batch_id, first)  # the list limited to this batch
+        else:
+            shell.show_page(PROSPECTS_PAGE)
+            if first is not None:
+                shell.open_record("prospect", first)
         n = len(report.prospect_ids)
         shell.status(
             f"{n:,} {'prospect' if n == 1 else 'prospects'} imported from "

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel
 
 from crm_desktop.domain.roles import Action
 from crm_desktop.errors import CrmError
+from crm_desktop.services import bulk
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import Change, Kind
@@ -171,8 +172,9 @@ def show_prospect(shell: Shell, prospect_id: int) -> bool:
     return page_of(shell).select_prospect(prospect_id, clear_filters=True)
 
 
-def bulk_change(shell: Shell) -> BulkDialog | None:
-    """Change every selected prospect at once (or every one the filter matches)."""
+def bulk_change(shell: Shell, action: str = bulk.SET_STAGE) -> BulkDialog | None:
+    """Change every selected prospect at once (or every one the filter matches);
+    the dialog opens on ``action``."""
     shell.show_page(PAGE)
     picked = page_of(shell).bulk_selection()
     if picked is None:
@@ -180,9 +182,26 @@ def bulk_change(shell: Shell) -> BulkDialog | None:
         return None
     selection, count = picked
     dialog = BulkDialog(
-        shell.ctx, selection, count, shell.window(), bus=shell.bus, status=shell.status
-    )
+        shell.ctx, selection, count, shell.window(), bus=shell.bus, status=shell.status,
+        action=action,
+    )  # fmt: skip
     return shell.open_dialog(dialog)
+
+
+def delete_selected(shell: Shell) -> BulkDialog | None:
+    """Del with several prospects selected: the bulk dialog on Delete (it asks first),
+    if this user may change prospects (the same rule as Change selected prospects…)."""
+    action = shell.action("bulk_change")
+    if not (action.isVisible() and action.isEnabled()):
+        return None
+    return bulk_change(shell, bulk.DELETE)
+
+
+def show_import(shell: Shell, import_id: int, select_id: int | None = None) -> None:
+    """The Prospects tab showing only the people import ``import_id`` brought in
+    (lent to the import wizard's "Show imported" as ``prospects.show_import``)."""
+    shell.show_page(PAGE)
+    page_of(shell).show_import(import_id, select_id=select_id)
 
 
 # ------------------------------------------------------------------- setup
@@ -227,6 +246,7 @@ def setup(shell: Shell) -> None:
     page.selectionChanged.connect(shell.update_actions)
     page.activated.connect(lambda: shell.run("edit_prospect"))
     page.bulkRequested.connect(lambda: shell.run("bulk_change"))
+    page.deleteManyRequested.connect(lambda: delete_selected(shell))
     # Only emitted when the window has the import action, so the imports feature is there.
     page.fileDropped.connect(lambda path: shell.provided("imports.open_file")(shell, path))
     update_count()
@@ -349,4 +369,5 @@ FEATURE = Feature(
     ),
     setup=setup,
     openers={"prospect": show_prospect},
+    provides={"prospects.show_import": show_import},
 )

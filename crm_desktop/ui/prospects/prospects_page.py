@@ -41,7 +41,8 @@ from PySide6.QtWidgets import (
 )
 
 from crm_desktop.domain.enums import JOB_ROLES, Stage
-from crm_desktop.errors import NotFoundError
+from crm_desktop.errors import CrmError, NotFoundError
+from crm_desktop.services import import_batches
 from crm_desktop.services import interests as interest_service
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services import schools as school_service
@@ -53,6 +54,7 @@ from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
 from crm_desktop.ui.common.reads import Reader
 from crm_desktop.ui.common.registry import PaneSpec
 from crm_desktop.ui.prospects.bulk_bar import BulkBar, MultiPane
+from crm_desktop.ui.prospects.import_chip import ImportChip
 from crm_desktop.ui.prospects.prospect_detail import ProspectDetail
 from crm_desktop.ui.prospects.prospect_layout import TableFirstSplitter, content_widths, fit_widths
 from crm_desktop.ui.prospects.prospect_model import (
@@ -104,6 +106,7 @@ class ProspectsPage(QWidget):
         countChanged(int): the number of prospects matching search and filters.
         fileDropped(str): a file was dropped on the list, to import it (the path).
         bulkRequested(): the selection bar's or pane's "Change…" button was clicked.
+        deleteManyRequested(): Del was pressed with several prospects selected.
     """
 
     selectionChanged = Signal()
@@ -111,6 +114,7 @@ class ProspectsPage(QWidget):
     countChanged = Signal(int)
     fileDropped = Signal(str)
     bulkRequested = Signal()
+    deleteManyRequested = Signal()
 
     def __init__(
         self,
@@ -133,6 +137,9 @@ class ProspectsPage(QWidget):
         self._fitting = False
         self._hand_sized: dict[int, int] = {}  # columns resized by hand this session
         self._user_table_width: int | None = None  # the split, once dragged
+        # The import the table is limited to (see show_import), and the database it is in.
+        self._import_id: int | None = None
+        self._import_db: object | None = None
 
         self.search = QLineEdit(self)
         self.search.setObjectName("search")
@@ -218,6 +225,12 @@ class ProspectsPage(QWidget):
         self.bulk_bar.selectAllRequested.connect(self.select_all_matching)
         self.bulk_bar.clearRequested.connect(self.clear_selection)
         self.bulk_bar.changeRequested.connect(self.bulkRequested)
+        self.import_chip = ImportChip(self)
+        self.import_chip.cleared.connect(self.clear_import_filter)
+        self._import_reader = Reader(
+            self.import_chip, cover=None, error_title="Could not read the import"
+        )
+        layout.addWidget(self.import_chip)
         layout.addWidget(self.bulk_bar)
         layout.addWidget(self.splitter, 1)
 
@@ -226,7 +239,8 @@ class ProspectsPage(QWidget):
         for first, second in zip(FILTERS, FILTERS[1:], strict=False):
             QWidget.setTabOrder(self.filters[first], self.filters[second])
         QWidget.setTabOrder(self.filters["owner"], self.clear_button)
-        QWidget.setTabOrder(self.clear_button, self.table)
+        QWidget.setTabOrder(self.clear_button, self.import_chip.close_button)
+        QWidget.setTabOrder(self.import_chip.close_button, self.table)
 
         # The filter lists are read on a worker; meanwhile they offer "Any" and
         # what needs no database (stages, the usual job roles).
@@ -257,6 +271,7 @@ class ProspectsPage(QWidget):
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         header.sectionResized.connect(self._section_resized)
         t.viewport().installEventFilter(self)
+        t.installEventFilter(self)  # Del with several rows selected
         t.setSortingEnabled(True)
         # A mouse click makes a row current *before* it selects it; keys and
         # setCurrentIndex select first. Following both signals means the
@@ -297,12 +312,15 @@ class ProspectsPage(QWidget):
             interest_id=data["interest"],
             stage=data["stage"],
             owner=data["owner"],
+            import_id=self._import_id,
         )
 
     def is_filtered(self) -> bool:
         q = self.query()
-        return bool(q.search.strip()) or any(
-            combo.currentData() is not None for combo in self.filters.values()
+        return (
+            bool(q.search.strip())
+            or q.import_id is not None
+            or any(combo.currentData() is not None for combo in self.filters.values())
         )
 
     def apply_query(self) -> None:
@@ -314,6 +332,8 @@ class ProspectsPage(QWidget):
         self.clear_button.setEnabled(self.is_filtered())
 
     def clear_filters(self) -> None:
+        """Clear the search and every filter, the import's too."""
+        self._forget_import()
         for combo in self.filters.values():
             combo.blockSignals(True)
             combo.setCurrentIndex(0)
@@ -323,10 +343,79 @@ class ProspectsPage(QWidget):
         self.search.blockSignals(False)
         self.apply_query()
 
+    # --------------------------------------------------------- by import
+
+    @property
+    def import_id(self) -> int | None:
+        """The import the table is limited to, or None."""
+        return self._import_id
+
+    def show_import(self, import_id: int, *, select_id: int | None = None) -> None:
+        """Show only the people import ``import_id`` brought in (created, updated or
+        opted out), with the banner saying which import; ``select_id`` is selected.
+
+        The search and the other filters are cleared first, so every one of them
+        shows; they can then narrow it again.
+        """
+        for combo in self.filters.values():
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self._import_id, self._import_db = import_id, self._ctx.db
+        self.import_chip.show_waiting(import_id)
+        self._read_import()
+        self._select_after_reset = select_id
+        self.apply_query()
+        if self._select_after_reset is not None:  # the query was already this one
+            self.reload(select_id=select_id)
+
+    def clear_import_filter(self) -> None:
+        """Show everyone again (the banner's ×); the search and other filters stay."""
+        if self._import_id is None:
+            return
+        self._forget_import()
+        self.apply_query()
+
+    def _forget_import(self) -> None:
+        self._import_reader.cancel()
+        self._import_id = self._import_db = None
+        self.import_chip.clear()
+
+    def _read_import(self) -> None:
+        """Read what the import was, and how many people it has now, on a worker."""
+        ctx, import_id = self._ctx, self._import_id
+        if import_id is None:
+            return
+        self._import_reader.read(
+            lambda: import_batches.get_batch(ctx, import_id),
+            self._show_import_batch,
+            failed=self._import_unreadable,
+        )
+
+    def _show_import_batch(self, batch: import_batches.ImportBatchView) -> None:
+        if batch.id == self._import_id:
+            self.import_chip.show_batch(batch)
+
+    def _import_unreadable(self, error: CrmError) -> bool:
+        if isinstance(error, NotFoundError):
+            # Not in this database (any more): the filter would show nobody.
+            self.clear_import_filter()
+            return False  # said as a message
+        return False
+
     def reload(self, select_id: int | None = None) -> None:
         """Re-run the query (rows added or deleted); select ``select_id`` if given."""
         self._select_after_reset = select_id
-        self.model.reload()
+        if self._import_id is not None and self._import_db is not self._ctx.db:
+            self._forget_import()  # another database: its imports are others
+            self.model.set_query(self.query())
+            self.clear_button.setEnabled(self.is_filtered())
+        else:
+            self._read_import()  # its people may have changed
+            self.model.reload()
         self.detail.reload()
 
     def refresh_rows(self) -> None:
@@ -619,6 +708,16 @@ class ProspectsPage(QWidget):
             event.acceptProposedAction()
             if event.type() == QEvent.Type.Drop:
                 self.fileDropped.emit(path)
+            return True
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Delete
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and self.selected_count() > 1
+        ):
+            # Delete prospect acts on one; several go to the bulk dialog's Delete.
+            self.deleteManyRequested.emit()
             return True
         if watched is self.search and event.type() == QEvent.Type.KeyPress:
             if event.key() == Qt.Key.Key_Down:
