@@ -7,6 +7,10 @@ must leave alone (read on a worker), and runs the action on a worker with a
 progress dialog and Cancel (:func:`services.bulk.run`: one transaction, so a
 cancel changes nothing). The log-contact fields are the log-contact form's,
 validated by the same rule before anything runs.
+
+The owners and interests to choose from are read on a worker
+(:func:`read_lists`) when the dialog opens: an owner can be typed meanwhile,
+and Apply waits for the interests only for the actions that pick one.
 """
 
 from __future__ import annotations
@@ -66,6 +70,18 @@ KINDS = {
     bulk.OPT_OUT: (Kind.MARKETING, Kind.SUPPRESSION),
 }
 NO_OWNER = "(no owner)"
+# The actions that need the list of interests read before they can be applied.
+NEEDS_INTERESTS = (bulk.ADD_INTEREST, bulk.REMOVE_INTEREST)
+INTERESTS_LOADING = "Reading the interests…"
+INTERESTS_UNREADABLE = "The interests could not be read"
+
+
+def read_lists(ctx: Context) -> dict[str, list[str]]:
+    """The owners and interests to offer (run on a worker)."""
+    return {
+        "owners": prospect_service.list_owners(ctx),
+        "interests": [name for _id, name, _n in interest_service.list_interests(ctx)],
+    }
 
 
 def _people(n: int) -> str:
@@ -100,6 +116,8 @@ class BulkDialog(QDialog):
         self._bus = bus
         self._status = status or (lambda _text: None)
         self._preview: bulk.BulkPreview | None = None
+        self._preview_allows = True  # until the preview says nobody can be changed
+        self.lists_loaded = False
         self.task: BackgroundTask | None = None
         self.setObjectName("bulkDialog")
         self.setWindowTitle(f"Change {_people(count)}")
@@ -145,6 +163,8 @@ class BulkDialog(QDialog):
 
         self.interest = QComboBox(self)
         self.interest.setObjectName("bulkInterest")
+        self.interest.setPlaceholderText(INTERESTS_LOADING)
+        self.interest.setEnabled(False)
         self._add_row("interest", "&Interest", self.interest)
 
         self.kind = QComboBox(self)
@@ -216,7 +236,10 @@ class BulkDialog(QDialog):
         layout.addWidget(self.buttons)
 
         self._reader = Reader(self, cover=None, error_title="Could not read the selection")
-        self._fill_lists()
+        self._lists_reader = Reader(
+            self, cover=None, error_title="Could not read the owners and interests"
+        )
+        self._lists_reader.read(lambda: read_lists(ctx), self._fill_lists, failed=self._no_lists)
         self.action.currentIndexChanged.connect(self._action_changed)
         self.action.setCurrentIndex(max(self.action.findData(action), 0))
         self._action_changed()
@@ -227,13 +250,27 @@ class BulkDialog(QDialog):
         self._rows[name] = widget
         self._errors.add(name, widget)
 
-    def _fill_lists(self) -> None:
-        for owner in prospect_service.list_owners(self._ctx):
+    def _fill_lists(self, lists: dict[str, list[str]]) -> None:
+        """The lists have been read: offer them, keeping an owner typed or chosen meanwhile."""
+        typed, index = self.owner.currentText(), self.owner.currentIndex()
+        for owner in lists["owners"]:
             self.owner.addItem(owner, owner)
         if self._ctx.user and self.owner.findData(self._ctx.user) < 0:
             self.owner.addItem(self._ctx.user, self._ctx.user)
-        for _id, name, _n in interest_service.list_interests(self._ctx):
+        self.owner.setCurrentIndex(index)
+        self.owner.setEditText(typed)
+        for name in lists["interests"]:
             self.interest.addItem(name, name)
+        if self.interest.count() and self.interest.currentIndex() < 0:
+            self.interest.setCurrentIndex(0)  # as a combo without a placeholder does
+        self.interest.setPlaceholderText("No services in the list yet")
+        self.interest.setEnabled(self.interest.count() > 0)
+        self.lists_loaded = True
+        self._update_apply()
+
+    def _no_lists(self, _error) -> bool:
+        self.interest.setPlaceholderText(INTERESTS_UNREADABLE)
+        return False  # the reader says why
 
     # ------------------------------------------------------------- actions
 
@@ -257,8 +294,20 @@ class BulkDialog(QDialog):
         ctx, selection, action = self._ctx, self._selection, self.chosen()
         self._preview = None
         self.preview_label.setText("Checking who can be changed…")
-        self.apply_button.setEnabled(True)
+        self._preview_allows = True
+        self._update_apply()
         self._reader.read(lambda: bulk.preview(ctx, selection, action), self._show_preview)
+
+    def waiting_for_lists(self) -> bool:
+        """Apply waits: the chosen action picks an interest, and they are still being read."""
+        return self.chosen() in NEEDS_INTERESTS and not self.lists_loaded
+
+    def _update_apply(self) -> None:
+        self.apply_button.setEnabled(self._preview_allows and not self.waiting_for_lists())
+        waiting = ""
+        if self.waiting_for_lists():
+            waiting = INTERESTS_LOADING if self._lists_reader.pending else INTERESTS_UNREADABLE
+        self.apply_button.setToolTip(waiting)
 
     def _show_preview(self, preview: bulk.BulkPreview) -> None:
         if preview.action != self.chosen():
@@ -274,7 +323,8 @@ class BulkDialog(QDialog):
             self.preview_label.setText(f"Applies to {_people(preview.allowed)}.")
         if preview.action == bulk.DELETE:
             self.apply_button.setText(f"Delete {_people(preview.allowed)}")
-        self.apply_button.setEnabled(preview.allowed > 0)
+        self._preview_allows = preview.allowed > 0
+        self._update_apply()
 
     def value(self) -> object:
         """The chosen action's argument, as :func:`services.bulk.run` takes it."""
@@ -305,7 +355,9 @@ class BulkDialog(QDialog):
         """Check the fields, confirm a deletion or opt-out, then run on a worker."""
         self._errors.clear()
         chosen, value = self.chosen(), self.value()
-        if chosen in (bulk.ADD_INTEREST, bulk.REMOVE_INTEREST) and not value:
+        if self.waiting_for_lists():
+            return  # Apply is off meanwhile; Enter waits too
+        if chosen in NEEDS_INTERESTS and not value:
             self._errors.show({"interest": "choose one of our services"})
             return
         if chosen == bulk.LOG_CONTACT:

@@ -1,0 +1,167 @@
+"""The bulk dialog reads its owners and interests on a worker; Apply waits only where it
+needs them (adding or removing an interest)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+from reads_support import wait_for_reads
+
+from crm_desktop.errors import CrmError
+from crm_desktop.services import bulk as B
+from crm_desktop.services import interests as interest_service
+from crm_desktop.services import prospects as prospect_service
+from crm_desktop.ui.common import workers
+from crm_desktop.ui.prospects import bulk_dialog
+from crm_desktop.ui.prospects.bulk_dialog import BulkDialog
+
+TIMEOUT_MS = 10_000
+LEFT = Qt.MouseButton.LeftButton
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_running():
+    yield
+    assert workers.cancel_all_and_wait(TIMEOUT_MS)
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """The lists' read waits on the worker until ``held.set()``."""
+    release = threading.Event()
+    real = bulk_dialog.read_lists
+
+    def slow(ctx):
+        assert release.wait(TIMEOUT_MS / 1000)
+        return real(ctx)
+
+    monkeypatch.setattr(bulk_dialog, "read_lists", slow)
+    yield release
+    release.set()
+
+
+@pytest.fixture
+def two(add_prospect, ctx):
+    interest_service.add_interest(ctx, "Robotics club")
+    return [add_prospect("Ada", "Lovelace", owner="bob"), add_prospect("Bob", "Babbage")]
+
+
+def open_dialog(qtbot, ctx, ids) -> BulkDialog:
+    dialog = BulkDialog(ctx, B.Selection.of(ids), len(ids))
+    qtbot.addWidget(dialog)
+    with qtbot.waitExposed(dialog):
+        dialog.show()
+    return dialog
+
+
+def choose_action(qtbot, dialog: BulkDialog, action: str) -> None:
+    dialog.action.setFocus()
+    dialog.action.setCurrentIndex(dialog.action.findData(action))
+
+
+def texts(combo) -> list[str]:
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+def apply(qtbot, dialog: BulkDialog):
+    with qtbot.waitSignal(dialog.started, timeout=TIMEOUT_MS) as started:
+        qtbot.mouseClick(dialog.apply_button, LEFT)
+    task = started.args[0]
+    if task.is_running:
+        qtbot.waitSignal(task.finished, timeout=TIMEOUT_MS).wait()
+
+
+def test_the_lists_are_read_off_the_gui_thread(qtbot, ctx, two, monkeypatch):
+    threads: dict[str, list] = {}
+
+    def recording(module, name):
+        real = getattr(module, name)
+
+        def read(*args, **kwargs):
+            threads.setdefault(name, []).append(threading.current_thread())
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, read)
+
+    recording(prospect_service, "list_owners")
+    recording(interest_service, "list_interests")
+    dialog = open_dialog(qtbot, ctx, two)
+    wait_for_reads(qtbot)
+    assert set(threads) == {"list_owners", "list_interests"}
+    assert threading.main_thread() not in {t for ts in threads.values() for t in ts}
+    assert dialog.lists_loaded
+    assert texts(dialog.owner) == [bulk_dialog.NO_OWNER, "alice", "bob"]
+    assert "Robotics club" in texts(dialog.interest) and dialog.interest.isEnabled()
+
+
+def test_apply_waits_for_the_interests_and_an_owner_typed_meanwhile_is_kept(qtbot, ctx, two, held):
+    dialog = open_dialog(qtbot, ctx, two)
+    assert not dialog.lists_loaded and dialog.interest.count() == 0
+    assert not dialog.interest.isEnabled()
+    assert dialog.interest.placeholderText() == bulk_dialog.INTERESTS_LOADING
+    # Setting an owner needs no list: it can be typed and applied at once...
+    choose_action(qtbot, dialog, B.SET_OWNER)
+    qtbot.waitUntil(lambda: dialog.preview_label.text().startswith("Applies to"))
+    qtbot.mouseClick(dialog.owner.lineEdit(), LEFT)
+    dialog.owner.lineEdit().selectAll()
+    qtbot.keyClicks(dialog.owner.lineEdit(), "zoe")
+    assert dialog.apply_button.isEnabled()
+    # ...adding an interest waits for the list.
+    choose_action(qtbot, dialog, B.ADD_INTEREST)
+    qtbot.waitUntil(lambda: dialog.preview_label.text().startswith("Applies to"))
+    assert not dialog.apply_button.isEnabled()
+    assert dialog.apply_button.toolTip() == bulk_dialog.INTERESTS_LOADING
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)  # Enter does not apply meanwhile
+    assert dialog.isVisible() and dialog.task is None
+
+    held.set()
+    wait_for_reads(qtbot)
+    assert dialog.lists_loaded and dialog.apply_button.isEnabled()
+    assert dialog.interest.currentText() == interest_service.list_interests(ctx)[0][1]
+    dialog.interest.setCurrentIndex(dialog.interest.findText("Robotics club"))
+    apply(qtbot, dialog)
+    for pid in two:
+        assert "Robotics club" in prospect_service.get_prospect(ctx, pid).interests
+
+    # The owner typed before the list arrived was kept.
+    choose_action(qtbot, dialog, B.SET_OWNER)
+    assert dialog.owner.currentText() == "zoe"
+
+
+def test_an_owner_typed_before_the_list_arrives_is_applied(qtbot, ctx, two, held):
+    dialog = open_dialog(qtbot, ctx, two)
+    choose_action(qtbot, dialog, B.SET_OWNER)
+    qtbot.mouseClick(dialog.owner.lineEdit(), LEFT)
+    dialog.owner.lineEdit().selectAll()
+    qtbot.keyClicks(dialog.owner.lineEdit(), "carol")
+    held.set()
+    wait_for_reads(qtbot)
+    assert dialog.owner.currentText() == "carol"
+    assert "bob" in texts(dialog.owner)
+    apply(qtbot, dialog)
+    assert {prospect_service.get_prospect(ctx, p).owner for p in two} == {"carol"}
+
+
+def test_lists_that_cannot_be_read_are_said_and_other_actions_still_apply(
+    qtbot, ctx, two, monkeypatch, prompter
+):
+    def broken(_ctx):
+        raise CrmError("The database is busy.")
+
+    monkeypatch.setattr(bulk_dialog, "read_lists", broken)
+    dialog = open_dialog(qtbot, ctx, two)
+    wait_for_reads(qtbot)
+    assert prompter.messages and "The database is busy." in prompter.messages[-1][2]
+    assert not dialog.lists_loaded
+    choose_action(qtbot, dialog, B.REMOVE_INTEREST)
+    qtbot.waitUntil(lambda: dialog.preview_label.text().startswith("Applies to"))
+    assert not dialog.apply_button.isEnabled()
+    assert dialog.interest.placeholderText() == bulk_dialog.INTERESTS_UNREADABLE
+    assert dialog.apply_button.toolTip() == bulk_dialog.INTERESTS_UNREADABLE
+    choose_action(qtbot, dialog, B.SET_STAGE)
+    qtbot.waitUntil(lambda: dialog.preview_label.text().startswith("Applies to"))
+    dialog.stage.setCurrentIndex(dialog.stage.findData("trial"))
+    apply(qtbot, dialog)
+    assert {prospect_service.get_prospect(ctx, p).stage for p in two} == {"trial"}
