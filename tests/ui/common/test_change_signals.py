@@ -37,6 +37,8 @@ UI_STATE: dict[str, str] = {
     "ProspectsPage.activated": "Enter or double-click: open the editor",
     "ProspectsPage.fileDropped": "a file dropped on the list: open the import on it",
     "ProspectsPage.bulkRequested": "the selection bar's Change… button",
+    "ProspectsPage.deleteManyRequested": "Del with several rows selected: open the bulk Delete",
+    "ImportChip.cleared": "a click on the import banner's ×: show every prospect again",
     "BulkBar.selectAllRequested": "a click on Select all N matching",
     "BulkBar.clearRequested": "a click on Clear selection",
     "BulkBar.changeRequested": "a click on Change…",
