@@ -608,3 +608,79 @@ def test_imported_prospects_are_found_by_search_and_the_index_stays_kept(ctx, tm
     prospects.create_prospect(ctx, prospects.ProspectInput(
         first_name="Yolanda", last_name="Typed", email="y@example.org"))  # fmt: skip
     assert found("Yolanda") == ["Yolanda"]
+
+
+def test_the_cycle_collector_is_paused_during_the_import_and_switched_back_on(ctx, tmp_path):
+    """A large file keeps many objects alive: collecting them again and again held the
+    interpreter lock (and the window) for most of a second. Back on after a cancel too."""
+    import gc
+
+    src = write_csv(tmp_path / "a.csv", [["Ada", "Lovelace", "ada@example.org", "", "", "", ""]])
+    seen: list[bool] = []
+
+    def progress(done, total) -> None:
+        seen.append(gc.isenabled())
+
+    assert gc.isenabled()
+    run_import(ctx, src, ImportOptions(source="s"), progress=progress)
+    assert seen and not any(seen) and gc.isenabled()
+    with pytest.raises(I.ImportCancelled):
+        run_import(ctx, src, ImportOptions(source="s"), cancelled=lambda: not gc.isenabled())
+    assert gc.isenabled()
+    gc.disable()  # left as it was found
+    try:
+        run_import(ctx, src, ImportOptions(source="s"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_staged_rows_are_freed_in_slices_before_the_import_returns(ctx, tmp_path, monkeypatch):
+    rows = [[f"P{i}", "Person", f"p{i}@example.org", "", "", "", ""] for i in range(50)]
+    src = write_csv(tmp_path / "a.csv", rows + [["Bad", "", "", "", "", "", ""]])
+    released: list = []
+    real = I._release
+
+    def watched(staged: list) -> None:
+        released.extend(staged)
+        real(staged)
+
+    monkeypatch.setattr(I, "_release", watched)
+    report = run_import(ctx, src, ImportOptions(source="s"))
+    assert report.created == 50 and len(report.prospect_ids) == 50
+    # The rows read, their plans, the prepared audit entries: all emptied in place.
+    assert sum(len(x) for x in released) == 0 and len(released) >= 8
+    assert any(isinstance(x, dict) for x in released)
+    # On a cancel as well.
+    released.clear()
+    with pytest.raises(I.ImportCancelled):
+        run_import(ctx, src, ImportOptions(source="s"), cancelled=lambda: True)
+    assert released and sum(len(x) for x in released) == 0
+
+
+def test_a_created_prospects_audit_entry_holds_only_the_values_it_was_created_with(ctx, tmp_path):
+    """One entry per prospect, as {field: value}: no "old" side (a new record has none),
+    no blank fields, and where it came from said once by the reason and the batch."""
+    src = write_csv(
+        tmp_path / "a.csv",
+        [["Ada", "Lovelace", "ada@example.org", "", "Hill School", "", "Met at the stand"]],
+    )
+    report = run_import(ctx, src, ImportOptions(source="Bett 2026"))
+    pid = report.prospect_ids[0]
+    (entry,) = [e for e in audit.entries(ctx, entity="prospect", entity_id=pid)]
+    assert entry.action == "prospect.created"
+    assert entry.reason == f"Import #{report.batch_id}: Bett 2026"
+    assert entry.values == {
+        "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org",
+        "school": "Hill School", "stage": "lead", "owner": "alice", "row": 1, "notes_added": 1,
+    }  # fmt: skip
+    with ctx.db.read() as session:
+        hashes = json.loads(session.get(AuditEntry, entry.id).value_hashes)
+    assert not any(isinstance(h, dict) for h in hashes.values())
+    assert audit.verify(ctx).ok
+    # The history shows what the import set, as for a record typed in.
+    from crm_desktop.services import history
+
+    texts = "\n".join(e.detail for e in history.history(ctx, pid))
+    assert "First name: Ada" in texts and "School: Hill School" in texts
+    assert "Phone" not in texts

@@ -9,11 +9,6 @@ said under its field before anything runs; the service checks again.
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -40,6 +35,7 @@ from crm_desktop.errors import Cancelled, CrmError
 from crm_desktop.services import assessments as assessment_service
 from crm_desktop.services import imports
 from crm_desktop.services.context import Context
+from crm_desktop.services.gc_pause import gc_paused
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import Change, Kind
 from crm_desktop.ui.common.reads import Reader
@@ -69,37 +65,6 @@ SUPPRESSED_TEXT = {
     "opt-out": ("Import them as &opted out", "They are added or updated, never marketable."),
     "skip": ("&Skip them", "They are left out, and counted in the report."),
 }
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = True
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Python's cycle collector off while a large import runs on its worker.
-
-    Reading 100,000 rows keeps hundreds of thousands of objects alive; each
-    full collection then walks them all while holding the interpreter lock,
-    and the window (on the GUI thread) stood still for up to a second every
-    few seconds. Reference counting still frees everything that is not in a
-    cycle; the collector is switched back on (and catches up) afterwards.
-    Nested or concurrent uses switch it back on only when the last one ends.
-    """
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 class OptionsPage(QWizardPage):
