@@ -159,6 +159,11 @@ class BulkDialog(QDialog):
         self.owner.setEditable(True)
         self.owner.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.owner.addItem(NO_OWNER, None)
+        # "(no owner)" is the box's placeholder, not text in it: a click into
+        # the box and a name typed replace it rather than add to it.
+        self.owner.lineEdit().setPlaceholderText(NO_OWNER)
+        self.owner.currentIndexChanged.connect(self._owner_chosen)
+        self.owner.setEditText("")
         self._add_row("owner", "&Owner", self.owner)
 
         self.interest = QComboBox(self)
@@ -325,6 +330,10 @@ class BulkDialog(QDialog):
             self.apply_button.setText(f"Delete {_people(preview.allowed)}")
         self._preview_allows = preview.allowed > 0
         self._update_apply()
+
+    def _owner_chosen(self, index: int) -> None:
+        if index >= 0 and self.owner.itemData(index) is None:
+            self.owner.setEditText("")
 
     def value(self) -> object:
         """The chosen action's argument, as :func:`services.bulk.run` takes it."""

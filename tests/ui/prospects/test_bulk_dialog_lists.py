@@ -165,3 +165,19 @@ def test_lists_that_cannot_be_read_are_said_and_other_actions_still_apply(
     dialog.stage.setCurrentIndex(dialog.stage.findData("trial"))
     apply(qtbot, dialog)
     assert {prospect_service.get_prospect(ctx, p).stage for p in two} == {"trial"}
+
+
+def test_a_name_typed_into_the_owner_box_replaces_no_owner(qtbot, ctx, two):
+    dialog = open_dialog(qtbot, ctx, two)
+    wait_for_reads(qtbot)
+    choose_action(qtbot, dialog, B.SET_OWNER)
+    edit = dialog.owner.lineEdit()
+    assert (edit.text(), edit.placeholderText()) == ("", bulk_dialog.NO_OWNER)
+    assert dialog.value() is None  # nothing typed: no owner
+    qtbot.mouseClick(edit, LEFT, pos=edit.rect().center())
+    qtbot.keyClicks(edit, "sam")
+    assert dialog.value() == "sam"
+    dialog.owner.setCurrentIndex(dialog.owner.findData("bob"))
+    assert dialog.value() == "bob"
+    dialog.owner.setCurrentIndex(0)  # (no owner) picked from the list again
+    assert (edit.text(), dialog.value()) == ("", None)
