@@ -28,6 +28,7 @@ import cProfile
 import csv
 import random
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -120,6 +121,43 @@ class WriteLockClock:
         event.remove(Session, "after_rollback", self._end)
 
 
+class WriterProbe:
+    """A colleague's program: tries to take the write lock every 10 ms, never waiting.
+
+    The longest run of refusals is how long a colleague's opt-out or contact
+    log would have waited for the import: the write lock as others feel it
+    (the clock above also counts the commit's return, which includes the
+    automatic checkpoint that runs after the lock is let go).
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path
+        self.longest = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="probe", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+        refused_since: float | None = None
+        while not self._stop.wait(0.01):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+                if refused_since is not None:
+                    self.longest = max(self.longest, time.perf_counter() - refused_since)
+                    refused_since = None
+            except sqlite3.OperationalError:  # database is locked
+                if refused_since is None:
+                    refused_since = time.perf_counter()
+        conn.close()
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.longest
+
+
 class Heartbeat:
     """A Qt timer ticking every 10 ms on this (the GUI) thread while ``work`` runs on another.
 
@@ -191,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         floor = floor_import(src, folder / "floor.db")
         ctx = Context(open_database(folder / "crm.db", create=True), "bench")
         clock = WriteLockClock(ctx.db)
+        probe = WriterProbe(folder / "crm.db")
         profiler = cProfile.Profile() if args.profile else None
         heartbeat = Heartbeat() if args.gui else None
         start = time.perf_counter()
@@ -203,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         if profiler:
             profiler.disable()
         took = time.perf_counter() - start
+        waited = probe.stop()
         clock.close(ctx.db)
         ctx.db.dispose()
         if profiler:
@@ -221,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  after the commit:            {start + took - lock_end:7.2f} s  (duplicates for review)"
     )
+    print(f"a colleague's write waited:    {waited:7.2f} s  at most (tried every 10 ms)")
     if heartbeat:
         gaps = heartbeat.gaps()
         longest = gaps[0][1] if gaps else 0.0

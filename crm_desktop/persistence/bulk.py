@@ -26,23 +26,41 @@ def insert_many(session, table: Table, rows: Sequence[dict]) -> None:
     if missing:  # on every database, so that a mistake shows wherever the tests run
         raise ValueError(f"insert_many into {table.name} needs {', '.join(missing)}")
     conn = session.connection()
-    dialect = conn.dialect
-    if dialect.name != "sqlite":
+    if conn.dialect.name != "sqlite":
         session.execute(insert(table), list(rows))
         return
+    insert_converted(session, table, names, converted(conn.dialect, table, rows))
+
+
+def converted(dialect, table: Table, rows: Sequence[dict]) -> list[tuple]:
+    """Each row's values (in the order of the first row's keys) as the SQLite driver
+    takes them: each distinct value converted once by its column's bind processor.
+
+    Made before a write transaction, so that only :func:`insert_converted` runs
+    inside it (values known only there, an id, can be added to the end of each).
+    """
+    if not rows:
+        return []
+    names = list(rows[0])
     converters: list[Callable | None] = []
     for name in names:
         column_type = table.c[name].type
         converters.append(_memoised(column_type.dialect_impl(dialect).bind_processor(dialect)))
     get = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
     if all(c is None for c in converters):
-        params = [get(row) for row in rows]
-    else:
-        params = [
-            tuple(v if c is None else c(v) for v, c in zip(get(row), converters, strict=True))
-            for row in rows
-        ]
-    quote = dialect.identifier_preparer.quote
+        return [get(row) for row in rows]
+    return [
+        tuple(v if c is None else c(v) for v, c in zip(get(row), converters, strict=True))
+        for row in rows
+    ]
+
+
+def insert_converted(session, table: Table, names: Sequence[str], params: Sequence) -> None:
+    """INSERT rows already :func:`converted` (SQLite), in one executemany."""
+    if not params:
+        return
+    conn = session.connection()
+    quote = conn.dialect.identifier_preparer.quote
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
         f"VALUES ({', '.join('?' * len(names))})"

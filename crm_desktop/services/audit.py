@@ -159,29 +159,30 @@ def record_prepared(session: Session, actor: str, entries: Sequence[PreparedEntr
     key_id, key = signing if signing else (None, None)
     at = utcnow().replace(tzinfo=UTC)
     chain = chain_hasher(at, actor, key_id, key)
+    if not entries:
+        return 0
+    table = AuditEntry.__table__
+    names = ("at", "actor", "action", "entity", "entity_id", "reason", "values",
+             "value_hashes", "prev_hash", "hash", "key_id")  # fmt: skip
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # The time as the driver stores it, made once (the same for every entry).
+    stored_at = (
+        bulk.converted(session.get_bind().dialect, table, [{"at": at}])[0][0] if sqlite else at
+    )
     rows = []
     for e in entries:
         hash_ = chain(e.action, e.entity, e.entity_id, e.hashes_text, prev)
         rows.append(
-            {
-                "at": at,
-                "actor": actor,
-                "action": e.action,
-                "entity": e.entity,
-                "entity_id": e.entity_id,
-                "reason": e.reason,
-                "values": e.values,
-                "value_hashes": e.value_hashes,
-                "prev_hash": prev,
-                "hash": hash_,
-                "key_id": key_id,
-            }
-        )
+            (stored_at, actor, e.action, e.entity, e.entity_id, e.reason, e.values,
+             e.value_hashes, prev, hash_, key_id)
+        )  # fmt: skip
         prev = hash_
-    if rows:
-        bulk.insert_many(session, AuditEntry.__table__, rows)
-        for _ in rows:
-            audit_head.note_appended(session)
+    if sqlite:  # tuples as the driver takes them: no row of dicts to build and convert
+        bulk.insert_converted(session, table, names, rows)
+    else:
+        bulk.insert_many(session, table, [dict(zip(names, r, strict=True)) for r in rows])
+    for _ in rows:
+        audit_head.note_appended(session)
     return len(rows)
 
 

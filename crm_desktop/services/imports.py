@@ -1273,6 +1273,9 @@ class _Job:
         # transaction itself only inserts and updates, in a few statements.
         entries = self._entries(plans, next_batch)
         self.staged.append(entries)
+        # The time of the batch's changes: taken as it is applied.
+        now = utcnow()
+        made = _NewRows(plans, opts, now, ctx.db.engine.dialect, self.staged)
         self.check_cancel()
         with ctx.db.transaction() as session:
             self.check_cancel()
@@ -1284,7 +1287,6 @@ class _Job:
                 for i, entry in zip(again, fresh, strict=True):
                     entries[i] = entry
             live = [p for p in plans if p.outcome not in _NOT_IMPORTED]
-            now = utcnow()
             audits: list[tuple[str, str, object, dict]] = []
             # Schools and interests named: the existing one (any case), else created once.
             school_ids = _ensure_named(
@@ -1331,8 +1333,8 @@ class _Job:
 
             # Indexed for search by one statement, not a trigger per row.
             with search.index_new_prospects_at_end(session):
-                _insert_new(session, [p for p in live if p.existing is None], school_id, opts,
-                            now, self.check_cancel, self.staged)  # fmt: skip
+                _insert_new(session, [p for p in live if p.existing is None], school_id,
+                            made, self.check_cancel, self.staged)  # fmt: skip
             if self.progress:
                 self.progress(total // 2, total)
             _update_existing(session, [p for p in live if p.existing is not None], school_id,
@@ -1431,36 +1433,79 @@ def _insert_with_ids(session: Session, table, rows: list[dict]) -> list[int]:
     return list(session.scalars(stmt, rows).all())
 
 
+def _prospect_row(p: _Plan, opts: _Clean, now: datetime, today: date) -> dict:
+    """A new prospect's row but its school; the id is given inside the write transaction."""
+    v = p.values
+    return {
+        "first_name": v["first_name"], "last_name": v["last_name"],
+        "email": p.group.email, "email_key": p.group.key, "phone": v["phone"],
+        "role": v["role"], "stage": v["stage"],
+        "owner": v["owner"], "source": DataSource.IMPORT.value,
+        "source_detail": opts.source, "source_date": today,
+        "last_contact_at": now if p.notes else None, "next_follow_up": None,
+        "lawful_basis": opts.basis.value if p.basis else LawfulBasis.NONE.value,
+        "li_assessment_id": opts.li_assessment_id if p.basis else None,
+        "li_note": opts.li_note if p.basis else None,
+        "subscriber_type_override": None, "personalisation_refused": False,
+        "erased_at": None, "restricted_at": None, "restriction_reason": None,
+        "retention_kept_at": None, "created_at": now, "updated_at": now, "version": 1,
+    }  # fmt: skip
+
+
+class _NewRows:
+    """The new prospects' rows, made before the write transaction (on SQLite
+    converted as the driver takes them), so that inside it only their ids and
+    schools are added. A plan made again inside it gets its row then."""
+
+    def __init__(self, plans: list[_Plan], opts: _Clean, now: datetime, dialect, staged: list):
+        self.opts, self.now, self.today, self.dialect = opts, now, date.today(), dialect
+        self.sqlite = dialect.name == "sqlite"
+        new = [p for p in plans if p.outcome not in _NOT_IMPORTED and p.existing is None]
+        rows = [_prospect_row(p, opts, now, self.today) for p in new]
+        made = self._converted(rows)
+        # The SQLite rows' columns: the row's, then the two given inside the transaction.
+        self.names: list[str] = [*rows[0], "school_id", "id"] if rows else []
+        # By the plan's identity: the plans stay alive (staged) until the end.
+        self.by_plan: dict[int, tuple | dict] = {id(p): r for p, r in zip(new, made, strict=True)}
+        staged += [rows, made, self.by_plan]
+
+    def _converted(self, rows: list[dict]) -> list:
+        return bulk.converted(self.dialect, Prospect.__table__, rows) if self.sqlite else rows
+
+    def row(self, p: _Plan) -> tuple | dict:
+        found = self.by_plan.get(id(p))
+        if found is None:
+            row = _prospect_row(p, self.opts, self.now, self.today)
+            self.names = self.names or [*row, "school_id", "id"]
+            found = self._converted([row])[0]
+        return found
+
+
 def _insert_new(
-    session: Session, new: list[_Plan], school_id, opts: _Clean, now, check_cancel, staged: list
+    session: Session, new: list[_Plan], school_id, made: _NewRows, check_cancel, staged: list
 ) -> None:
     """The new prospects, in a few statements; their ids in the order given."""
-    today = date.today()
-    rows: list[dict] = []
+    rows = [made.row(p) for p in new]
     staged.append(rows)  # freed after the batch, not while it holds the write lock
-    for p in new:
-        v = p.values
-        rows.append(
-            {
-                "first_name": v["first_name"], "last_name": v["last_name"],
-                "email": p.group.email, "email_key": p.group.key, "phone": v["phone"],
-                "school_id": school_id(p), "role": v["role"], "stage": v["stage"],
-                "owner": v["owner"], "source": DataSource.IMPORT.value,
-                "source_detail": opts.source, "source_date": today,
-                "last_contact_at": now if p.notes else None, "next_follow_up": None,
-                "lawful_basis": opts.basis.value if p.basis else LawfulBasis.NONE.value,
-                "li_assessment_id": opts.li_assessment_id if p.basis else None,
-                "li_note": opts.li_note if p.basis else None,
-                "subscriber_type_override": None, "personalisation_refused": False,
-                "erased_at": None, "restricted_at": None, "restriction_reason": None,
-                "retention_kept_at": None, "created_at": now, "updated_at": now, "version": 1,
-            }
-        )  # fmt: skip
     table = Prospect.__table__
     for start in range(0, len(rows), 20_000):
-        ids = _insert_with_ids(session, table, rows[start : start + 20_000])
-        for p, pid in zip(new[start : start + 20_000], ids, strict=True):
-            p.prospect_id = pid
+        chunk, plans = rows[start : start + 20_000], new[start : start + 20_000]
+        if made.sqlite:
+            # The write transaction holds the only write lock: the ids after
+            # the largest are free (see _insert_with_ids).
+            first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+            params = []
+            for n, (p, row) in enumerate(zip(plans, chunk, strict=True)):
+                p.prospect_id = first + n
+                params.append((*row, school_id(p), first + n))
+            staged.append(params)
+            bulk.insert_converted(session, table, made.names, params)
+        else:
+            for row, p in zip(chunk, plans, strict=True):
+                row["school_id"] = school_id(p)
+            ids = _insert_with_ids(session, table, chunk)
+            for p, pid in zip(plans, ids, strict=True):
+                p.prospect_id = pid
         check_cancel()
 
 
