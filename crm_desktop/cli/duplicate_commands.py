@@ -133,7 +133,7 @@ def register(commands: Commands) -> None:
     dismiss.add_argument("second", metavar="EMAIL|ID", help=REF_HELP)
 
     merged = commands.command(
-        "merge", cmd_merge, "Merge one prospect into another (two records of one person)."
+        "merge", cmd_merge, "Merge two records of one person into one."
     )
     merged.description = (
         "Merge OTHER into KEEP, then delete OTHER. KEEP keeps its own values except where it "

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import select, text
 
 from crm_desktop.domain.models import AuditEntry
 from crm_desktop.domain.validation import ContactInput, ProspectInput
 from crm_desktop.persistence import open_database
+from crm_desktop.persistence.db import MIGRATIONS_DIR
 from crm_desktop.services import Context, audit
 from crm_desktop.services import correspondence as C
 from crm_desktop.services import prospects as P
@@ -44,9 +47,13 @@ def test_an_old_deletion_is_blanked_on_upgrade_and_the_trail_still_verifies(db, 
     assert "Zephyr" in _stored(db) and "Quisted spelling" in _stored(db)
     assert audit.verify(ctx).complete
 
-    # The database as this version's predecessor left it, opened by this version.
-    with db.transaction() as session:
-        session.execute(text("UPDATE alembic_version SET version_num = '0011'"))
+    # The database as this version's predecessor left it (later migrations
+    # undone, 0012's blanking never run), opened by this version.
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with db.write_engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")
     upgraded = open_database(db.url)
     try:
         stored = _stored(upgraded)
