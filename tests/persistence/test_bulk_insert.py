@@ -65,3 +65,38 @@ def test_a_column_with_a_default_must_be_given(db):
     del incomplete["version"]
     with pytest.raises(ValueError, match="version"), db.transaction() as session:
         bulk.insert_many(session, Prospect.__table__, [incomplete])
+
+
+def test_rows_converted_before_the_transaction_store_the_same(db):
+    """The import converts its rows before taking the write lock and adds the values
+    known only inside it (the school, the id) at the end of each."""
+    if db.dialect != "sqlite":
+        pytest.skip("converted rows are SQLite's driver values")
+    now = datetime(2026, 12, 7, 9, 30, 1, 5, tzinfo=UTC)
+    table = Prospect.__table__
+    rows = [{k: v for k, v in row(i, now).items() if k != "school_id"} for i in range(4)]
+    made = bulk.converted(db.engine.dialect, table, rows)
+    assert all(isinstance(r, tuple) for r in made)
+    names = [*rows[0], "school_id", "id"]
+    with db.transaction() as session:
+        bulk.insert_converted(session, table, names, [(*r, None, 100 + n) for n, r in
+                                                       enumerate(made)])  # fmt: skip
+        reference = [row(i, now) for i in range(4)]
+        for r in reference:
+            r["email"] = r["email_key"] = "ref-" + r["email"]
+        session.execute(insert(table), reference)
+    raw_made, orm_made = stored(db, [f"p{i}@example.org" for i in range(4)])
+    raw_ref, orm_ref = stored(db, [f"ref-p{i}@example.org" for i in range(4)])
+    for a, b in zip(orm_made, orm_ref, strict=True):
+        b["email"] = b["email"].removeprefix("ref-")
+        b["email_key"] = b["email_key"].removeprefix("ref-")
+        assert a == b
+    for a, b in zip(raw_made, raw_ref, strict=True):
+        assert [x for x in a if not str(x).startswith(("p", "ref-p"))] == [
+            x for x in b if not str(x).startswith(("p", "ref-p"))
+        ]
+    with db.read() as session:
+        ids = session.scalars(
+            select(Prospect.id).where(Prospect.email_key.like("p%")).order_by(Prospect.id)
+        ).all()
+    assert ids == [100, 101, 102, 103]
