@@ -132,9 +132,7 @@ def register(commands: Commands) -> None:
     dismiss.add_argument("first", metavar="EMAIL|ID", help=REF_HELP)
     dismiss.add_argument("second", metavar="EMAIL|ID", help=REF_HELP)
 
-    merged = commands.command(
-        "merge", cmd_merge, "Merge two records of one person into one."
-    )
+    merged = commands.command("merge", cmd_merge, "Merge two records of one person into one.")
     merged.description = (
         "Merge OTHER into KEEP, then delete OTHER. KEEP keeps its own values except where it "
         "has none, unless --take names fields to take from OTHER. Correspondence, consent "
