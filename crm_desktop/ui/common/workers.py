@@ -342,3 +342,28 @@ def cancel_all_and_wait(timeout_ms: int = 10_000) -> bool:
         remaining = max(0, int((deadline - time.monotonic()) * 1000))
         stopped = task.wait(remaining) and stopped
     return stopped
+
+
+class StopsWorkOnReject:
+    """For a dialog (before QDialog in the bases) with ``running_task()``:
+    Esc, Cancel or closing it cancels the running work first (which then keeps
+    nothing), and closes the dialog once the work has stopped."""
+
+    _closing = False
+
+    def running_task(self) -> BackgroundTask | None:
+        raise NotImplementedError
+
+    def reject(self) -> None:
+        task = self.running_task()
+        if task is None:
+            super().reject()
+            return
+        if not self._closing:
+            self._closing = True
+            task.finished.connect(self._close_after_task)
+        task.cancel()
+
+    def _close_after_task(self) -> None:
+        self._closing = False
+        self.reject()

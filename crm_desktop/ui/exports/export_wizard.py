@@ -42,7 +42,7 @@ from crm_desktop.services.context import Context
 from crm_desktop.services.exports import ExportRecord, ExportRequest
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
-from crm_desktop.ui.common.workers import BackgroundTask, run_with_progress
+from crm_desktop.ui.common.workers import BackgroundTask, StopsWorkOnReject, run_with_progress
 from crm_desktop.ui.exports.export_models import (
     FORMAT_SUFFIXES,
     channel_label,
@@ -455,7 +455,7 @@ def _people(n: int) -> str:
     return f"{n:,} {'person' if n == 1 else 'people'}"
 
 
-class ExportWizard(QWizard):
+class ExportWizard(StopsWorkOnReject, QWizard):
     """Export a campaign list, step by step.
 
     ``folder`` is where the file is offered (default: Documents); ``today``
@@ -487,7 +487,6 @@ class ExportWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
         self.setButtonText(QWizard.WizardButton.FinishButton, "&Close")
-        self._closing = False
         target = Path(folder) if folder else default_folder()
         self.channel_page = ChannelPage(self)
         self.filters_page = FiltersPage(ctx, self)
@@ -531,21 +530,3 @@ class ExportWizard(QWizard):
 
     def running_task(self) -> BackgroundTask | None:
         return self.output_page.task or self.preview_page.task
-
-    # ------------------------------------------------------------- QDialog
-
-    def reject(self) -> None:
-        """Esc, Cancel or close: stop running work first, then close."""
-        task = self.running_task()
-        if task is None:
-            super().reject()
-            return
-        if not self._closing:
-            self._closing = True
-            task.finished.connect(self._close_after_task)
-        task.cancel()
-
-    @Slot()
-    def _close_after_task(self) -> None:
-        self._closing = False
-        self.reject()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -34,7 +34,7 @@ from crm_desktop.services import imports
 from crm_desktop.services.context import Context
 from crm_desktop.ui.common import messages
 from crm_desktop.ui.common.changes import ChangeBus, bus_for
-from crm_desktop.ui.common.workers import BackgroundTask
+from crm_desktop.ui.common.workers import BackgroundTask, StopsWorkOnReject
 from crm_desktop.ui.imports.import_models import shortened
 from crm_desktop.ui.imports.import_options import OptionsPage
 from crm_desktop.ui.imports.import_pages import (
@@ -166,7 +166,7 @@ class ReportPage(QWizardPage):
             wizard.accept()
 
 
-class ImportWizard(QWizard):
+class ImportWizard(StopsWorkOnReject, QWizard):
     """Import contacts, step by step.
 
     ``path``: a file to start on (dropped on the prospect list); the wizard
@@ -210,7 +210,6 @@ class ImportWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
         self.setButtonText(QWizard.WizardButton.FinishButton, "&Close")
         self.can_review_duplicates = can_review_duplicates
-        self._closing = False
         self._kept: tuple[tuple, dict[int, str]] | None = None
         self.file_page = FilePage(ctx, self)
         self.mapping_page = MappingPage(self)
@@ -296,19 +295,3 @@ class ImportWizard(QWizard):
                 return self.PREVIEW_PAGE
             return self.MAPPING_PAGE
         return super().nextId()
-
-    def reject(self) -> None:
-        """Esc, Cancel or close: stop a running import first (nothing is kept), then close."""
-        task = self.running_task()
-        if task is None:
-            super().reject()
-            return
-        if not self._closing:
-            self._closing = True
-            task.finished.connect(self._close_after_task)
-        task.cancel()
-
-    @Slot()
-    def _close_after_task(self) -> None:
-        self._closing = False
-        self.reject()
