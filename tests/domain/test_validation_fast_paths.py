@@ -72,3 +72,43 @@ def test_phone_e164_is_normalise_phone_without_the_warning():
         if fast[0] == "ok":
             # The importer hashes E.164 numbers for the suppression list as they are.
             assert canonical_address(fast[1]) == fast[1]
+
+
+def _uk_like(rng: random.Random) -> str:
+    """Text shaped like a UK number, plain or nearly so (wrong length, 0 or
+    180020 after the prefix, doubled spaces, other prefixes)."""
+    prefix = rng.choice(["0", "+44", "+44 ", "+440", "0044 ", "+4 4", "00", "44", "+44  ", ""])
+    digits = "".join(rng.choice("0123456789") for _ in range(rng.choice([8, 9, 10, 10, 10, 11])))
+    if rng.random() < 0.1:
+        digits = "180020" + digits[6:]
+    elif rng.random() < 0.6:
+        digits = rng.choice("123789") + digits[1:]
+    text = ""
+    for ch in digits:
+        if text and rng.random() < 0.2:
+            text += rng.choice([" ", " ", " ", "  ", "-", "\u00a0"])
+        text += ch
+    return prefix + text
+
+
+def test_plain_uk_numbers_take_a_shortcut_with_phonenumbers_answer():
+    rng = random.Random(13)
+    samples = PHONES + ["01800201234", "+44 1800201234", "01632 960001", "0161 496 0000 ",
+                        "07700900123", "+447700900123", "+44 07700 900123", "0 161 496 0000",
+                        "06123456789", "04123456789", "0161  496 0000"] + [
+        _uk_like(rng) for _ in range(20_000)
+    ]  # fmt: skip
+    shortcuts = 0
+    for text in samples:
+        cleaned = V.clean_text(text, max_len=40)
+        if cleaned is None:
+            continue
+        fast = V._fast_e164(cleaned, "GB")
+        full = outcome(lambda t=cleaned: V._parse_phone(t, "GB")[1])
+        if fast is not None:
+            shortcuts += 1
+            assert ("ok", fast) == full, text
+        assert outcome(V.phone_e164, text) == full, text
+    assert shortcuts > 500  # the shortcut was taken, not only the slow path
+    # Another region never takes the GB shortcut.
+    assert V._fast_e164("0161 496 0000", "US") is None
