@@ -482,6 +482,12 @@ def split_full_name(text: str) -> tuple[str | None, str | None]:
 def _single_line(values: list[str] | None) -> str | None:
     if not values:
         return None
+    if len(values) == 1:
+        value = values[0]
+        if value.isprintable() and ":::" not in value:
+            # One cell with no line break (none is printable) and one value: the
+            # usual case, which the loop below would give back trimmed.
+            return value.strip() or None
     parts = []
     for value in values:
         folded = fold_lines(value).strip()

@@ -809,7 +809,9 @@ def _plan(group: _Group, snap: _Snapshot, opts: _Clean, user: str) -> _Plan:
     if existing is not None:
         addresses += sorted(existing.extras)
     suppressed: set[Channel] = set()
-    for kind, value in addresses:
+    # Each address is hashed to look it up; with nothing on the list there is
+    # nothing to find, and no hashing to do.
+    for kind, value in addresses if snap.suppressed else ():
         d = snap.hasher(value)
         marks = snap.suppressed.get(d) if d else None
         if marks:

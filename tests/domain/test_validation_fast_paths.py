@@ -112,3 +112,33 @@ def test_plain_uk_numbers_take_a_shortcut_with_phonenumbers_answer():
     assert shortcuts > 500  # the shortcut was taken, not only the slow path
     # Another region never takes the GB shortcut.
     assert V._fast_e164("0161 496 0000", "US") is None
+
+
+def reference_single_line(values):
+    """contact_mapping._single_line without its one-plain-cell shortcut."""
+    from crm_desktop.domain import contact_mapping as cm
+
+    if not values:
+        return None
+    parts = []
+    for value in values:
+        folded = cm.fold_lines(value).strip()
+        if ":::" in folded:
+            firsts = cm.split_values(folded)
+            folded = firsts[0] if firsts else ""
+        if folded:
+            parts.append(folded)
+    return " ".join(parts) or None
+
+
+def test_one_plain_cell_maps_to_the_same_single_line_value():
+    from crm_desktop.domain import contact_mapping as cm
+
+    rng = random.Random(21)
+    pieces = ["Ann", " ", "  ", ":::", " ::: ", "\n", "\r\n", "\t", "\x0b", "\x85", "\u2028",
+              "\u00a0", "\u200b", "O'Brien", "é", "e\u0301", "\x1c", ":", "x"]  # fmt: skip
+    samples = ["", " ", ":::", "a ::: b", " Ann ", "Ann\nBee"] + [
+        "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 8))) for _ in range(5_000)
+    ]
+    for text in samples:
+        assert cm._single_line([text]) == reference_single_line([text]), repr(text)
