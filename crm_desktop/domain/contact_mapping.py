@@ -499,13 +499,30 @@ def _single_line(values: list[str] | None) -> str | None:
     return " ".join(parts) or None
 
 
+# Mappings already checked, in column order: a file's rows share one mapping,
+# so it is sorted and checked once, not once a row.
+_CHECKED: dict[tuple, tuple[tuple[int, str], ...]] = {}
+
+
+def _columns(mapping: Mapping) -> tuple[tuple[int, str], ...]:
+    key = tuple(mapping.items())
+    found = _CHECKED.get(key)
+    if found is None:
+        found = tuple(sorted(key))
+        for _index, target in found:
+            if target not in TARGETS:
+                raise ValueError(f"unknown target {target!r}; use one of {', '.join(TARGETS)}")
+        if len(_CHECKED) >= 64:
+            _CHECKED.clear()
+        _CHECKED[key] = found
+    return found
+
+
 def map_row(cells: Sequence[str], mapping: Mapping) -> ContactCandidate:
     """One row as a :class:`ContactCandidate` (missing cells count as blank)."""
     collected: dict[str, list[str]] = {}
     width = len(cells)
-    for index, target in sorted(mapping.items()):
-        if target not in TARGETS:
-            raise ValueError(f"unknown target {target!r}; use one of {', '.join(TARGETS)}")
+    for index, target in _columns(mapping):
         value = cells[index] if 0 <= index < width else None
         if not value or value.isspace():
             continue

@@ -469,17 +469,19 @@ def validate_prospect(data: ProspectInput) -> ProspectData:
     last = c.run("last_name", _required, "last_name", data.last_name, MAX_NAME)
     email = c.run("email", normalise_email, data.email)
     phone = c.run("phone", normalise_phone, data.phone)
-    school = c.run("school", lambda: clean_text(data.school, max_len=MAX_TEXT))
-    role = c.run("role", lambda: clean_text(data.role, max_len=MAX_TEXT))
+    school = c.run("school", clean_text, data.school, max_len=MAX_TEXT)
+    role = c.run("role", clean_text, data.role, max_len=MAX_TEXT)
     stage = c.run("stage", parse_choice, Stage, data.stage) or Stage.LEAD
-    owner = c.run("owner", lambda: clean_text(data.owner, max_len=MAX_NAME))
+    owner = c.run("owner", clean_text, data.owner, max_len=MAX_NAME)
     source = c.run("source", parse_choice, DataSource, data.source)
-    source_detail = c.run("source_detail", lambda: clean_text(data.source_detail, max_len=MAX_TEXT))
+    source_detail = c.run("source_detail", clean_text, data.source_detail, max_len=MAX_TEXT)
     source_date = c.run("source_date", parse_date, data.source_date)
     interests: list[str] = []
+    seen: set[str] = set()
     for raw in data.interests or ():
-        name = c.run("interests", lambda r=raw: clean_text(r, max_len=MAX_TEXT))
-        if name and name.lower() not in {i.lower() for i in interests}:
+        name = c.run("interests", clean_text, raw, max_len=MAX_TEXT)
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
             interests.append(name)
     if source_date and source_date > date.today():
         c.errors["source_date"] = "cannot be in the future"

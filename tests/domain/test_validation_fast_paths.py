@@ -142,3 +142,27 @@ def test_one_plain_cell_maps_to_the_same_single_line_value():
     ]
     for text in samples:
         assert cm._single_line([text]) == reference_single_line([text]), repr(text)
+
+
+def test_a_mapping_checked_once_still_maps_each_row_and_refuses_unknown_targets():
+    from crm_desktop.domain import contact_mapping as cm
+
+    mapping = {1: "last_name", 0: "first_name", 2: "email"}
+    for _ in range(3):  # the checked mapping is reused: rows still mapped by it
+        cand = cm.map_row(["Ann", "Lee", "ann@example.org"], mapping)
+        assert (cand.first_name, cand.last_name, cand.emails) == ("Ann", "Lee", ["ann@example.org"])
+    mapping[2] = "shoe_size"  # the same dict changed: checked again, every time
+    for _ in range(2):
+        with pytest.raises(ValueError, match="unknown target 'shoe_size'"):
+            cm.map_row(["Ann", "Lee", "ann@example.org"], mapping)
+
+
+def test_validate_prospect_keeps_the_first_spelling_of_each_interest():
+    data = V.ProspectInput(first_name="Ann", last_name="Lee", email="ann@example.org",
+                           interests=["Maths", " maths ", "Science", "MATHS", "science", ""])  # fmt: skip
+    assert V.validate_prospect(data).interests == ["Maths", "Science"]
+    bad = V.ProspectInput(first_name="Ann", last_name="Lee", email="ann@example.org",
+                          interests=["Maths", "a\x00b"])  # fmt: skip
+    with pytest.raises(V.ValidationError) as err:
+        V.validate_prospect(bad)
+    assert "interests" in err.value.errors
