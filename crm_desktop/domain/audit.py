@@ -52,6 +52,8 @@ def value_hash(value) -> str:
         return _NULL_HASH
     if type(value) is str:
         return hashlib.sha256(_encode_str(value).encode("utf-8")).hexdigest()
+    if type(value) is int:  # JSON writes an int as its decimal text (not bool: its own type)
+        return hashlib.sha256(str(value).encode("ascii")).hexdigest()
     return hashlib.sha256(canonical(value).encode("utf-8")).hexdigest()
 
 

@@ -20,7 +20,7 @@ TEXTS = [
     "", "plain", 'quo"te', "back\\slash", "line\nbreak\ttab", "\x00\x1f", "naïve café",
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 😀", "\u2028\u2029", "<script>alert(1)</script>", "ʇxǝʇ", "Ω" * 300,
 ]  # fmt: skip
-VALUES = [*TEXTS, None, 0, 7, -1, 2**70, 1.5, True, False, [1, "a", None], {"b": 1, "a": [2]},
+VALUES = [*TEXTS, None, 0, 7, -1, 2**70, -(10**300), 123456, 1.5, True, False, [1, "a", None], {"b": 1, "a": [2]},
           datetime(2026, 3, 1, 12, 30, tzinfo=UTC), Decimal("1.10")]  # fmt: skip
 
 
