@@ -735,6 +735,9 @@ def _same(name: str, a, b) -> bool:
     return a == b
 
 
+_ALL_CHANNELS = frozenset(c.value for c in Channel)
+
+
 def _plan(group: _Group, snap: _Snapshot, opts: _Clean, user: str) -> _Plan:
     existing = snap.by_key.get(group.key) if group.key else None
     rows = group.rows
@@ -821,10 +824,11 @@ def _plan(group: _Group, snap: _Snapshot, opts: _Clean, user: str) -> _Plan:
             group, "skip", "Skipped: the address is on the suppression list (the import was "
             "told to skip such rows)", existing,
         )  # fmt: skip
-    plan.opt_out = [c for c in Channel if c in suppressed and c.value not in opted]
+    if suppressed:
+        plan.opt_out = [c for c in Channel if c in suppressed and c.value not in opted]
     after = opted | {c.value for c in plan.opt_out}
     plan.opted_any = bool(after)
-    plan.all_opted = after >= {c.value for c in Channel}
+    plan.all_opted = after >= _ALL_CHANNELS
     marketing = existing is None or policy != "keep"
     if opts.basis is LawfulBasis.CONSENT and marketing:
         consented = existing.consented if existing else set()
