@@ -467,15 +467,33 @@ def validate_prospect(data: ProspectInput) -> ProspectData:
     c = ErrorCollector()
     first = c.run("first_name", _required, "first_name", data.first_name, MAX_NAME)
     last = c.run("last_name", _required, "last_name", data.last_name, MAX_NAME)
-    email = c.run("email", normalise_email, data.email)
-    phone = c.run("phone", normalise_phone, data.phone)
-    school = c.run("school", clean_text, data.school, max_len=MAX_TEXT)
-    role = c.run("role", clean_text, data.role, max_len=MAX_TEXT)
-    stage = c.run("stage", parse_choice, Stage, data.stage) or Stage.LEAD
-    owner = c.run("owner", clean_text, data.owner, max_len=MAX_NAME)
-    source = c.run("source", parse_choice, DataSource, data.source)
-    source_detail = c.run("source_detail", clean_text, data.source_detail, max_len=MAX_TEXT)
-    source_date = c.run("source_date", parse_date, data.source_date)
+    # The fields below are optional: one not given at all (None) is None without
+    # its check (each check gives None for None), as an import leaves most of them.
+    email = c.run("email", normalise_email, data.email) if data.email is not None else None
+    phone = c.run("phone", normalise_phone, data.phone) if data.phone is not None else None
+    school = (
+        c.run("school", clean_text, data.school, max_len=MAX_TEXT)
+        if data.school is not None
+        else None
+    )
+    role = c.run("role", clean_text, data.role, max_len=MAX_TEXT) if data.role is not None else None
+    stage = (
+        c.run("stage", parse_choice, Stage, data.stage) if data.stage is not None else None
+    ) or Stage.LEAD
+    owner = (
+        c.run("owner", clean_text, data.owner, max_len=MAX_NAME) if data.owner is not None else None
+    )
+    source = (
+        c.run("source", parse_choice, DataSource, data.source) if data.source is not None else None
+    )
+    source_detail = (
+        c.run("source_detail", clean_text, data.source_detail, max_len=MAX_TEXT)
+        if data.source_detail is not None
+        else None
+    )
+    source_date = (
+        c.run("source_date", parse_date, data.source_date) if data.source_date is not None else None
+    )
     interests: list[str] = []
     seen: set[str] = set()
     for raw in data.interests or ():

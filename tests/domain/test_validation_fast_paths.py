@@ -166,3 +166,23 @@ def test_validate_prospect_keeps_the_first_spelling_of_each_interest():
     with pytest.raises(V.ValidationError) as err:
         V.validate_prospect(bad)
     assert "interests" in err.value.errors
+
+
+def test_each_optional_check_gives_none_for_none_so_skipping_it_changes_nothing():
+    # validate_prospect skips the check of an optional field given as None.
+    for check in (V.normalise_email, V.normalise_phone, V.parse_date):
+        assert check(None) is None
+    assert V.clean_text(None, max_len=1) is None
+    assert V.parse_choice(V.Stage, None) is None
+    assert V.parse_choice(V.DataSource, None) is None
+    given = {"first_name": "Ann", "last_name": "Lee", "email": "Ann@Example.ORG"}
+    blank = dict.fromkeys(["school", "role", "stage", "owner", "source", "source_detail"], "")
+    with_blanks = V.validate_prospect(V.ProspectInput(**given, **blank, phone="", source_date=""))
+    with_none = V.validate_prospect(V.ProspectInput(**given))
+    assert with_blanks == with_none
+    assert (with_none.email, with_none.stage, with_none.school) == (
+        "Ann@example.org", V.Stage.LEAD, None)  # fmt: skip
+    # Something that is not text is still refused, not skipped.
+    with pytest.raises(V.ValidationError) as err:
+        V.validate_prospect(V.ProspectInput(**given, school=0))
+    assert err.value.errors == {"school": "must be text"}
