@@ -396,7 +396,7 @@ def test_changes_made_by_others_during_the_read_are_honoured(
         ],
     )
     colleague = Context(ctx.db, user="bob")
-    real = I._snapshot
+    real = I.snapshot
 
     def snapshot_then_colleague_acts(session, keys):
         snap = real(session, keys)
@@ -406,7 +406,7 @@ def test_changes_made_by_others_during_the_read_are_honoured(
         suppression.suppress(colleague, "sue@example.org")
         return snap
 
-    monkeypatch.setattr(I, "_snapshot", snapshot_then_colleague_acts)
+    monkeypatch.setattr(I, "snapshot", snapshot_then_colleague_acts)
     report = run_import(
         ctx, src, ImportOptions(source="s", basis="consent", consent_wording="Ticked")
     )
