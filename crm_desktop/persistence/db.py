@@ -5,6 +5,12 @@ timeout; write transactions start with ``BEGIN IMMEDIATE`` so two writers
 queue at the start instead of failing half-way. Opening a database applies
 pending Alembic migrations after a verified backup copy of the file, and
 refuses a database written by a newer version of the app.
+
+Alembic is imported only when a migration must run (over a second at start
+otherwise): the revisions this version knows, and its head, are read from
+the migration files' ``revision``/``down_revision`` lines
+(:func:`read_revision_chain`), and an at-head database is recognised by
+its stored ``alembic_version`` alone.
 """
 
 from __future__ import annotations
@@ -22,13 +28,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import platformdirs
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine, make_url
@@ -49,6 +52,10 @@ from . import audit_head
 from .folders import make_private_folder
 from .sqlite_copy import backup_sqlite_file
 from .urls import mask_secrets, safe_url, url_without_password, with_password
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 10_000
@@ -551,6 +558,8 @@ class Database:
 
 
 def _alembic_config(connection=None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -560,16 +569,93 @@ def _alembic_config(connection=None) -> Config:
 
 @functools.cache
 def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config())
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_QUOTED = re.compile(r"""(["'])([^"'\\]+)\1""")
+
+
+def _revision_value(text: str) -> str | None | bool:
+    """A ``revision =`` line's value: the id, None, or False if it is not a plain one."""
+    if text == "None":
+        return None
+    quoted = _QUOTED.fullmatch(text)
+    return quoted.group(2) if quoted else False
+
+
+def read_revision_chain(versions: Path) -> tuple[str, ...] | None:
+    """The revision ids of the migrations in ``versions``, oldest first.
+
+    Read from each file's ``revision = "..."`` and ``down_revision = ...``
+    lines, without importing Alembic or the migrations. None when that
+    cannot be trusted (no files, a line that is not a plain string or None,
+    a branch or a merge, a gap): then Alembic is asked instead.
+    """
+    parents: dict[str, str | None] = {}
+    try:
+        files = sorted(versions.glob("*.py"))
+        texts = [(path.name, path.read_text(encoding="utf-8")) for path in files]
+    except (OSError, UnicodeDecodeError):
+        return None
+    for name, text in texts:
+        if name == "__init__.py":
+            continue
+        found: dict[str, list[str]] = {}
+        for key, value in _REVISION_LINE.findall(text):
+            found.setdefault(key, []).append(value)
+        if [len(found.get(key, ())) for key in ("revision", "down_revision")] != [1, 1]:
+            return None
+        revision = _revision_value(found["revision"][0])
+        parent = _revision_value(found["down_revision"][0])
+        if not isinstance(revision, str) or parent is False or revision in parents:
+            return None
+        parents[revision] = parent  # type: ignore[assignment]  (False is refused above)
+    child_of = {parent: revision for revision, parent in parents.items()}
+    if not parents or len(child_of) != len(parents):  # none, or two with one parent
+        return None
+    chain: list[str] = []
+    current: str | None = None
+    while current in child_of:
+        current = child_of[current]
+        chain.append(current)
+    return tuple(chain) if len(chain) == len(parents) else None
+
+
 @functools.cache
+def _revision_chain() -> tuple[str, ...]:
+    """This version's revisions, oldest first (from the files; else from Alembic)."""
+    chain = read_revision_chain(MIGRATIONS_DIR / "versions")
+    if chain is not None:
+        return chain
+    return tuple(reversed([rev.revision for rev in _script().walk_revisions()]))
+
+
 def known_revisions() -> frozenset[str]:
-    return frozenset(rev.revision for rev in _script().walk_revisions())
+    return frozenset(_revision_chain())
 
 
 def head_revision() -> str:
-    return _script().get_current_head()
+    return _revision_chain()[-1]
+
+
+def _stored_revision(conn, tables: set[str]) -> str | None:
+    """The revision recorded in ``alembic_version`` (None if there is none).
+
+    What Alembic's ``MigrationContext.get_current_revision`` reads, without
+    importing Alembic; a table with several rows (branches, which this
+    app never makes) is left to Alembic, which refuses it.
+    """
+    if "alembic_version" not in tables:
+        return None
+    rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+    if len(rows) > 1:
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(conn).get_current_revision()
+    return rows[0][0] if rows else None
 
 
 def _make_engine(url: str, *, create: bool) -> tuple[Engine, bool]:
@@ -726,8 +812,8 @@ def _refuse_unusable(current: str | None, tables: set[str], name: str) -> None:
 def _migrate(db: Database, *, create: bool) -> None:
     head = head_revision()
     with db.engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
         tables = set(inspect(conn).get_table_names())
+        current = _stored_revision(conn, tables)
     _refuse_unusable(current, tables, db.display_name)
     if current is None and not create:
         # An empty file or server database: as good as none (nothing is made).
@@ -744,6 +830,8 @@ def _migrate(db: Database, *, create: bool) -> None:
     if current is not None and db.path is not None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         backup_sqlite_file(db.path, db.path.with_name(f"{db.path.name}.pre-{head}-{stamp}.bak"))
+    from alembic import command  # only now: importing Alembic takes over a second
+
     with db.write_engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
 
