@@ -2,36 +2,32 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from reads_support import wait_for_reads
+from reads_support import (
+    all_ran_off_the_gui_thread,
+    held_read,
+    no_thread_left_running,  # noqa: F401 (autouse)
+    recorded_reads,
+    wait_for_reads,
+)
 
 from crm_desktop.domain.enums import Stage
 from crm_desktop.domain.validation import ProspectInput, SchoolInput
 from crm_desktop.services import interests as interest_service
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services import schools as school_service
-from crm_desktop.ui.common import workers
 from crm_desktop.ui.common.reads import LOADING_TEXT
 from crm_desktop.ui.exports import export_pages
 from crm_desktop.ui.exports.export_pages import FiltersPage
 
-TIMEOUT_MS = 10_000
 READS = (
     (interest_service, "list_interests"),
     (prospect_service, "list_roles"),
     (prospect_service, "list_owners"),
     (school_service, "list_schools"),
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_thread_left_running():
-    yield
-    assert workers.cancel_all_and_wait(TIMEOUT_MS)
 
 
 @pytest.fixture
@@ -51,18 +47,12 @@ def data(ctx):
 
 @pytest.fixture
 def held(monkeypatch):
-    """The lists' read waits on the worker until ``held.set()``."""
-    release = threading.Event()
-    real = export_pages.filter_choices
-
-    def slow(ctx):
-        if ctx is not None:
-            assert release.wait(TIMEOUT_MS / 1000)
-        return real(ctx)
-
-    monkeypatch.setattr(export_pages, "filter_choices", slow)
-    yield release
-    release.set()
+    """The lists' read waits on the worker until ``held.set()`` (the choices needing no
+    database, asked for with no context on the GUI thread, come at once)."""
+    with held_read(
+        monkeypatch, export_pages, "filter_choices", hold_if=lambda ctx: ctx is not None
+    ) as read:
+        yield read
 
 
 def make_page(qtbot, ctx) -> FiltersPage:
@@ -80,24 +70,13 @@ def texts(page: FiltersPage, name: str) -> list[str]:
 
 
 def test_the_filter_lists_are_read_off_the_gui_thread(qtbot, ctx, data, monkeypatch):
-    threads: dict[str, list] = {}
-
-    def recording(name, real):
-        def read(*args, **kwargs):
-            threads.setdefault(name, []).append(threading.current_thread())
-            return real(*args, **kwargs)
-
-        return read
-
-    for module, name in READS:
-        monkeypatch.setattr(module, name, recording(name, getattr(module, name)))
+    recorded = recorded_reads(monkeypatch, *READS)
     page = make_page(qtbot, ctx)
     # What needs no database is there at once.
     assert texts(page, "stage") == ["Any stage", *(s.label for s in Stage)]
     assert texts(page, "interest") == ["Any interest"]
     wait_for_reads(qtbot)
-    assert set(threads) == {name for _module, name in READS}
-    assert threading.main_thread() not in {t for ts in threads.values() for t in ts}
+    assert all_ran_off_the_gui_thread(recorded)
     assert "Robotics club" in texts(page, "interest")
     assert "Bursar of Engines" in texts(page, "role")
     assert texts(page, "region") == ["Any region", "Kent"]

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from reads_support import wait_for_reads
+from reads_support import (
+    TIMEOUT_MS,
+    held_read,
+    no_thread_left_running,  # noqa: F401 (autouse)
+    recorded_read,
+    wait_for_reads,
+)
 
 from crm_desktop.services import assessments, marketing, prospects
-from crm_desktop.ui.common import workers
 from crm_desktop.ui.marketing.basis_dialog import NO_ASSESSMENT, BasisDialog
-
-TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(autouse=True)
-def _no_thread_left_running():
-    yield
-    assert workers.cancel_all_and_wait(TIMEOUT_MS)
 
 
 @pytest.fixture
@@ -36,16 +31,8 @@ def relied_on(ctx, add_prospect):
 @pytest.fixture
 def held(monkeypatch):
     """The assessments' read waits on the worker until ``held.set()``."""
-    release = threading.Event()
-    real = assessments.list_assessments
-
-    def slow(*args, **kwargs):
-        assert release.wait(TIMEOUT_MS / 1000)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(assessments, "list_assessments", slow)
-    yield release
-    release.set()
+    with held_read(monkeypatch, assessments, "list_assessments") as read:
+        yield read
 
 
 def open_basis(qtbot, ctx, pid) -> BasisDialog:
@@ -58,17 +45,10 @@ def open_basis(qtbot, ctx, pid) -> BasisDialog:
 
 def test_the_assessments_are_read_off_the_gui_thread(qtbot, ctx, relied_on, monkeypatch):
     pid, a = relied_on
-    threads: list = []
-    real = assessments.list_assessments
-
-    def recording(*args, **kwargs):
-        threads.append(threading.current_thread())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(assessments, "list_assessments", recording)
+    read = recorded_read(monkeypatch, assessments, "list_assessments")
     dialog = open_basis(qtbot, ctx, pid)
     wait_for_reads(qtbot)
-    assert threads and threading.main_thread() not in threads
+    assert read.ran_off_the_gui_thread()
     combo = dialog.assessment
     assert [combo.itemText(i) for i in range(combo.count())] == [
         NO_ASSESSMENT,

@@ -3,43 +3,32 @@ needs them (adding or removing an interest)."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from PySide6.QtCore import Qt
-from reads_support import wait_for_reads
+from reads_support import (
+    TIMEOUT_MS,
+    all_ran_off_the_gui_thread,
+    held_read,
+    no_thread_left_running,  # noqa: F401 (autouse)
+    recorded_reads,
+    wait_for_reads,
+)
 
 from crm_desktop.errors import CrmError
 from crm_desktop.services import bulk as B
 from crm_desktop.services import interests as interest_service
 from crm_desktop.services import prospects as prospect_service
-from crm_desktop.ui.common import workers
 from crm_desktop.ui.prospects import bulk_dialog
 from crm_desktop.ui.prospects.bulk_dialog import BulkDialog
 
-TIMEOUT_MS = 10_000
 LEFT = Qt.MouseButton.LeftButton
-
-
-@pytest.fixture(autouse=True)
-def _no_thread_left_running():
-    yield
-    assert workers.cancel_all_and_wait(TIMEOUT_MS)
 
 
 @pytest.fixture
 def held(monkeypatch):
     """The lists' read waits on the worker until ``held.set()``."""
-    release = threading.Event()
-    real = bulk_dialog.read_lists
-
-    def slow(ctx):
-        assert release.wait(TIMEOUT_MS / 1000)
-        return real(ctx)
-
-    monkeypatch.setattr(bulk_dialog, "read_lists", slow)
-    yield release
-    release.set()
+    with held_read(monkeypatch, bulk_dialog, "read_lists") as read:
+        yield read
 
 
 @pytest.fixture
@@ -74,23 +63,12 @@ def apply(qtbot, dialog: BulkDialog):
 
 
 def test_the_lists_are_read_off_the_gui_thread(qtbot, ctx, two, monkeypatch):
-    threads: dict[str, list] = {}
-
-    def recording(module, name):
-        real = getattr(module, name)
-
-        def read(*args, **kwargs):
-            threads.setdefault(name, []).append(threading.current_thread())
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(module, name, read)
-
-    recording(prospect_service, "list_owners")
-    recording(interest_service, "list_interests")
+    recorded = recorded_reads(
+        monkeypatch, (prospect_service, "list_owners"), (interest_service, "list_interests")
+    )
     dialog = open_dialog(qtbot, ctx, two)
     wait_for_reads(qtbot)
-    assert set(threads) == {"list_owners", "list_interests"}
-    assert threading.main_thread() not in {t for ts in threads.values() for t in ts}
+    assert all_ran_off_the_gui_thread(recorded)
     assert dialog.lists_loaded
     assert texts(dialog.owner) == [bulk_dialog.NO_OWNER, "alice", "bob"]
     assert "Robotics club" in texts(dialog.interest) and dialog.interest.isEnabled()

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from reads_support import wait_for_reads
+from reads_support import (
+    TIMEOUT_MS,
+    held_read,
+    no_thread_left_running,  # noqa: F401 (autouse)
+    recorded_read,
+    wait_for_reads,
+)
 
 from crm_desktop.domain.validation import ContactInput
 from crm_desktop.services import correspondence, prospects
 from crm_desktop.services.context import Context
-from crm_desktop.ui.common import workers
 from crm_desktop.ui.prospects.log_contact_dialog import HINT, READING_HINT, LogContactDialog
 
-TIMEOUT_MS = 10_000
 CTRL = Qt.KeyboardModifier.ControlModifier
-
-
-@pytest.fixture(autouse=True)
-def _no_thread_left_running():
-    yield
-    assert workers.cancel_all_and_wait(TIMEOUT_MS)
 
 
 @pytest.fixture
@@ -39,16 +36,8 @@ def followed(ctx, add_prospect):
 @pytest.fixture
 def held(monkeypatch):
     """The follow-ups' read waits on the worker until ``held.set()``."""
-    release = threading.Event()
-    real = correspondence.list_followups
-
-    def slow(*args, **kwargs):
-        assert release.wait(TIMEOUT_MS / 1000)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(correspondence, "list_followups", slow)
-    yield release
-    release.set()
+    with held_read(monkeypatch, correspondence, "list_followups") as read:
+        yield read
 
 
 def open_dialog(qtbot, ctx, pid) -> LogContactDialog:
@@ -61,17 +50,10 @@ def open_dialog(qtbot, ctx, pid) -> LogContactDialog:
 
 def test_the_open_follow_ups_are_read_off_the_gui_thread(qtbot, ctx, followed, monkeypatch):
     pid, follow_up = followed
-    threads = []
-    real = correspondence.list_followups
-
-    def recording(*args, **kwargs):
-        threads.append(threading.current_thread())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(correspondence, "list_followups", recording)
+    read = recorded_read(monkeypatch, correspondence, "list_followups")
     dialog = open_dialog(qtbot, ctx, pid)
     wait_for_reads(qtbot)
-    assert threads and threading.main_thread() not in threads
+    assert read.ran_off_the_gui_thread()
     assert list(dialog.open_follow_ups) == [follow_up]
     assert dialog.open_follow_ups[follow_up].isChecked()  # my own: ticked
 

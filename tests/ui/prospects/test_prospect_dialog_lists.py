@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialogButtonBox
-from reads_support import wait_for_reads
+from reads_support import (
+    TIMEOUT_MS,
+    all_ran_off_the_gui_thread,
+    held_read,
+    no_thread_left_running,  # noqa: F401 (autouse)
+    recorded_reads,
+    wait_for_reads,
+)
 
 from crm_desktop.domain.validation import SchoolInput
 from crm_desktop.services import interests as interest_service
 from crm_desktop.services import prospects as prospect_service
 from crm_desktop.services import schools as school_service
-from crm_desktop.ui.common import workers
 from crm_desktop.ui.common.reads import LOADING_TEXT, LoadingCover
 from crm_desktop.ui.prospects import prospect_dialog
 from crm_desktop.ui.prospects.prospect_dialog import ProspectDialog
 
-TIMEOUT_MS = 10_000
 READS = (
     (school_service, "school_names"),
     (prospect_service, "list_roles"),
@@ -28,25 +31,11 @@ READS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_thread_left_running():
-    yield
-    assert workers.cancel_all_and_wait(TIMEOUT_MS)
-
-
 @pytest.fixture
 def held(monkeypatch):
     """The lists' read waits on the worker until ``held.set()``."""
-    release = threading.Event()
-    real = prospect_dialog.read_lists
-
-    def slow(ctx):
-        assert release.wait(TIMEOUT_MS / 1000)
-        return real(ctx)
-
-    monkeypatch.setattr(prospect_dialog, "read_lists", slow)
-    yield release
-    release.set()
+    with held_read(monkeypatch, prospect_dialog, "read_lists") as read:
+        yield read
 
 
 def show(qtbot, dialog: ProspectDialog) -> ProspectDialog:
@@ -69,21 +58,10 @@ def test_the_lists_are_read_off_the_gui_thread(qtbot, ctx, add_prospect, monkeyp
     interest_service.add_interest(ctx, "Robotics club")
     add_prospect("Ada", "Lovelace", school="Oakfield Primary", role="Bursar of Engines",
                  owner="bob")  # fmt: skip
-    threads: dict[str, list] = {}
-
-    def recording(name, real):
-        def read(*args, **kwargs):
-            threads.setdefault(name, []).append(threading.current_thread())
-            return real(*args, **kwargs)
-
-        return read
-
-    for module, name in READS:
-        monkeypatch.setattr(module, name, recording(name, getattr(module, name)))
+    recorded = recorded_reads(monkeypatch, *READS)
     dialog = show(qtbot, ProspectDialog(ctx))
     wait_for_reads(qtbot)
-    assert set(threads) == {name for _module, name in READS}
-    assert threading.main_thread() not in {t for ts in threads.values() for t in ts}
+    assert all_ran_off_the_gui_thread(recorded)
     assert combo_texts(dialog.school) == ["Oakfield Primary"]
     assert "Bursar of Engines" in combo_texts(dialog.role) and "Teacher" in combo_texts(dialog.role)
     assert combo_texts(dialog.owner) == ["alice", "bob"]
