@@ -158,6 +158,8 @@ class OptOutSource(Labelled):
     FORM = "form"
     IN_PERSON = "in-person"
     OTHER = "other"
+    # Set by an import (an address already on the suppression list); never chosen by hand.
+    IMPORT = "import"
 
 
 _LABELS.update(

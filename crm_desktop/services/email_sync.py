@@ -190,15 +190,32 @@ def _apply_batch(
     with ctx.db.transaction() as session:
         key = suppression.hmac_key(session)
         keys = [k for _, k in batch]
-        found: dict[str, tuple[int, str]] = {}
+        # The people each address belongs to: as their email, else as one of
+        # their other email addresses (an import keeps those), which opts them
+        # out as their own address would.
+        holders: dict[str, list[int]] = {}
+        emails: dict[int, str | None] = {}  # their primary email
         for chunk in _chunks(keys):
             rows = session.execute(
                 select(Prospect.id, Prospect.email_key, Prospect.email).where(
                     Prospect.email_key.in_(chunk)
                 )
             )
-            found.update({k: (pid, email) for pid, k, email in rows})
-        ids = [pid for pid, _ in found.values()]
+            for pid, k, email in rows:
+                holders.setdefault(k, []).append(pid)
+                emails[pid] = email
+        for chunk in _chunks([k for k in keys if k not in holders]):
+            rows = session.execute(
+                select(ContactPoint.prospect_id, ContactPoint.value_key, Prospect.email)
+                .join(Prospect, Prospect.id == ContactPoint.prospect_id)
+                .where(ContactPoint.kind == "email", ContactPoint.value_key.in_(chunk))
+                .order_by(ContactPoint.prospect_id)
+            )
+            for pid, k, email in rows:
+                if pid not in holders.get(k, ()):
+                    holders.setdefault(k, []).append(pid)
+                emails[pid] = email
+        ids = list(emails)
         opted: dict[int, set[str]] = {pid: set() for pid in ids}
         has_email_row: set[int] = set()
         for chunk in _chunks(ids):
@@ -217,13 +234,19 @@ def _apply_batch(
         every = {c.value for c in Channel}
         simple: list[tuple[int, str]] = []  # (id, email): only the email channel changes
         whole: list[int] = []  # opted out of every channel after this: the full rule
-        for pid, email in found.values():
-            if EMAIL in opted[pid]:
+        seen: set[int] = set()
+        for k in keys:
+            fresh_people = [pid for pid in holders.get(k, ()) if pid not in seen]
+            seen.update(fresh_people)
+            todo = [pid for pid in fresh_people if EMAIL not in opted[pid]]
+            if k in holders and not todo:
+                # Opted out already (or by an earlier address of theirs in this file).
                 counts["already_opted_out"] += 1
-            elif opted[pid] | {EMAIL} >= every:
-                whole.append(pid)
-            else:
-                simple.append((pid, email))
+            for pid in todo:
+                if opted[pid] | {EMAIL} >= every:
+                    whole.append(pid)
+                else:
+                    simple.append((pid, emails[pid]))
         now = utcnow()
         if simple:
             _opt_out_email(session, ctx, simple, has_email_row, source, reason, key, now)
@@ -233,7 +256,7 @@ def _apply_batch(
         opted_ids = sorted([pid for pid, _ in simple] + whole)
         counts["matched"] = len(opted_ids)
 
-        unknown = [(email, k) for email, k in batch if k not in found]
+        unknown = [(email, k) for email, k in batch if k not in holders]
         digests = {digest(key, k): k for _, k in unknown}
         suppressed: set[str] = set()
         for chunk in _chunks(list(digests)):

@@ -568,14 +568,14 @@ def _insert_related(
     }  # fmt: skip
     wording_json = json.dumps(wording, ensure_ascii=False, sort_keys=True)
     opt_json = json.dumps(
-        {"reason": _SUPPRESSED_REASON, "source": OptOutSource.OTHER.value, "import_id": batch_id},
+        {"reason": _SUPPRESSED_REASON, "source": OptOutSource.IMPORT.value, "import_id": batch_id},
         ensure_ascii=False, sort_keys=True,
     )  # fmt: skip
     for p in plans:
         perms = p.perms
         pid = p.prospect_id
         for channel in p.opt_out:
-            row = {"opted_out_at": now, "opt_out_source": OptOutSource.OTHER.value,
+            row = {"opted_out_at": now, "opt_out_source": OptOutSource.IMPORT.value,
                    "opt_out_reason": _SUPPRESSED_REASON}  # fmt: skip
             if channel.value in perms:
                 perm_opt_updates.append({"b_pid": pid, "b_ch": channel.value, **row})

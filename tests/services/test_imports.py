@@ -19,7 +19,9 @@ import pytest
 from cli_support import blns_lines
 from sqlalchemy import func, select
 
+from crm_desktop.domain.consent_wording import event_facts
 from crm_desktop.domain.contact_mapping import fold_lines
+from crm_desktop.domain.enums import OptOutSource
 from crm_desktop.domain.models import (
     AuditEntry,
     ChannelPermission,
@@ -135,6 +137,36 @@ def test_several_emails_and_phones_make_one_prospect_and_a_bad_extra_is_left_out
     assert "nope@" in report.warnings[0] and "Row 1" in report.warnings[0]
     assert ada.other_emails == ["ada@home.example.org"]
     assert ada.phone == "+441632960001" and ada.other_phones == ["+441632960002"]
+
+
+def test_an_unsubscribe_file_naming_only_an_imported_extra_email_opts_the_person_out(
+    ctx, tmp_path
+):
+    from crm_desktop.services import email_sync
+
+    src = write_csv(
+        tmp_path / "multi.csv",
+        [["Ada", "L", "ada@example.sch.uk ::: ada@home.example.org", "", "", "", ""],
+         ["Bo", "M", "bo@example.sch.uk ::: bo@home.example.org", "", "", "", ""],
+         ["Cy", "N", "cy@example.sch.uk", "", "", "", ""]],
+    )  # fmt: skip
+    run_import(ctx, src, ImportOptions(source="s"))
+    ada, bo, cy = (by_email(ctx, f"{n}@example.sch.uk").id for n in ("ada", "bo", "cy"))
+    unsubscribed = tmp_path / "unsubscribed.txt"
+    # Ada by her other address only; Bo by both (one person, counted once).
+    unsubscribed.write_text(
+        "ADA@home.example.org\nbo@example.sch.uk\nbo@home.example.org\n", encoding="utf-8"
+    )
+    report = email_sync.import_unsubscribes(ctx, unsubscribed)
+    assert (report.matched, report.already_opted_out, report.new) == (2, 1, 0)
+    assert opted_channels(ctx, ada) == {"email"} and opted_channels(ctx, bo) == {"email"}
+    assert opted_channels(ctx, cy) == set()
+    email = next(c for c in marketing.marketing_view(ctx, ada).channels if c.channel == "email")
+    assert email.opt_out_source == "email-tool"
+    for address in ("ada@example.sch.uk", "ada@home.example.org"):  # both, as for her primary
+        assert [(e.channel, e.reason) for e in suppression.lookup(ctx, address)] == [
+            ("email", "email-tool")], address  # fmt: skip
+    assert audit.verify(ctx).ok
 
 
 @pytest.mark.parametrize(
@@ -270,6 +302,19 @@ def test_suppressed_rows_can_be_skipped_instead(ctx, tmp_path):
     report = run_import(ctx, src, ImportOptions(source="s", on_suppressed="skip"))
     assert (report.skipped, count(ctx, Prospect)) == (1, 0)
     assert "suppression list" in Path(report.rejects_file).read_text("utf-8-sig")
+
+
+def test_an_imported_opt_out_names_the_import_as_its_source(ctx, tmp_path):
+    suppression.suppress(ctx, "sam@example.org")
+    src = write_csv(tmp_path / "s.csv", [["Sam", "S", "sam@example.org", "", "", "", ""]])
+    assert run_import(ctx, src, ImportOptions(source="Stand")).opted_out == 1
+    pid = by_email(ctx, "sam@example.org").id
+    email = next(c for c in marketing.marketing_view(ctx, pid).channels if c.channel == "email")
+    assert (email.opted_out, email.opt_out_source) == (True, "import")
+    assert OptOutSource(email.opt_out_source).label == "Import"
+    (event,) = [e for e in marketing.consent_history(ctx, pid) if e.channel == "email"]
+    facts = {f.label: f.value for f in event_facts(event.action, event.details)}
+    assert facts["Source"] == "Import"  # as the history shows it, not "Other"
 
 
 def test_consent_basis_records_the_evidence_on_the_chosen_channels(ctx, tmp_path):

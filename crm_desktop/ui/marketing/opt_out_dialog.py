@@ -95,7 +95,8 @@ class OptOutDialog(QDialog):
 
         self.source = QComboBox(self)
         for s in OptOutSource:
-            self.source.addItem(s.label, s.value)
+            if s is not OptOutSource.IMPORT:  # only an import records that one
+                self.source.addItem(s.label, s.value)
         self.source.setCurrentIndex(self.source.findData(OptOutSource.OTHER.value))
         self.source.setToolTip("How they told us")
         form.addRow("&How they told us", self.source)
