@@ -100,6 +100,32 @@ def wait_for_preview(qtbot, wizard: ImportWizard) -> None:
     qtbot.waitUntil(wizard.preview_page.isComplete, timeout=TIMEOUT_MS)
 
 
+def open_on(qtbot, window, prompter, path: Path) -> ImportWizard:
+    """Ctrl+I in the main window, then ``path`` chosen with Choose… and read."""
+    wizard = open_wizard(qtbot, window)
+    choose(qtbot, wizard, prompter, path)
+    return wizard
+
+
+def next_page(qtbot, wizard: ImportWizard) -> int:
+    """A mouse click on Next; the page it led to (the preview waited for once there)."""
+    click(qtbot, next_button(wizard))
+    if wizard.currentId() == wizard.PREVIEW_PAGE:
+        wait_for_preview(qtbot, wizard)
+    return wizard.currentId()
+
+
+def walk_to(qtbot, wizard: ImportWizard, page: int, *, source: str | None = None) -> None:
+    """Next, clicked with the mouse, until ``page`` shows (never past it); ``source``
+    typed into the options page's Source box once there."""
+    while wizard.currentId() != page:
+        before = wizard.currentId()
+        assert before < page, f"the wizard went past page {page} to page {before}"
+        assert next_page(qtbot, wizard) != before, f"Next did not leave page {before}"
+    if source is not None:
+        qtbot.keyClicks(wizard.options_page.source, source)
+
+
 IMPORTED = frozenset({Kind.PROSPECTS, Kind.SCHOOLS, Kind.INTERESTS, Kind.MARKETING})
 
 
@@ -114,6 +140,12 @@ def import_and_wait(qtbot, wizard: ImportWizard):
     assert change.ids == frozenset(report.prospect_ids)
     assert change.select == (report.prospect_ids[0] if report.prospect_ids else None)
     return report
+
+
+def import_as(qtbot, wizard: ImportWizard, source: str):
+    """From where the wizard is: on to the options, ``source`` typed, Import; the report."""
+    walk_to(qtbot, wizard, wizard.OPTIONS_PAGE, source=source)
+    return import_and_wait(qtbot, wizard)
 
 
 def preview_outcomes(wizard: ImportWizard) -> list[str]:
@@ -157,8 +189,7 @@ def test_a_csv_through_every_page_imports_and_the_report_counts_are_right(
     assert "Not a known layout" in page.layout_value.text()
     save_shot(wizard, "imports", "file")
 
-    click(qtbot, next_button(wizard))
-    assert wizard.currentId() == wizard.MAPPING_PAGE
+    walk_to(qtbot, wizard, wizard.MAPPING_PAGE)
     mapping = wizard.mapping_page
     assert "Suggested" in mapping.source_label.text()
     assert mapping.model.mapping() == {
@@ -171,8 +202,7 @@ def test_a_csv_through_every_page_imports_and_the_report_counts_are_right(
     assert 6 not in mapping.model.mapping()
     save_shot(wizard, "imports", "mapping")
 
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
+    walk_to(qtbot, wizard, wizard.PREVIEW_PAGE)
     assert preview_outcomes(wizard) == ["new", "new", "opted-out", "reject", "reject"]
     model = wizard.preview_page.model
     assert model.index(0, PreviewModel.NAME).data() == "Ada Lovelace"
@@ -180,8 +210,7 @@ def test_a_csv_through_every_page_imports_and_the_report_counts_are_right(
     assert "2 new, 1 opted out, 2 rejected" in wizard.preview_page.summary.text()
     save_shot(wizard, "imports", "preview")
 
-    click(qtbot, next_button(wizard))
-    assert wizard.currentId() == wizard.OPTIONS_PAGE
+    walk_to(qtbot, wizard, wizard.OPTIONS_PAGE)
     options = wizard.options_page
     # Import without a source: said under the field, nothing imported.
     click(qtbot, wizard.button(QWizard.WizardButton.CommitButton))
@@ -231,14 +260,8 @@ def test_show_imported_brings_the_prospect_list_with_an_imported_person_selected
     add_prospect("Zed", "Aardvark")
     window = make_window()
     window.show_page("followups")
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, sign_ups)
-    click(qtbot, next_button(wizard))
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
-    click(qtbot, next_button(wizard))
-    qtbot.keyClicks(wizard.options_page.source, "Bett")
-    report = import_and_wait(qtbot, wizard)
+    wizard = open_on(qtbot, window, prompter, sign_ups)
+    report = import_as(qtbot, wizard, "Bett")
     assert wizard.report_page.show_imported_button.isEnabled()
     click(qtbot, wizard.report_page.show_imported_button)
     qtbot.waitUntil(lambda: window.findChild(ImportWizard) is None)
@@ -261,15 +284,12 @@ def test_a_google_contacts_export_needs_no_mapping(qtbot, make_window, ctx, tmp_
         tmp_path / "contacts.csv", [[row[h] for h in GOOGLE_2024]], GOOGLE_2024, delimiter=","
     )
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, path)
+    wizard = open_on(qtbot, window, prompter, path)
     page = wizard.file_page
     assert page.layout_value.text() == "Google Contacts export recognised"
     assert page.review_mapping.isVisible() and not page.review_mapping.isChecked()
 
-    click(qtbot, next_button(wizard))
-    assert wizard.currentId() == wizard.PREVIEW_PAGE  # straight past the mapping
-    wait_for_preview(qtbot, wizard)
+    assert next_page(qtbot, wizard) == wizard.PREVIEW_PAGE  # straight past the mapping
     assert preview_outcomes(wizard) == ["new"]
     model = wizard.preview_page.model
     assert model.index(0, PreviewModel.EMAIL).data() == "zoe@stmarys.example.sch.uk (+1)"
@@ -278,15 +298,10 @@ def test_a_google_contacts_export_needs_no_mapping(qtbot, make_window, ctx, tmp_
     click(qtbot, wizard.button(QWizard.WizardButton.BackButton))
     qtbot.mouseClick(page.review_mapping, LEFT, pos=QPoint(8, page.review_mapping.height() // 2))
     assert page.review_mapping.isChecked()
-    click(qtbot, next_button(wizard))
-    assert wizard.currentId() == wizard.MAPPING_PAGE
+    walk_to(qtbot, wizard, wizard.MAPPING_PAGE)
     assert "Google Contacts" in wizard.mapping_page.source_label.text()
     assert "email" in wizard.mapping_page.model.mapping().values()
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
-    click(qtbot, next_button(wizard))
-    qtbot.keyClicks(wizard.options_page.source, "Phone contacts")
-    report = import_and_wait(qtbot, wizard)
+    report = import_as(qtbot, wizard, "Phone contacts")
     assert report.created == 1
     zoe = prospects.find_prospect(ctx, "zoe@stmarys.example.sch.uk")
     assert (zoe.first_name, zoe.school_name) == ("Zoë", "St Mary's C of E Primary")
@@ -306,8 +321,7 @@ def test_a_refused_file_is_said_on_the_page_and_another_can_be_chosen(
     bad = tmp_path / name
     bad.write_bytes(data)
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, bad)
+    wizard = open_on(qtbot, window, prompter, bad)
     page = wizard.file_page
     assert page.error.isVisible()
     with pytest.raises(ContactFileError) as refused:
@@ -373,13 +387,8 @@ def test_cancel_during_the_import_imports_nothing(
     release = threading.Event()
     entered = gate_run_import(monkeypatch, release)
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, path)
-    click(qtbot, next_button(wizard))
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
-    click(qtbot, next_button(wizard))
-    qtbot.keyClicks(wizard.options_page.source, "Big list")
+    wizard = open_on(qtbot, window, prompter, path)
+    walk_to(qtbot, wizard, wizard.OPTIONS_PAGE, source="Big list")
     commit = wizard.button(QWizard.WizardButton.CommitButton)
     click(qtbot, commit)
     task = wizard.options_page.task
@@ -494,14 +503,9 @@ def test_consent_needs_what_they_were_told_and_a_sales_user_cannot_record_a_basi
     qtbot, make_window, ctx, db, sign_ups, prompter
 ):
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, sign_ups)
-    click(qtbot, next_button(wizard))
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
-    click(qtbot, next_button(wizard))
+    wizard = open_on(qtbot, window, prompter, sign_ups)
+    walk_to(qtbot, wizard, wizard.OPTIONS_PAGE, source="Bett")
     options = wizard.options_page
-    qtbot.keyClicks(options.source, "Bett")
     consent = options.basis_buttons["consent"]
     qtbot.mouseClick(consent, LEFT, pos=QPoint(8, consent.height() // 2))
     assert options.consent_panel.isVisible() and options.none_warning.isHidden()
@@ -546,8 +550,7 @@ def test_a_workbook_offers_its_sheets_and_reads_the_one_chosen(
     book.save(path)
 
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, path)
+    wizard = open_on(qtbot, window, prompter, path)
     page = wizard.file_page
     assert page.sheet.isVisible()
     assert [page.sheet.itemText(i) for i in range(page.sheet.count())] == ["Summary", "People"]
@@ -562,14 +565,11 @@ def test_a_workbook_offers_its_sheets_and_reads_the_one_chosen(
     assert page.sheet.currentText() == "People"
     assert page.columns_value.text().startswith("7: Forename, Surname")
 
-    click(qtbot, next_button(wizard))
+    walk_to(qtbot, wizard, wizard.MAPPING_PAGE)
     assert wizard.mapping_page.model.mapping()[2] == "email"
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
+    walk_to(qtbot, wizard, wizard.PREVIEW_PAGE)
     assert preview_outcomes(wizard) == ["new", "new"]
-    click(qtbot, next_button(wizard))
-    qtbot.keyClicks(wizard.options_page.source, "Colleague's workbook")
-    report = import_and_wait(qtbot, wizard)
+    report = import_as(qtbot, wizard, "Colleague's workbook")
     assert report.created == 2
     assert prospects.find_prospect(ctx, "grace@example.sch.uk").last_name == "Hopper"
 
@@ -582,12 +582,7 @@ def test_the_report_sends_people_to_the_duplicates_review(
     wizard = open_wizard(qtbot, window)
     assert wizard.can_review_duplicates
     choose(qtbot, wizard, prompter, sign_ups)
-    click(qtbot, next_button(wizard))
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
-    click(qtbot, next_button(wizard))
-    qtbot.keyClicks(wizard.options_page.source, "Bett")
-    report = import_and_wait(qtbot, wizard)
+    report = import_as(qtbot, wizard, "Bett")
     assert report.duplicates_for_review >= 1
     assert report_value(wizard, "duplicates_for_review") == report.duplicates_for_review
     button = wizard.report_page.duplicates_button
@@ -603,14 +598,8 @@ def test_the_report_sends_people_to_the_duplicates_review(
 
 def test_no_duplicates_button_without_duplicates(qtbot, make_window, sign_ups, prompter):
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, sign_ups)
-    click(qtbot, next_button(wizard))
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
-    click(qtbot, next_button(wizard))
-    qtbot.keyClicks(wizard.options_page.source, "Bett")
-    report = import_and_wait(qtbot, wizard)
+    wizard = open_on(qtbot, window, prompter, sign_ups)
+    report = import_as(qtbot, wizard, "Bett")
     assert report.duplicates_for_review == 0
     assert wizard.report_page.duplicates_button.isHidden()
 
@@ -621,13 +610,8 @@ def test_escape_during_the_import_cancels_it_first_then_closes(
     release = threading.Event()
     entered = gate_run_import(monkeypatch, release)
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, sign_ups)
-    click(qtbot, next_button(wizard))
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
-    click(qtbot, next_button(wizard))
-    qtbot.keyClicks(wizard.options_page.source, "Bett")
+    wizard = open_on(qtbot, window, prompter, sign_ups)
+    walk_to(qtbot, wizard, wizard.OPTIONS_PAGE, source="Bett")
     click(qtbot, wizard.button(QWizard.WizardButton.CommitButton))
     task = wizard.options_page.task
     assert entered.wait(TIMEOUT_MS / 1000)
@@ -664,12 +648,7 @@ def test_a_very_long_file_name_does_not_widen_the_wizard(qtbot, make_window, tmp
     wizard = open_wizard(qtbot, window)
     wizard.resize(1000, 640)
     choose(qtbot, wizard, prompter, path)
-    click(qtbot, next_button(wizard))
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
-    click(qtbot, next_button(wizard))
-    qtbot.keyClicks(wizard.options_page.source, "Conference")
-    import_and_wait(qtbot, wizard)
+    import_as(qtbot, wizard, "Conference")
     assert "…" in wizard.report_page.heading.text()
     assert wizard.minimumSizeHint().width() <= 1000
     assert wizard.width() <= 1000
@@ -678,9 +657,8 @@ def test_a_very_long_file_name_does_not_widen_the_wizard(qtbot, make_window, tmp
 
 def test_tab_goes_down_the_mapping_column(qtbot, make_window, sign_ups, prompter):
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, sign_ups)
-    click(qtbot, next_button(wizard))
+    wizard = open_on(qtbot, window, prompter, sign_ups)
+    walk_to(qtbot, wizard, wizard.MAPPING_PAGE)
     page = wizard.mapping_page
     qtbot.waitUntil(lambda: page.combo(0).hasFocus())
     qtbot.keyClick(page.combo(0), Qt.Key.Key_Tab)
@@ -711,14 +689,8 @@ def test_the_cycle_collector_is_off_only_while_an_import_runs(
     monkeypatch.setattr(import_options.imports, "run_import", watched)
     assert gc.isenabled()
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, sign_ups)
-    click(qtbot, next_button(wizard))
-    click(qtbot, next_button(wizard))
-    wait_for_preview(qtbot, wizard)
-    click(qtbot, next_button(wizard))
-    qtbot.keyClicks(wizard.options_page.source, "Bett")
-    import_and_wait(qtbot, wizard)
+    wizard = open_on(qtbot, window, prompter, sign_ups)
+    import_as(qtbot, wizard, "Bett")
     assert seen == [False] and gc.isenabled()
 
     # Nested and failing uses leave it as it was found.
@@ -734,15 +706,13 @@ def test_a_layout_chosen_by_hand_that_does_not_fit_goes_to_the_mapping(
     qtbot, make_window, sign_ups, prompter
 ):
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, sign_ups)
+    wizard = open_on(qtbot, window, prompter, sign_ups)
     page = wizard.file_page
     page.read_as.setCurrentIndex(page.read_as.findData("google"))
     wait_for_file(qtbot, wizard)
     assert page.layout_value.text() == "Read as a Google Contacts export, as you chose"
     assert page.review_mapping.isHidden()
-    click(qtbot, next_button(wizard))
-    assert wizard.currentId() == wizard.MAPPING_PAGE
+    walk_to(qtbot, wizard, wizard.MAPPING_PAGE)
     assert wizard.mapping_page.warning.isVisible()
 
 
@@ -757,19 +727,14 @@ def test_vcards_from_a_phone_need_no_mapping(qtbot, make_window, ctx, tmp_path, 
         encoding="utf-8",
     )
     window = make_window()
-    wizard = open_wizard(qtbot, window)
-    choose(qtbot, wizard, prompter, path)
+    wizard = open_on(qtbot, window, prompter, path)
     page = wizard.file_page
     assert page.format_value.text().startswith("vCard")
     assert page.layout_value.text().startswith("vCards:")
     assert page.encoding_value.isHidden() and page.delimiter_value.isHidden()
-    click(qtbot, next_button(wizard))
-    assert wizard.currentId() == wizard.PREVIEW_PAGE
-    wait_for_preview(qtbot, wizard)
+    assert next_page(qtbot, wizard) == wizard.PREVIEW_PAGE  # no mapping to review
     assert preview_outcomes(wizard) == ["new", "new"]
-    click(qtbot, next_button(wizard))
-    qtbot.keyClicks(wizard.options_page.source, "Phone")
-    report = import_and_wait(qtbot, wizard)
+    report = import_as(qtbot, wizard, "Phone")
     assert report.created == 2
     grace = prospects.find_prospect(ctx, "grace@example.sch.uk")
     assert (grace.school_name, grace.role) == ("Hill School", "Bursar")
