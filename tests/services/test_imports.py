@@ -35,6 +35,7 @@ from crm_desktop.domain.models import (
 from crm_desktop.domain.roles import Role
 from crm_desktop.domain.validation import ValidationError
 from crm_desktop.errors import NotPermittedError
+from crm_desktop.formats.contact_files import ContactFileError
 from crm_desktop.services import Context, audit, marketing, prospects, rights, suppression
 from crm_desktop.services import imports as I
 from crm_desktop.services.imports import ImportOptions, run_import
@@ -47,6 +48,52 @@ def write_csv(path: Path, rows, headers=HEADERS) -> Path:
         writer = csv.writer(fh)
         writer.writerow(headers)
         writer.writerows(rows)
+    return path
+
+
+def write_ods(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """An OpenDocument spreadsheet made by hand (a zip of XML), as LibreOffice saves one:
+    str cells as text, int/float as numbers, ("date", "YYYY-MM-DD") as dates, None empty."""
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    def cell(v) -> str:
+        if v is None:
+            return "<table:table-cell/>"
+        if isinstance(v, tuple):
+            return (f'<table:table-cell office:value-type="date" office:date-value="{v[1]}">'
+                    f"<text:p>{v[1]}</text:p></table:table-cell>")  # fmt: skip
+        if isinstance(v, int | float):
+            return (f'<table:table-cell office:value-type="float" office:value="{v}">'
+                    f"<text:p>{v}</text:p></table:table-cell>")  # fmt: skip
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p></table:table-cell>'
+
+    ns = {"office": "office:1.0", "table": "table:1.0", "text": "text:1.0"}
+    body = "".join(
+        f"<table:table table:name={quoteattr(name)}>"
+        + "".join(f"<table:table-row>{''.join(map(cell, row))}</table:table-row>" for row in rows)
+        + "</table:table>"
+        for name, rows in sheets.items()
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        + " ".join(f'xmlns:{k}="urn:oasis:names:tc:opendocument:xmlns:{v}"' for k, v in ns.items())
+        + ' office:version="1.2"><office:body><office:spreadsheet>'
+        + body + "</office:spreadsheet></office:body></office:document-content>"
+    )  # fmt: skip
+    kind = "application/vnd.oasis.opendocument.spreadsheet"
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+        '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{kind}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )  # fmt: skip
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        # The mimetype first and stored, as the OpenDocument format asks.
+        archive.writestr(zipfile.ZipInfo("mimetype"), kind, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
     return path
 
 
@@ -139,9 +186,7 @@ def test_several_emails_and_phones_make_one_prospect_and_a_bad_extra_is_left_out
     assert ada.phone == "+441632960001" and ada.other_phones == ["+441632960002"]
 
 
-def test_an_unsubscribe_file_naming_only_an_imported_extra_email_opts_the_person_out(
-    ctx, tmp_path
-):
+def test_an_unsubscribe_file_naming_only_an_imported_extra_email_opts_the_person_out(ctx, tmp_path):
     from crm_desktop.services import email_sync
 
     src = write_csv(
@@ -167,6 +212,35 @@ def test_an_unsubscribe_file_naming_only_an_imported_extra_email_opts_the_person
         assert [(e.channel, e.reason) for e in suppression.lookup(ctx, address)] == [
             ("email", "email-tool")], address  # fmt: skip
     assert audit.verify(ctx).ok
+
+
+def test_an_opendocument_spreadsheet_is_imported_from_the_chosen_sheet(ctx, tmp_path):
+    src = write_ods(tmp_path / "stand.ods", {
+        "Read me": [["Sign-ups are on the next sheet"]],
+        "Contacts": [
+            ["First name", "Last name", "Email", "Phone", "School", "Job title", "Notes"],
+            ["Ada", "Lovelace", "ada@example.sch.uk", "01632 960001", "Hill Primary", None,
+             ("date", "2026-03-12")],
+            ["Bo", "Nguyễn", "bo@example.sch.uk", None, None, "SENCo", 42],
+            ["Cy", None, "not an address", None, None, None, None],
+        ],
+    })  # fmt: skip
+    with pytest.raises(ContactFileError, match="Sheet 'Read me' of stand.ods has only a header"):
+        I.inspect_file(ctx, src)  # the first sheet, unless one is chosen
+    preview = I.inspect_file(ctx, src, sheet="Contacts")
+    assert (preview.table.sheets, preview.table.headers) == (["Read me", "Contacts"], HEADERS)
+    # Numbers and dates read as a person typed them, not 42.0 or a timestamp.
+    assert [r.cells for r in preview.rows[:2]] == [
+        ("Ada", "Lovelace", "ada@example.sch.uk", "01632 960001", "Hill Primary", "", "2026-03-12"),
+        ("Bo", "Nguyễn", "bo@example.sch.uk", "", "", "SENCo", "42"),
+    ]
+    report = run_import(ctx, src, ImportOptions(source="Stand", sheet="Contacts"))
+    assert (report.created, report.rejected) == (2, 1) and outcomes_add_up(report)
+    ada, bo = by_email(ctx, "ada@example.sch.uk"), by_email(ctx, "bo@example.sch.uk")
+    assert (ada.phone, ada.school_name, bo.last_name, bo.role) == (
+        "+441632960001", "Hill Primary", "Nguyễn", "SENCo")  # fmt: skip
+    rejects = Path(report.rejects_file).read_text("utf-8-sig")
+    assert "Row 3: Email" in rejects and "not an address" in rejects
 
 
 @pytest.mark.parametrize(
