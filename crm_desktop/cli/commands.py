@@ -15,14 +15,18 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from ..errors import PasswordRequiredError
-from ..persistence import Database, mask_secrets
-from ..services import recovery, session, users
-from ..services.context import Context
 from .output import err
+
+if TYPE_CHECKING:
+    from ..persistence import Database
+    from ..services.context import Context
+
+# The database stack (SQLAlchemy, the services) is imported by ``opened``, not
+# here: ``crm --version``, ``crm --help`` and usage errors load this module
+# (for CliError) and must not pay for it.
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -59,6 +63,12 @@ def opened(args: argparse.Namespace, *, create: bool = False) -> Iterator[Contex
 
     A missing database is refused (see open_database) unless ``create``.
     """
+    from sqlalchemy.exc import ArgumentError
+
+    from ..persistence import mask_secrets
+    from ..services import recovery, session
+    from ..services.context import Context
+
     name = getattr(args, "user", None) or os.environ.get("CRM_USER")
     try:
         ctx = session.open_and_sign_in(
@@ -99,4 +109,6 @@ def _sign_in(db: Database, name: str | None) -> Context:
         if not sys.stdin.isatty():
             raise CliError("Give the password in CRM_PASSWORD (no terminal to ask at).")
         password = getpass.getpass(f"Password for {name}: ")
+    from ..services import users
+
     return users.sign_in(db, name, password)
