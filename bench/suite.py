@@ -324,7 +324,7 @@ def first_prospect_id(db: Path) -> int:
 
 
 def run_size(n: int, ops: Sequence[str], reps: int, cache: Path | None, done_imports: set[int],
-             log: Callable[[str], None]) -> list[Row]:  # fmt: skip
+             log: Callable[[str], None], cold_reps: int = 5) -> list[Row]:  # fmt: skip
     label = datasets.size_label(n)
     ds = datasets.ensure(n, cache=cache, log=log)
     rows: list[Row] = []
@@ -336,7 +336,7 @@ def run_size(n: int, ops: Sequence[str], reps: int, cache: Path | None, done_imp
 
         if "cold" in ops:
             log(f"[{label}] cold start")
-            rows += run_cold(copy("cold"), label, reps, tmp)
+            rows += run_cold(copy("cold"), label, min(reps, cold_reps), tmp)
         if "cli" in ops:
             log(f"[{label}] crm command")
             db = copy("cli")
@@ -428,7 +428,8 @@ def main(argv: list[str] | None = None) -> int:
     done_imports: set[int] = set()
     started = time.perf_counter()
     for n in sizes:
-        rows += run_size(n, ops, reps, args.cache, done_imports, log)
+        rows += run_size(n, ops, reps, args.cache, done_imports, log,
+                         cold_reps=2 if args.quick else reps)  # fmt: skip
     info = machine()
     print(f"\n{info['date']}  {info['os']}, {info['cores']} cores, {info['ram']} RAM, "
           f"Python {info['python']}, {info['qt']}")  # fmt: skip
