@@ -23,7 +23,7 @@ MAX_NOTE = 5_000
 
 class School(SQLModel, table=True):
     __tablename__ = "school"
-    __table_args__ = (Index("ix_school_name_key", "name_key"),)
+    __table_args__ = (Index("ix_school_name_key", "name_key", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=MAX_TEXT)
@@ -67,12 +67,15 @@ class Prospect(SQLModel, table=True):
     __tablename__ = "prospect"
     __table_args__ = (
         UniqueConstraint("email_key", name="uq_prospect_email_key"),
-        Index("ix_prospect_last_name", "last_name", "first_name"),
-        Index("ix_prospect_last_contact_at", "last_contact_at"),
-        Index("ix_prospect_next_follow_up", "next_follow_up"),
-        Index("ix_prospect_stage", "stage"),
-        Index("ix_prospect_owner", "owner"),
-        Index("ix_prospect_role", "role"),
+        # Every sort of the prospect table walks one of these (the id is the
+        # tie-breaker), see migration 0014.
+        Index("ix_prospect_last_name", "last_name", "first_name", "id"),
+        Index("ix_prospect_last_contact_at", "last_contact_at", "id"),
+        Index("ix_prospect_next_follow_up", "next_follow_up", "id"),
+        Index("ix_prospect_stage", "stage", "id"),
+        Index("ix_prospect_owner", "owner", "id"),
+        Index("ix_prospect_role", "role", "id"),
+        Index("ix_prospect_school_id", "school_id", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -85,7 +88,7 @@ class Prospect(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=20)  # E.164
     school_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("school.id", ondelete="SET NULL"), index=True),
+        sa_column=Column(Integer, ForeignKey("school.id", ondelete="SET NULL")),
     )
     role: str | None = Field(default=None, max_length=MAX_TEXT)
     stage: str = Field(default="lead", max_length=20)
