@@ -8,7 +8,9 @@ changed with set-based statements a chunk at a time, not one ORM object a
 person (opt-outs excepted: they go through the one-person rule,
 :func:`marketing.apply_opt_out`, so the ledger and the suppression list
 stay exactly as a single opt-out leaves them). Every person changed gets
-the same audit entry the single-prospect action writes.
+the same audit entry the single-prospect action writes. Each action is one
+entry of :data:`ACTIONS` (its right, how it checks its argument and changes a
+chunk, its audit entry and what its result says) run by one runner.
 
 Who is left alone: the selection is read inside the write transaction, so
 a prospect deleted meanwhile is never brought back (it is counted as
@@ -133,25 +135,10 @@ class BulkResult(Jsonable):
         return " ".join([self.done_sentence(), *self.not_done_sentences()])
 
     def done_sentence(self) -> str:
-        n = _people(self.changed)
-        done = {
-            SET_OWNER: f"Owner set to {self.detail} for {n}.",
-            SET_STAGE: f"Stage set to {self.detail} for {n}.",
-            ADD_INTEREST: f"Interest '{self.detail}' added to {n}.",
-            REMOVE_INTEREST: f"Interest '{self.detail}' removed from {n}.",
-            LOG_CONTACT: f"Contact logged with {n}.",
-            OPT_OUT: f"Opted out of {self.detail}: {n}.",
-            DELETE: f"Deleted {n}.",
-        }[self.action]
+        spec = ACTIONS[self.action]
+        done = spec.done.format(detail=self.detail, people=_people(self.changed))
         if self.unchanged:
-            already = {
-                SET_OWNER: "already had that owner",
-                SET_STAGE: "were already at that stage",
-                ADD_INTEREST: "already had it",
-                REMOVE_INTEREST: "did not have it",
-                OPT_OUT: "were already opted out",
-            }.get(self.action, "were unchanged")
-            done = done[:-1] + f" ({self.unchanged:,} {already})."
+            done = done[:-1] + f" ({self.unchanged:,} {spec.already})."
         return done
 
     def not_done_sentences(self) -> list[str]:
@@ -191,20 +178,9 @@ def refusal(action: str, *, restricted: bool, erased: bool) -> str | None:
     """
     if erased:
         return "erased"
-    if restricted and action != OPT_OUT:
+    if restricted and not ACTIONS[action].restricted_too:
         return "restricted"
     return None
-
-
-PERMISSION = {
-    SET_OWNER: Action.EDIT_RECORDS,
-    SET_STAGE: Action.EDIT_RECORDS,
-    ADD_INTEREST: Action.EDIT_RECORDS,
-    REMOVE_INTEREST: Action.EDIT_RECORDS,
-    LOG_CONTACT: Action.LOG_CONTACT,
-    OPT_OUT: Action.RECORD_OPT_OUT,
-    DELETE: Action.EDIT_RECORDS,
-}
 
 
 def _chunks(values: Sequence, size: int | None = None) -> Iterable[Sequence]:
@@ -294,112 +270,63 @@ def ids_for(ctx: Context, refs: Iterable[str]) -> tuple[list[int], list[str]]:
     return list(dict.fromkeys(found)), unknown
 
 
-# -------------------------------------------------------------- the runner
+# -------------------------------------------------------------- the table
+
+Audited = list[tuple[int, dict]]  # (prospect id, the values of its audit entry)
+Change = Callable[[Session, Sequence[int]], tuple[int, int, Audited]]
+"""Changes one chunk of allowed people: (changed, unchanged, an entry for each changed)."""
 
 
-def _run(
-    ctx: Context,
-    selection: Selection,
-    action: str,
-    apply: Callable[[Session, Sequence[int]], tuple[int, int]],
-    progress: ProgressFn | None,
-    should_cancel: CancelFn | None,
-    detail: str,
-) -> BulkResult:
-    """Resolve the selection, refuse whom the rule says, apply to the rest in chunks.
+@dataclass(frozen=True)
+class BulkAction:
+    """One bulk action: who may run it, what it does to a chunk, what it is audited and said as.
 
-    ``apply(session, ids)`` changes one chunk and returns (changed, unchanged).
+    ``prepare(ctx, value, **options)`` checks the action's argument (ValidationError
+    names the field) and reads what it needs before the write transaction; it returns
+    the chunk :data:`Change` and the result's ``detail`` (the value set, the
+    interest, the channels).
     """
-    ctx.require(PERMISSION[action])
 
-    def cancelled() -> bool:
-        return bool(should_cancel and should_cancel())
-
-    changed = unchanged = 0
-    with ctx.db.transaction() as session:
-        rows, missing = _people_in(session, ctx, selection)
-        allowed, refused = _sort_out(action, rows)
-        if progress:
-            progress(0, len(allowed))
-        done = 0
-        for chunk in _chunks(allowed):
-            if cancelled():
-                raise Cancelled(CANCELLED)
-            c, u = apply(session, chunk)
-            changed, unchanged, done = changed + c, unchanged + u, done + len(chunk)
-            if progress:
-                progress(done, len(allowed))
-        # A cancel asked for during the last chunk still changes nothing.
-        if cancelled():
-            raise Cancelled(CANCELLED)
-    return BulkResult(action, changed, unchanged, refused, missing, detail)
+    name: str
+    permission: Action  # the right the single action needs
+    prepare: Callable[..., tuple[Change, str]]
+    audit: str | None  # each changed person's entry; None: the rule it applies writes them
+    done: str  # what the result says was done: {detail}, {people}
+    already: str = "were unchanged"  # said of the people who already were so
+    restricted_too: bool = False  # honoured for restricted people (an opt-out)
+    default: object = None  # the value :func:`run` takes when given none
 
 
-def _bump(session: Session, ids: Sequence[int], **values) -> None:
-    session.execute(
-        update(Prospect)
-        .where(Prospect.id.in_(ids))
-        .values(updated_at=utcnow(), version=Prospect.version + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
-
-
-# ----------------------------------------------------------------- actions
-
-
-def set_owner(
-    ctx: Context,
-    selection: Selection,
-    owner: str | None,
-    *,
-    progress: ProgressFn | None = None,
-    should_cancel: CancelFn | None = None,
-) -> BulkResult:
-    """Give the selected prospects this owner (None or blank: no owner)."""
-    ctx.require(Action.EDIT_RECORDS)
+def _prepare_owner(ctx: Context, owner: str | None, **_options) -> tuple[Change, str]:
     try:
         value = clean_text(owner, max_len=MAX_NAME)
     except ValueError as exc:
         raise ValidationError({"owner": str(exc)}) from None
-    return _set_column(ctx, selection, SET_OWNER, "owner", value, progress, should_cancel,
-                       value or "no owner")  # fmt: skip
+    return _set_column("owner", value), value or "no owner"
 
 
-def set_stage(
-    ctx: Context,
-    selection: Selection,
-    stage: str,
-    *,
-    progress: ProgressFn | None = None,
-    should_cancel: CancelFn | None = None,
-) -> BulkResult:
-    """Move the selected prospects to a pipeline stage."""
-    ctx.require(Action.EDIT_RECORDS)
+def _prepare_stage(ctx: Context, stage: str, **_options) -> tuple[Change, str]:
     try:
         chosen = Stage.parse(stage)
     except ValueError as exc:
         raise ValidationError({"stage": str(exc)}) from None
-    return _set_column(ctx, selection, SET_STAGE, "stage", chosen.value, progress, should_cancel,
-                       chosen.label)  # fmt: skip
+    return _set_column("stage", chosen.value), chosen.label
 
 
-def _set_column(ctx, selection, action, column, value, progress, should_cancel, detail):
+def _set_column(column: str, value: object) -> Change:
     col = getattr(Prospect, column)
 
-    def apply(session: Session, ids: Sequence[int]) -> tuple[int, int]:
+    def change(session: Session, ids: Sequence[int]) -> tuple[int, int, Audited]:
         stmt = select(Prospect.id, col).where(Prospect.id.in_(ids))
         old = {pid: current for pid, current in session.execute(stmt)}
         changing = [pid for pid in ids if old.get(pid) != value]
         if changing:
             _bump(session, changing, **{column: value})
-            # The entry the single edit writes (services.prospects): old -> new.
-            audit.record_many(session, ctx.user, (
-                ("prospect.edited", "prospect", pid, {column: {"old": old[pid], "new": value}})
-                for pid in changing
-            ))  # fmt: skip
-        return len(changing), len(ids) - len(changing)
+        # The entry the single edit writes (services.prospects): old -> new.
+        audited = [(pid, {column: {"old": old[pid], "new": value}}) for pid in changing]
+        return len(changing), len(ids) - len(changing), audited
 
-    return _run(ctx, selection, action, apply, progress, should_cancel, detail)
+    return change
 
 
 def _interest(session: Session, name: str) -> Interest:
@@ -429,43 +356,24 @@ def _listed(items: list[tuple[str, str]]) -> str | None:
     return ", ".join(name for _key, name in sorted(items)) or None
 
 
-def add_interest(
-    ctx: Context,
-    selection: Selection,
-    interest: str,
-    *,
-    progress: ProgressFn | None = None,
-    should_cancel: CancelFn | None = None,
-) -> BulkResult:
-    """Add one of our services to the selected prospects' interests."""
-    return _change_interest(ctx, selection, interest, True, progress, should_cancel)
+def _prepare_interest(adding: bool) -> Callable[..., tuple[Change, str]]:
+    def prepare(ctx: Context, name: str, **_options) -> tuple[Change, str]:
+        with ctx.db.read() as session:
+            found = _interest(session, name)
+            interest_id, key, label = found.id, found.name_key, found.name
+        return _change_interest(interest_id, key, label, adding), label
+
+    return prepare
 
 
-def remove_interest(
-    ctx: Context,
-    selection: Selection,
-    interest: str,
-    *,
-    progress: ProgressFn | None = None,
-    should_cancel: CancelFn | None = None,
-) -> BulkResult:
-    """Take one of our services off the selected prospects' interests."""
-    return _change_interest(ctx, selection, interest, False, progress, should_cancel)
-
-
-def _change_interest(ctx, selection, name, adding, progress, should_cancel) -> BulkResult:
-    ctx.require(Action.EDIT_RECORDS)
-    with ctx.db.read() as session:
-        found = _interest(session, name)
-        interest_id, key, label = found.id, found.name_key, found.name
-
-    def apply(session: Session, ids: Sequence[int]) -> tuple[int, int]:
+def _change_interest(interest_id: int, key: str, label: str, adding: bool) -> Change:
+    def change(session: Session, ids: Sequence[int]) -> tuple[int, int, Audited]:
         _interest(session, label)  # still there, under the write lock
         current = _interests_of(session, ids)
         has = {pid for pid, items in current.items() if any(k == key for k, _ in items)}
         changing = [pid for pid in ids if (pid not in has) == adding]
         if not changing:
-            return 0, len(ids)
+            return 0, len(ids), []
         if adding:
             session.execute(
                 insert(ProspectInterest.__table__),
@@ -479,17 +387,14 @@ def _change_interest(ctx, selection, name, adding, progress, should_cancel) -> B
                 )
             )
         _bump(session, changing)
-        entries = []
+        audited = []
         for pid in changing:
             before = current[pid]
             after = [*before, (key, label)] if adding else [i for i in before if i[0] != key]
-            values = {"interests": {"old": _listed(before), "new": _listed(after)}}
-            entries.append(("prospect.edited", "prospect", pid, values))
-        audit.record_many(session, ctx.user, entries)
-        return len(changing), len(ids) - len(changing)
+            audited.append((pid, {"interests": {"old": _listed(before), "new": _listed(after)}}))
+        return len(changing), len(ids) - len(changing), audited
 
-    action = ADD_INTEREST if adding else REMOVE_INTEREST
-    return _run(ctx, selection, action, apply, progress, should_cancel, label)
+    return change
 
 
 def check_contact(data: ContactInput) -> ContactData:
@@ -497,21 +402,12 @@ def check_contact(data: ContactInput) -> ContactData:
     return validate_contact(data, now=utcnow())
 
 
-def log_contact(
-    ctx: Context,
-    selection: Selection,
-    data: ContactInput,
-    *,
-    progress: ProgressFn | None = None,
-    should_cancel: CancelFn | None = None,
-) -> BulkResult:
-    """Log the same contact (and follow-up, if any) with each selected prospect."""
-    ctx.require(Action.LOG_CONTACT)
+def _prepare_contact(ctx: Context, data: ContactInput, **_options) -> tuple[Change, str]:
     now = utcnow()
     clean = validate_contact(data, now=now)
     table = Correspondence.__table__
 
-    def apply(session: Session, ids: Sequence[int]) -> tuple[int, int]:
+    def change(session: Session, ids: Sequence[int]) -> tuple[int, int, Audited]:
         rows = [
             {
                 "prospect_id": pid,
@@ -545,18 +441,217 @@ def log_contact(
             )
             .execution_options(synchronize_session=False)
         )
-        audit.record_many(session, ctx.user, (
-            ("correspondence.logged", "prospect", pid, {
+        audited = [
+            (pid, {
                 "entry": entry, "kind": clean.kind.value,
                 "occurred_at": clean.occurred_at.isoformat(), "subject": clean.subject,
                 "summary": clean.summary,
                 "follow_up_on": clean.follow_up_on.isoformat() if clean.follow_up_on else None,
             })
             for entry, pid in made
-        ))  # fmt: skip
-        return len(made), 0
+        ]  # fmt: skip
+        return len(made), 0, audited
 
-    return _run(ctx, selection, LOG_CONTACT, apply, progress, should_cancel, clean.kind.label)
+    return change, clean.kind.label
+
+
+def _prepare_opt_out(
+    ctx: Context,
+    channels: str | Iterable[str],
+    *,
+    reason: str | None = None,
+    source: str = OptOutSource.OTHER.value,
+) -> tuple[Change, str]:
+    try:
+        chosen = parse_channels(channels)
+    except ValueError as exc:
+        raise ValidationError({"channel": str(exc)}) from None
+    try:
+        why = clean_text(reason, max_len=MAX_NOTE, multiline=True)
+    except ValueError as exc:
+        raise ValidationError({"reason": str(exc)}) from None
+    src = OptOutSource.parse(source)
+    wanted = {c.value for c in chosen}
+
+    def change(session: Session, ids: Sequence[int]) -> tuple[int, int, Audited]:
+        opted: dict[int, set[str]] = {pid: set() for pid in ids}
+        for pid, channel in session.execute(
+            select(ChannelPermission.prospect_id, ChannelPermission.channel).where(
+                ChannelPermission.prospect_id.in_(ids), ChannelPermission.opted_out_at.is_not(None)
+            )
+        ):
+            opted[pid].add(channel)
+        changing = [pid for pid in ids if not wanted <= opted[pid]]
+        for pid in changing:
+            p = session.get(Prospect, pid)
+            apply_opt_out(session, ctx, p, chosen, src, why)  # audits as a single opt-out
+        session.expunge_all()  # memory stays bounded over a long selection
+        return len(changing), len(ids) - len(changing), []
+
+    names = "every channel" if len(chosen) == len(Channel) else ", ".join(c.label for c in chosen)
+    return change, names
+
+
+def _prepare_delete(ctx: Context, _value: object, **_options) -> tuple[Change, str]:
+    def change(session: Session, ids: Sequence[int]) -> tuple[int, int, Audited]:
+        audit.redact_many(session, "prospect", ids)
+        session.execute(
+            delete(Prospect)
+            .where(Prospect.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+        return len(ids), 0, [(pid, {}) for pid in ids]
+
+    return change, ""
+
+
+ACTIONS: dict[str, BulkAction] = {
+    spec.name: spec
+    for spec in (
+        BulkAction(SET_OWNER, Action.EDIT_RECORDS, _prepare_owner, "prospect.edited",
+                   "Owner set to {detail} for {people}.", "already had that owner"),
+        BulkAction(SET_STAGE, Action.EDIT_RECORDS, _prepare_stage, "prospect.edited",
+                   "Stage set to {detail} for {people}.", "were already at that stage"),
+        BulkAction(ADD_INTEREST, Action.EDIT_RECORDS, _prepare_interest(True), "prospect.edited",
+                   "Interest '{detail}' added to {people}.", "already had it"),
+        BulkAction(REMOVE_INTEREST, Action.EDIT_RECORDS, _prepare_interest(False),
+                   "prospect.edited", "Interest '{detail}' removed from {people}.",
+                   "did not have it"),
+        BulkAction(LOG_CONTACT, Action.LOG_CONTACT, _prepare_contact, "correspondence.logged",
+                   "Contact logged with {people}."),
+        BulkAction(OPT_OUT, Action.RECORD_OPT_OUT, _prepare_opt_out, None,
+                   "Opted out of {detail}: {people}.", "were already opted out",
+                   restricted_too=True, default="all"),
+        BulkAction(DELETE, Action.EDIT_RECORDS, _prepare_delete, "prospect.deleted",
+                   "Deleted {people}."),
+    )
+}  # fmt: skip
+
+# Each action's right by name (the runner asks for it here).
+PERMISSION = {name: spec.permission for name, spec in ACTIONS.items()}
+
+
+# -------------------------------------------------------------- the runner
+
+
+def _perform(
+    ctx: Context,
+    selection: Selection,
+    action: str,
+    value: object = None,
+    *,
+    progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+    **options,
+) -> BulkResult:
+    """Check the right and the argument, resolve the selection, refuse whom the rule
+    says, change the rest in chunks and audit each person changed: one transaction."""
+    spec = ACTIONS[action]
+    ctx.require(PERMISSION[action])
+    change, detail = spec.prepare(ctx, value, **options)
+
+    def cancelled() -> bool:
+        return bool(should_cancel and should_cancel())
+
+    changed = unchanged = 0
+    with ctx.db.transaction() as session:
+        rows, missing = _people_in(session, ctx, selection)
+        allowed, refused = _sort_out(action, rows)
+        if progress:
+            progress(0, len(allowed))
+        done = 0
+        for chunk in _chunks(allowed):
+            if cancelled():
+                raise Cancelled(CANCELLED)
+            c, u, audited = change(session, chunk)
+            if spec.audit and audited:
+                audit.record_many(session, ctx.user, (
+                    (spec.audit, "prospect", pid, values) for pid, values in audited
+                ))  # fmt: skip
+            changed, unchanged, done = changed + c, unchanged + u, done + len(chunk)
+            if progress:
+                progress(done, len(allowed))
+        # A cancel asked for during the last chunk still changes nothing.
+        if cancelled():
+            raise Cancelled(CANCELLED)
+    return BulkResult(action, changed, unchanged, refused, missing, detail)
+
+
+def _bump(session: Session, ids: Sequence[int], **values) -> None:
+    session.execute(
+        update(Prospect)
+        .where(Prospect.id.in_(ids))
+        .values(updated_at=utcnow(), version=Prospect.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ----------------------------------------------------------------- actions
+
+
+def set_owner(
+    ctx: Context,
+    selection: Selection,
+    owner: str | None,
+    *,
+    progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+) -> BulkResult:
+    """Give the selected prospects this owner (None or blank: no owner)."""
+    return _perform(ctx, selection, SET_OWNER, owner, progress=progress,
+                    should_cancel=should_cancel)  # fmt: skip
+
+
+def set_stage(
+    ctx: Context,
+    selection: Selection,
+    stage: str,
+    *,
+    progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+) -> BulkResult:
+    """Move the selected prospects to a pipeline stage."""
+    return _perform(ctx, selection, SET_STAGE, stage, progress=progress,
+                    should_cancel=should_cancel)  # fmt: skip
+
+
+def add_interest(
+    ctx: Context,
+    selection: Selection,
+    interest: str,
+    *,
+    progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+) -> BulkResult:
+    """Add one of our services to the selected prospects' interests."""
+    return _perform(ctx, selection, ADD_INTEREST, interest, progress=progress,
+                    should_cancel=should_cancel)  # fmt: skip
+
+
+def remove_interest(
+    ctx: Context,
+    selection: Selection,
+    interest: str,
+    *,
+    progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+) -> BulkResult:
+    """Take one of our services off the selected prospects' interests."""
+    return _perform(ctx, selection, REMOVE_INTEREST, interest, progress=progress,
+                    should_cancel=should_cancel)  # fmt: skip
+
+
+def log_contact(
+    ctx: Context,
+    selection: Selection,
+    data: ContactInput,
+    *,
+    progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+) -> BulkResult:
+    """Log the same contact (and follow-up, if any) with each selected prospect."""
+    return _perform(ctx, selection, LOG_CONTACT, data, progress=progress,
+                    should_cancel=should_cancel)  # fmt: skip
 
 
 def opt_out(
@@ -575,35 +670,8 @@ def opt_out(
     entries, audit), so a bulk opt-out is indistinguishable from single ones.
     People already opted out of every chosen channel are left as they are.
     """
-    ctx.require(Action.RECORD_OPT_OUT)
-    try:
-        chosen = parse_channels(channels)
-    except ValueError as exc:
-        raise ValidationError({"channel": str(exc)}) from None
-    try:
-        why = clean_text(reason, max_len=MAX_NOTE, multiline=True)
-    except ValueError as exc:
-        raise ValidationError({"reason": str(exc)}) from None
-    src = OptOutSource.parse(source)
-    wanted = {c.value for c in chosen}
-
-    def apply(session: Session, ids: Sequence[int]) -> tuple[int, int]:
-        opted: dict[int, set[str]] = {pid: set() for pid in ids}
-        for pid, channel in session.execute(
-            select(ChannelPermission.prospect_id, ChannelPermission.channel).where(
-                ChannelPermission.prospect_id.in_(ids), ChannelPermission.opted_out_at.is_not(None)
-            )
-        ):
-            opted[pid].add(channel)
-        changing = [pid for pid in ids if not wanted <= opted[pid]]
-        for pid in changing:
-            p = session.get(Prospect, pid)
-            apply_opt_out(session, ctx, p, chosen, src, why)
-        session.expunge_all()  # memory stays bounded over a long selection
-        return len(changing), len(ids) - len(changing)
-
-    names = "every channel" if len(chosen) == len(Channel) else ", ".join(c.label for c in chosen)
-    return _run(ctx, selection, OPT_OUT, apply, progress, should_cancel, names)
+    return _perform(ctx, selection, OPT_OUT, channels, reason=reason, source=source,
+                    progress=progress, should_cancel=should_cancel)  # fmt: skip
 
 
 def delete_prospects(
@@ -618,21 +686,7 @@ def delete_prospects(
     Their details are blanked in the audit trail's earlier entries and the
     deletion is recorded for each; their addresses are not suppressed.
     """
-    ctx.require(Action.EDIT_RECORDS)
-
-    def apply(session: Session, ids: Sequence[int]) -> tuple[int, int]:
-        audit.redact_many(session, "prospect", ids)
-        session.execute(
-            delete(Prospect)
-            .where(Prospect.id.in_(ids))
-            .execution_options(synchronize_session=False)
-        )
-        audit.record_many(
-            session, ctx.user, (("prospect.deleted", "prospect", pid, {}) for pid in ids)
-        )
-        return len(ids), 0
-
-    return _run(ctx, selection, DELETE, apply, progress, should_cancel, "")
+    return _perform(ctx, selection, DELETE, progress=progress, should_cancel=should_cancel)
 
 
 def run(
@@ -645,20 +699,12 @@ def run(
     progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
 ) -> BulkResult:
-    """Any bulk action by name (the CLI and the dialog choose one): ``value`` is its argument."""
-    kw = {"progress": progress, "should_cancel": should_cancel}
-    if action == SET_OWNER:
-        return set_owner(ctx, selection, value, **kw)  # type: ignore[arg-type]
-    if action == SET_STAGE:
-        return set_stage(ctx, selection, value, **kw)  # type: ignore[arg-type]
-    if action == ADD_INTEREST:
-        return add_interest(ctx, selection, value, **kw)  # type: ignore[arg-type]
-    if action == REMOVE_INTEREST:
-        return remove_interest(ctx, selection, value, **kw)  # type: ignore[arg-type]
-    if action == LOG_CONTACT:
-        return log_contact(ctx, selection, value, **kw)  # type: ignore[arg-type]
-    if action == OPT_OUT:
-        return opt_out(ctx, selection, value or "all", reason=reason, **kw)  # type: ignore[arg-type]
-    if action == DELETE:
-        return delete_prospects(ctx, selection, **kw)
-    raise CrmError(f"Unknown bulk action '{action}'.")
+    """Any bulk action by name (the CLI and the dialog choose one): ``value`` is its argument
+    (none: the action's default, every channel for an opt-out); ``reason`` an opt-out's."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise CrmError(f"Unknown bulk action '{action}'.")
+    if not value and spec.default is not None:
+        value = spec.default
+    return _perform(ctx, selection, action, value, reason=reason, progress=progress,
+                    should_cancel=should_cancel)  # fmt: skip
