@@ -209,6 +209,20 @@ def format_markdown(rows: Sequence[Row]) -> str:
     return "\n".join(out)
 
 
+def in_words(row: Row) -> str:
+    """One sentence: what was measured, against what goal, met or not."""
+    if row.value is not None and not row.app:
+        figure = f"{row.value:.0f} MB" if row.unit == "MB" else fmt_time(row.value)
+    else:
+        figure = f"median {fmt_time(row.app_median)}, p95 {fmt_time(row.app_p95)}"
+    if row.floor:
+        figure += f" ({row.ratio:.1f}x the floor, {row.floor_label or 'floor'}: "
+        figure += f"{fmt_time(row.floor_median)})"
+    verdict = {True: "met", False: "not met", None: "no goal"}[row.met]
+    text = f"{row.operation} at {row.size}: {figure}; goal {row.goal}: **{verdict}**."
+    return text + (f" {row.note}." if row.note else "")
+
+
 # ------------------------------------------------------------------ running
 
 
@@ -443,7 +457,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({"machine": info, "reps": reps,
                                          "rows": [asdict(r) for r in rows]}, indent=1))  # fmt: skip
     if args.markdown:
-        args.markdown.write_text(format_markdown(rows) + "\n")
+        words = "\n".join(f"- {in_words(r)}" for r in rows)
+        args.markdown.write_text(format_markdown(rows) + "\n\n" + words + "\n")
     return 0
 
 
