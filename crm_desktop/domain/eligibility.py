@@ -51,6 +51,35 @@ _EXCLUSION_LABELS = {
     Exclusion.PERSONALISATION_REFUSED: "Refused personalised marketing",
 }
 
+# Each reason as one bit, so a set of reasons is one integer (the SQL form of
+# the rule, persistence.eligibility_sql, computes it per person); the bits
+# follow the order above, which is the order exclusion_reasons lists them in.
+REASON_BIT: dict[Exclusion, int] = {reason: 1 << i for i, reason in enumerate(Exclusion)}
+_REASONS_OF_MASK: dict[int, list[Exclusion]] = {}
+
+
+def reasons_from_mask(mask: int) -> list[Exclusion]:
+    """The reasons whose bits are set in ``mask``, in exclusion_reasons' order.
+
+    The list returned is shared between calls with the same mask: do not change it.
+    """
+    try:
+        return _REASONS_OF_MASK[mask]
+    except KeyError:
+        if mask < 0 or mask >> len(REASON_BIT):
+            raise ValueError(f"{mask} is not a set of exclusion reasons") from None
+        reasons = _REASONS_OF_MASK[mask] = [r for r, b in REASON_BIT.items() if mask & b]
+        return reasons
+
+
+def mask_of(reasons) -> int:
+    """The bits of ``reasons`` (the inverse of :func:`reasons_from_mask`)."""
+    mask = 0
+    for reason in reasons:
+        mask |= REASON_BIT[reason]
+    return mask
+
+
 # PECR: individual subscribers need consent for these; LI is not enough.
 CONSENT_ONLY_FOR_INDIVIDUALS = frozenset({Channel.EMAIL, Channel.SMS})
 
