@@ -303,14 +303,20 @@ def measure_open(w: Window, db: Path, heavy: int, reps: int) -> dict:
     detail = w.page.detail
     browser = w.page.findChild(QTextBrowser, "prospectDetailText")
     pane = PaintWaiter(browser.viewport())
-    w.page.search.setText(person.last_name)
-    w.page.apply_query()
-    spin_until(lambda: w.model.rowCount() > 0)
-    spin(300)
-    rows = {w.model.index(r, 0).data(ProspectIdRole): r for r in range(min(w.model.rowCount(), 50))}
-    if heavy not in rows:
-        raise RuntimeError("the heavy prospect is not on the first page of its surname")
-    other = next((pid for pid in rows if pid != heavy), None)
+    # Their namesakes are the other rows to click between.
+    rows: dict = {}
+    for text in (person.last_name, f"{person.first_name} {person.last_name}"):
+        w.page.search.setText(text)
+        w.page.apply_query()
+        spin_until(lambda: w.model.rowCount() > 0)
+        spin(300)
+        count = min(w.model.rowCount(), 200)
+        rows = {w.model.index(r, 0).data(ProspectIdRole): r for r in range(count)}
+        if heavy in rows:
+            break
+    if heavy not in rows or len(rows) < 2:
+        raise RuntimeError("no list with the 1,000-entry prospect and another to click between")
+    other = next(pid for pid in rows if pid != heavy)
 
     def click(row: int) -> None:
         rect = w.table.visualRect(w.model.index(row, 0))
@@ -319,11 +325,11 @@ def measure_open(w: Window, db: Path, heavy: int, reps: int) -> dict:
 
     app_times, floor_times = [], []
     for _ in range(reps):
-        if other is not None:
-            click(rows[other])
-        else:
-            w.page.clear_selection()
-        spin_until(lambda: detail.prospect is None or detail.prospect.id != heavy)
+        w.table.scrollTo(w.model.index(rows[other], 0))
+        spin(50)
+        click(rows[other])
+        spin_until(lambda: detail.prospect is not None and detail.prospect.id == other)
+        w.table.scrollTo(w.model.index(rows[heavy], 0))
         spin(150)
 
         def shown() -> bool:
@@ -533,20 +539,31 @@ def main(argv: list[str] | None = None) -> int:
         return not only or name in only
 
     results: list[dict] = []
+
+    def attempt(name: str, measure) -> None:
+        """Run one measurement; a failure is reported as its result, the others still run."""
+        if not wanted(name):
+            return
+        try:
+            got = measure()
+        except Exception as exc:  # noqa: BLE001 - reported in the table
+            import traceback
+
+            traceback.print_exc()
+            results.append({"op": name, "error": f"{type(exc).__name__}: {exc}"})
+            return
+        results.extend(got if isinstance(got, list) else [got])
+
     QApplication.instance() or QApplication([sys.argv[0]])
     with tempfile.TemporaryDirectory(prefix="crm-bench-gui-") as tmp_name:
         tmp = Path(tmp_name)
         if args.group == "gui":
             w = Window(args.db, tmp)
             try:
-                if wanted("search"):
-                    results.append(measure_search(w, args.db, args.reps))
-                if wanted("sort"):
-                    results.append(measure_sort(w, args.db, max(1, args.reps // 2)))
-                if wanted("jump"):
-                    results.append(measure_jump(w, args.db, args.reps * 2))
-                if wanted("open"):
-                    results.append(measure_open(w, args.db, args.heavy, args.reps * 2))
+                attempt("search", lambda: measure_search(w, args.db, args.reps))
+                attempt("sort", lambda: measure_sort(w, args.db, max(1, args.reps // 2)))
+                attempt("jump", lambda: measure_jump(w, args.db, args.reps * 2))
+                attempt("open", lambda: measure_open(w, args.db, args.heavy, args.reps * 2))
             finally:
                 w.close()
         else:
@@ -555,19 +572,15 @@ def main(argv: list[str] | None = None) -> int:
 
             beat = Heartbeat()
             ctx = Context(open_database(args.db), "bench")
+            few = max(1, args.reps // 3)
             try:
-                if wanted("log"):
-                    results.append(measure_log(ctx, args.db, args.heavy, args.reps, tmp))
-                if wanted("sar"):
-                    results.extend(measure_sar(ctx, args.heavy, args.reps, tmp))
-                if wanted("export"):
-                    results.extend(measure_export(ctx, args.db, max(1, args.reps // 3), tmp, beat))
-                if wanted("backup"):
-                    results.append(measure_backup(ctx, 1, tmp, beat))
+                attempt("log", lambda: measure_log(ctx, args.db, args.heavy, args.reps, tmp))
+                attempt("sar", lambda: measure_sar(ctx, args.heavy, args.reps, tmp))
+                attempt("export", lambda: measure_export(ctx, args.db, few, tmp, beat))
+                attempt("backup", lambda: measure_backup(ctx, 1, tmp, beat))
             finally:
                 ctx.db.dispose()
-            if wanted("import"):
-                results.extend(measure_import(args.import_rows, max(1, args.reps // 3), tmp, beat))
+            attempt("import", lambda: measure_import(args.import_rows, few, tmp, beat))
     print(json.dumps(results))
     return 0
 

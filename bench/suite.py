@@ -302,6 +302,9 @@ def run_inprocess(group: str, db: Path, size: str, heavy: int, reps: int, ops: S
     notes = [ln for ln in done.stderr.splitlines() if ln.startswith("export rows differ")]
     rows = []
     for r in json.loads(done.stdout.strip().splitlines()[-1]):
+        if "error" in r:
+            rows.append(Row(f"{r['op']}: FAILED", size, note=r["error"], met=False))
+            continue
         app = r.get("app", [])
         row = Row(r["op"], size, app=[t for t in app if t is not None],
                   floor=r.get("floor", []), floor_label=r.get("floor_label", floors.floor_label()),
@@ -350,29 +353,45 @@ def run_size(n: int, ops: Sequence[str], reps: int, cache: Path | None, done_imp
 
         if "cold" in ops:
             log(f"[{label}] cold start")
-            rows += run_cold(copy("cold"), label, min(reps, cold_reps), tmp)
+            rows += guarded("cold start", label,
+                            lambda: run_cold(copy("cold"), label, min(reps, cold_reps), tmp), log)  # fmt: skip
         if "cli" in ops:
             log(f"[{label}] crm command")
             db = copy("cli")
-            rows += run_cli(db, label, reps, first_prospect_id(db))
+            rows += guarded("crm command", label,
+                            lambda: run_cli(db, label, reps, first_prospect_id(db)), log)  # fmt: skip
         if "memory" in ops:
             log(f"[{label}] peak memory")
-            rows += run_memory(copy("memory"), label, tmp)
+            rows += guarded("peak RSS", label, lambda: run_memory(copy("memory"), label, tmp), log)
         gui_ops = [o for o in GUI_OPS if o in ops]
         if gui_ops:
             log(f"[{label}] main window: {', '.join(gui_ops)}")
-            rows += run_inprocess("gui", copy("gui"), label, ds.heavy_prospect_id, reps, gui_ops, 0)
+            rows += guarded("main window", label, lambda: run_inprocess(
+                "gui", copy("gui"), label, ds.heavy_prospect_id, reps, gui_ops, 0), log)  # fmt: skip
         work_ops = [o for o in WORK_OPS if o in ops]
         import_rows = min(n, 100_000)
         if "import" in work_ops and import_rows in done_imports:
             work_ops.remove("import")  # the same file into a fresh database: done already
         if work_ops:
             log(f"[{label}] {', '.join(work_ops)}")
-            rows += run_inprocess("work", copy("work"), label, ds.heavy_prospect_id, reps,
-                                  work_ops, import_rows)  # fmt: skip
+            rows += guarded(", ".join(work_ops), label, lambda: run_inprocess(
+                "work", copy("work"), label, ds.heavy_prospect_id, reps, work_ops, import_rows),
+                log)  # fmt: skip
             if "import" in work_ops:
                 done_imports.add(import_rows)
-    return [judge(r) for r in rows]
+    return [r if r.operation.endswith("FAILED") else judge(r) for r in rows]
+
+
+def guarded(name: str, size: str, measure: Callable[[], list[Row]],
+            log: Callable[[str], None]) -> list[Row]:  # fmt: skip
+    """``measure()``, or one FAILED row saying why: one broken measurement never ends the run."""
+    try:
+        return measure()
+    except Exception as exc:  # noqa: BLE001 - reported in the table
+        log(f"[{size}] {name} failed: {exc}")
+        text = str(exc).strip().splitlines()
+        return [Row(f"{name}: FAILED", size, note=(text[-1] if text else type(exc).__name__),
+                    met=False)]  # fmt: skip
 
 
 def machine() -> dict:
