@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from ..domain.models import Prospect, School
@@ -149,32 +149,108 @@ def get_school(ctx: Context, school_id: int) -> SchoolView:
         return _view(session, _load(session, school_id))
 
 
-def list_schools(ctx: Context, search: str = "", *, limit: int | None = None) -> list[SchoolView]:
-    """Schools whose name, URN, region or postcode contains ``search``, by name."""
-    ctx.require(Action.VIEW)
-    counts = (
-        select(Prospect.school_id, func.count().label("n"))
-        .where(Prospect.school_id.is_not(None))
-        .group_by(Prospect.school_id)
-        .subquery()
+def _prospect_count():
+    """How many prospects a school has: counted per school shown (the school_id index),
+    never for every school at once."""
+    return (
+        select(func.count())
+        .where(Prospect.school_id == School.id)
+        .correlate(School)
+        .scalar_subquery()
     )
-    stmt = select(School, func.coalesce(counts.c.n, 0)).outerjoin(
-        counts, counts.c.school_id == School.id
-    )
+
+
+#: What the schools list sorts by (the column keys of ``list_schools``'s ``sort``).
+SCHOOL_SORT_KEYS = ("name", "urn", "phase", "local_authority", "postcode", "phone", "website",
+                    "prospects")  # fmt: skip
+
+
+def _sort_column(key: str):
+    columns = {
+        "name": School.name_key,
+        "urn": School.urn,
+        "phase": School.phase,
+        "local_authority": func.lower(School.local_authority),
+        "postcode": School.postcode,
+        "phone": School.phone,
+        "website": func.lower(School.website),
+        "prospects": _prospect_count(),
+    }
+    if key not in columns:
+        raise ValueError(f"unknown sort key {key!r}")
+    return columns[key]
+
+
+def _matching(stmt, search: str):
+    """``stmt`` narrowed to schools whose name, URN, region or postcode contains ``search``."""
     text = search.strip().lower()
-    if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            School.name_key.like(pattern, escape="\\")
-            | School.urn.like(pattern, escape="\\")
-            | func.lower(School.local_authority).like(pattern, escape="\\")
-            | func.lower(School.postcode).like(pattern, escape="\\")
-        )
-    stmt = stmt.order_by(School.name_key, School.id)
+    if not text:
+        return stmt
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return stmt.where(
+        School.name_key.like(pattern, escape="\\")
+        | School.urn.like(pattern, escape="\\")
+        | func.lower(School.local_authority).like(pattern, escape="\\")
+        | func.lower(School.postcode).like(pattern, escape="\\")
+    )
+
+
+def _order_keys(sort: str, descending: bool) -> list:
+    """Empty values last either way; ties by name, then id (a stable order for paging)."""
+    column = _sort_column(sort)
+    ordered = column.desc() if descending else column.asc()
+    keys = (
+        [ordered]
+        if sort in ("name", "prospects")
+        else [case((column.is_(None), 1), else_=0), ordered]
+    )
+    if sort != "name":
+        keys.append(School.name_key)
+    return [*keys, School.id.desc() if descending else School.id]
+
+
+def list_schools(
+    ctx: Context,
+    search: str = "",
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    sort: str = "name",
+    descending: bool = False,
+) -> list[SchoolView]:
+    """Schools whose name, URN, region or postcode contains ``search``, by ``sort``
+    (one of :data:`SCHOOL_SORT_KEYS`; name by default), ``limit`` of them from ``offset``."""
+    ctx.require(Action.VIEW)
+    stmt = _matching(select(School, _prospect_count()), search).order_by(
+        *_order_keys(sort, descending)
+    )
     if limit is not None:
         stmt = stmt.limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
     with ctx.db.read() as session:
         return [_view(session, s, n) for s, n in session.execute(stmt)]
+
+
+def count_schools(ctx: Context, search: str = "") -> int:
+    """How many schools :func:`list_schools` lists for ``search``."""
+    ctx.require(Action.VIEW)
+    stmt = _matching(select(func.count()).select_from(School), search)
+    with ctx.db.read() as session:
+        return session.scalar(stmt) or 0
+
+
+def school_position(
+    ctx: Context, school_id: int, search: str = "", *, sort: str = "name", descending: bool = False
+) -> int | None:
+    """The row ``school_id`` has in :func:`list_schools`'s order, or None if it is not listed."""
+    ctx.require(Action.VIEW)
+    row_number = func.row_number().over(order_by=_order_keys(sort, descending))
+    numbered = _matching(select(School.id, row_number.label("n")), search).subquery()
+    stmt = select(numbered.c.n).where(numbered.c.id == school_id)
+    with ctx.db.read() as session:
+        found = session.scalar(stmt)
+    return None if found is None else int(found) - 1
 
 
 def school_names(ctx: Context) -> list[tuple[int, str]]:

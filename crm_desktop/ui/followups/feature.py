@@ -18,7 +18,11 @@ def make_page(shell: Shell) -> FollowUpsView:
     return page
 
 
-def refresh(page: FollowUpsView, _change: Change | None) -> None:
+def refresh(page: FollowUpsView, change: Change | None) -> None:
+    """Read the list again; shown with nothing missed while its first read is under way
+    (it starts when the page is first shown), there is nothing new to read."""
+    if change is None and page.reading:
+        return
     page.refresh()
 
 

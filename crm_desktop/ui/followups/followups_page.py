@@ -3,6 +3,7 @@
 A salesperson opens this every morning, so what is late must stand out
 (red, bold) and what is due today comes next (amber). "Mine" shows the
 follow-ups I logged; "Everyone" the whole team's. The choice is remembered.
+Nothing is read until the page is first shown (then on a worker).
 """
 
 from __future__ import annotations
@@ -207,6 +208,7 @@ class FollowUpsView(QWidget):
         self.bus = bus_for(self, bus)
         self._settings = settings if settings is not None else QSettings()
         self._load_error = ""
+        self._loaded = False  # read once shown, not before (see showEvent)
         self._reader = Reader(self)
         self.model = FollowUpsModel(self)
 
@@ -275,9 +277,18 @@ class FollowUpsView(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addLayout(buttons)
 
-        self.refresh()
-
     # ------------------------------------------------------------ public
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The list is read when the page is first shown, not when it is built."""
+        super().showEvent(event)
+        if not self._loaded:
+            self.refresh()
+
+    @property
+    def reading(self) -> bool:
+        """True while a read of the list is under way."""
+        return self._reader.pending
 
     @property
     def mine(self) -> bool:
@@ -290,6 +301,7 @@ class FollowUpsView(QWidget):
     @Slot()
     def refresh(self) -> None:
         """Reload from the database (on a worker), keeping the selection where it can."""
+        self._loaded = True
         ctx, mine = self._ctx, self.mine
 
         def failed(error: CrmError) -> bool:  # e.g. the database file went away
@@ -355,7 +367,8 @@ class FollowUpsView(QWidget):
         if not checked:
             return
         self._settings.setValue(SCOPE_KEY, "mine" if self.mine else "everyone")
-        self.refresh()
+        if self._loaded:  # else the list is read when the page is first shown
+            self.refresh()
 
     def _restore_selection(self, selected: set[int], current_id: int | None) -> None:
         sel = self.table.selectionModel()

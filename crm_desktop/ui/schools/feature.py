@@ -18,7 +18,11 @@ def make_page(shell: Shell) -> SchoolsView:
     return SchoolsView(shell.ctx, shell.window(), bus=shell.bus)
 
 
-def refresh(page: SchoolsView, _change: Change | None) -> None:
+def refresh(page: SchoolsView, change: Change | None) -> None:
+    """Read the list again; shown with nothing missed while its first read is under way
+    (it starts when the page is first shown), there is nothing new to read."""
+    if change is None and page.reading:
+        return
     page.refresh()
 
 

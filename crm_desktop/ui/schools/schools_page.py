@@ -1,12 +1,21 @@
-"""The schools list: search, add, edit, delete.
+"""The schools list: search, sort, add, edit, delete.
 
-Search runs in SQL (``services.schools.list_schools``) as the user types,
-after a short pause so a fast typist does not run a query per key. Deleting
-a school never deletes people: its prospects stay, without a school, and the
-confirmation says so with their number.
+The list is a window onto SQL, as the prospect list is: a read on a worker
+brings the number of matching schools and the first page
+(``services.schools.count_schools`` and ``list_schools``), further pages are
+read a page at a time when the view first shows them, and a few pages are
+kept. So 30,000 schools cost what 200 do, and nothing is read until the tab
+is first shown (the window refreshes a page when it brings it to the
+front). Search runs in SQL as the user types, after a short pause so a fast
+typist does not run a query per key; a click on a column header sorts in
+SQL. Deleting a school never deletes people: its prospects stay, without a
+school, and the confirmation says so with their number.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import (
     QItemSelectionModel,
@@ -14,6 +23,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QTimer,
+    Signal,
     Slot,
 )
 from PySide6.QtGui import QAction, QKeySequence
@@ -47,6 +57,8 @@ SchoolIdRole = Qt.ItemDataRole.UserRole + 1
 
 PAGE = "schools"  # the page's name in the window
 SEARCH_DELAY_MS = 200
+PAGE_SIZE = 200  # schools read at a time
+MAX_PAGES = 20  # pages kept
 
 
 def phase_label(phase: str | None) -> str:
@@ -77,8 +89,57 @@ def _show_error(parent: QWidget, title: str, text: str) -> None:
     QMessageBox.warning(parent, title, text)
 
 
+@dataclass(frozen=True)
+class SchoolQuery:
+    """What the list shows: the search, and the column it is sorted by (a key of
+    ``services.schools.SCHOOL_SORT_KEYS``)."""
+
+    search: str = ""
+    sort: str = "name"
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class SchoolsWindow:
+    """One read of the list: how many schools match, the first page, and where the
+    school to select is (None: not listed)."""
+
+    query: SchoolQuery
+    count: int
+    first: list[SchoolView]
+    position: int | None = None
+
+
+def read_window(
+    ctx: Context, query: SchoolQuery, select_id: int | None = None, page_size: int = PAGE_SIZE
+) -> SchoolsWindow:
+    """The count and first page for ``query`` (run on a worker)."""
+    options = {"sort": query.sort, "descending": query.descending}
+    count = schools.count_schools(ctx, query.search)
+    first = schools.list_schools(ctx, query.search, limit=page_size, **options)
+    position = next((i for i, s in enumerate(first) if s.id == select_id), None)
+    if select_id is not None and position is None and count > len(first):
+        position = schools.school_position(ctx, select_id, query.search, **options)
+    return SchoolsWindow(query, count, first, position)
+
+
 class SchoolsModel(ReadOnlyTableModel):
-    """Schools as rows of :class:`SchoolView`, in the order the service gave."""
+    """Schools as rows of :class:`SchoolView`: a window onto SQL, never every school.
+
+    :meth:`show_window` shows what a read brought (the count and first page);
+    other pages are read with ``list_schools(offset, limit)`` on the GUI thread
+    when the view first asks for a row of theirs (one indexed query of
+    :data:`PAGE_SIZE` rows), and the last :data:`MAX_PAGES` are kept.
+    :meth:`set_rows` shows a list read whole (no database needed).
+
+    Signals:
+        sortRequested(): a header was clicked; :attr:`query` has the new order,
+            and the view reads the list again (on a worker).
+        pageFailed(str): a page could not be read; the message.
+    """
+
+    sortRequested = Signal()
+    pageFailed = Signal(str)
 
     COLUMNS = (
         "Name",
@@ -91,30 +152,101 @@ class SchoolsModel(ReadOnlyTableModel):
         "Prospects",
     )
     NAME, URN, PHASE, REGION, POSTCODE, PHONE, WEBSITE, PROSPECTS = range(len(COLUMNS))
+    SORT_KEYS = ("name", "urn", "phase", "local_authority", "postcode", "phone", "website",
+                 "prospects")  # fmt: skip
 
-    def __init__(self, parent=None) -> None:
+    def __init__(
+        self, parent=None, *, ctx: Context | None = None, page_size: int = PAGE_SIZE
+    ) -> None:
         super().__init__(parent)
-        self._rows: list[SchoolView] = []
+        self._ctx = ctx
+        self._page_size = page_size
+        self.query = SchoolQuery()
+        self._count = 0
+        self._pages: OrderedDict[int, list[SchoolView]] = OrderedDict()
 
-    def set_rows(self, rows: list[SchoolView]) -> None:
+    def show_window(self, window: SchoolsWindow) -> None:
+        """Show what one read brought (a model reset)."""
         self.beginResetModel()
-        self._rows = list(rows)
+        self.query = window.query
+        self._count = window.count
+        self._pages.clear()
+        self._pages[0] = list(window.first)
         self.endResetModel()
 
-    def row_at(self, row: int) -> SchoolView:
-        return self._rows[row]
+    def set_rows(self, rows: list[SchoolView]) -> None:
+        """Show ``rows``, all of them (no page is read from the database)."""
+        rows = list(rows)
+        self.beginResetModel()
+        self._count = len(rows)
+        self._pages.clear()
+        size = max(1, self._page_size)
+        for number, start in enumerate(range(0, len(rows), size)):
+            self._pages[number] = rows[start : start + size]
+        self.endResetModel()
+
+    @property
+    def cached_pages(self) -> int:
+        return len(self._pages)
+
+    def row_at(self, row: int) -> SchoolView | None:
+        """The school at ``row``, reading its page if need be (None past the end)."""
+        if not 0 <= row < self._count:
+            return None
+        number, offset = divmod(row, self._page_size)
+        page = self._pages.get(number)
+        if page is None:
+            page = self._read_page(number)
+        else:
+            self._pages.move_to_end(number)
+        # A page comes back short if schools were deleted since the count.
+        return page[offset] if offset < len(page) else None
+
+    def _read_page(self, number: int) -> list[SchoolView]:
+        if self._ctx is None:
+            return []
+        query = self.query
+        try:
+            page = schools.list_schools(
+                self._ctx, query.search, offset=number * self._page_size, limit=self._page_size,
+                sort=query.sort, descending=query.descending,
+            )  # fmt: skip
+        except CrmError as exc:
+            self.pageFailed.emit(str(exc))
+            return []
+        self._pages[number] = page
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        return page
 
     def row_of(self, school_id: int) -> int:
-        """The row showing ``school_id``, or -1."""
-        return next((i for i, s in enumerate(self._rows) if s.id == school_id), -1)
+        """The row showing ``school_id`` among the pages read, or -1."""
+        for number, page in self._pages.items():
+            for offset, s in enumerate(page):
+                if s.id == school_id:
+                    return number * self._page_size + offset
+        return -1
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """A header click: the list is read again in that order (see sortRequested)."""
+        if not 0 <= column < len(self.SORT_KEYS):
+            return
+        descending = order == Qt.SortOrder.DescendingOrder
+        key = self.SORT_KEYS[column]
+        if (key, descending) == (self.query.sort, self.query.descending):
+            return
+        self.query = replace(self.query, sort=key, descending=descending)
+        self.sortRequested.emit()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._count
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if not index.isValid() or not 0 <= index.row() < self._count:
             return None
-        s = self._rows[index.row()]
+        s = self.row_at(index.row())
+        if s is None:
+            return None
         col = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             text = self._display(s, col)
@@ -166,9 +298,12 @@ class SchoolsView(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self.bus = bus_for(self, bus)
-        self.model = SchoolsModel(self)
+        self.model = SchoolsModel(self, ctx=ctx)
+        self.model.sortRequested.connect(self._reload)
+        self.model.pageFailed.connect(self._page_failed)
         self.dialog: SchoolDialog | None = None  # the open add/edit form, if any
         self._load_error = ""
+        self._loaded = False  # read once shown, not before (see showEvent)
         self._wanted: int | None = None  # the school to select when the read arrives
         self._focus_list = False  # Enter in the search box: the list takes the keyboard
 
@@ -202,6 +337,9 @@ class SchoolsView(QWidget):
         header.setSectionResizeMode(SchoolsModel.NAME, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(60)
         header.setResizeContentsPrecision(200)
+        header.setSortIndicator(SchoolsModel.NAME, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicatorShown(True)
+        self.table.setSortingEnabled(True)  # the model sorts in SQL (see SchoolsModel.sort)
         self.table.activated.connect(self._row_activated)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
 
@@ -242,9 +380,13 @@ class SchoolsView(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addLayout(buttons)
 
-        self.refresh()
-
     # ------------------------------------------------------------ public
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The list is read when the page is first shown, not when it is built."""
+        super().showEvent(event)
+        if not self._loaded:
+            self.refresh()
 
     @Slot()
     def refresh(self) -> None:
@@ -254,6 +396,16 @@ class SchoolsView(QWidget):
     def selected_school(self) -> SchoolView | None:
         rows = self.table.selectionModel().selectedRows()
         return self.model.row_at(rows[0].row()) if rows else None
+
+    @property
+    def loaded(self) -> bool:
+        """True once the list has been asked for (the page was shown or refreshed)."""
+        return self._loaded
+
+    @property
+    def reading(self) -> bool:
+        """True while a read of the list is under way."""
+        return self._reader.pending
 
     @Slot()
     def add_school(self) -> SchoolDialog:
@@ -300,28 +452,29 @@ class SchoolsView(QWidget):
     # ----------------------------------------------------------- private
 
     def _reload(self, select_id: int | None = None, *, focus_list: bool = False) -> None:
-        """Read the list for the current search on a worker; then show it."""
+        """Read the count and first page for the current search and sort on a worker; then show it."""
         self._search_timer.stop()
+        self._loaded = True
         if select_id is not None:  # else what is selected when the rows arrive
             self._wanted = select_id
         self._focus_list = focus_list
-        ctx, search = self._ctx, self.search_edit.text()
+        ctx = self._ctx
+        query = replace(self.model.query, search=self.search_edit.text())
+        current = self.selected_school()
+        wanted = self._wanted if self._wanted is not None else (current.id if current else None)
 
         def failed(error: CrmError) -> bool:  # e.g. the database file went away
-            self._show_rows([], str(error))
+            self._show_window(SchoolsWindow(query, 0, []), str(error))
             return True
 
-        self._reader.read(lambda: schools.list_schools(ctx, search), self._show_rows, failed=failed)
+        self._reader.read(lambda: read_window(ctx, query, wanted), self._show_window, failed=failed)
 
-    def _show_rows(self, rows: list[SchoolView], error: str = "") -> None:
-        select_id, self._wanted = self._wanted, None
-        if select_id is None:
-            current = self.selected_school()
-            select_id = current.id if current else None
+    def _show_window(self, window: SchoolsWindow, error: str = "") -> None:
+        self._wanted = None
         focus_list, self._focus_list = self._focus_list, False
         self._load_error = error
-        self.model.set_rows(rows)
-        row = self.model.row_of(select_id) if select_id is not None else -1
+        self.model.show_window(window)
+        row = window.position if window.position is not None else -1
         if row >= 0:
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(row, 0),
@@ -331,15 +484,21 @@ class SchoolsView(QWidget):
             self.table.scrollTo(self.model.index(row, 0))
         else:
             give_current_row(self.table)
-        self.count_label.setText(_plural(len(rows), "school"))
+        self.count_label.setText(_plural(window.count, "school"))
         self._update_empty_state()
         self._update_buttons()
-        if rows:
+        if window.count:
             self._fit_columns()
-        if focus_list and rows:
+        if focus_list and window.count:
             self.table.setFocus()
             if not self.table.selectionModel().hasSelection():
                 self.table.selectRow(0)
+
+    @Slot(str)
+    def _page_failed(self, error: str) -> None:
+        """A later page could not be read (the database went away): said in place of the list."""
+        query = replace(self.model.query, search=self.search_edit.text())
+        QTimer.singleShot(0, lambda: self._show_window(SchoolsWindow(query, 0, []), error))
 
     def _action(self, text: str, keys: list[QKeySequence]) -> QAction:
         action = QAction(text, self)
@@ -360,7 +519,8 @@ class SchoolsView(QWidget):
     def _dialog_saved(self, dialog: SchoolDialog) -> None:
         if dialog.saved is None:
             return
-        if self.search_edit.text() and self.model.row_of(dialog.saved.id) < 0:
+        search = self.search_edit.text()
+        if search and schools.school_position(self._ctx, dialog.saved.id, search) is None:
             # A new school the search would hide: show it rather than lose it.
             self.search_edit.blockSignals(True)
             self.search_edit.clear()

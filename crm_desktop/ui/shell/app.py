@@ -16,6 +16,10 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 
+# First, before PySide6 (see the module's docstring).
+import crm_desktop.ui.shell.preload  # noqa: F401
+
+# isort: split
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,6 +35,7 @@ from crm_desktop.ui.shell import database, features, layout, signing
 from crm_desktop.ui.shell.actions import Actions
 
 IDENTITY = frozenset({Kind.USERS, Kind.SIGN_IN, Kind.DATABASE})  # what the title bar says
+FIRST_PAINT_WAIT_MS = 2000  # start-up tasks wait this long at most for the first paint
 
 
 class MainWindow(QMainWindow):
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self._banners: list[QWidget] = []
         self._status_widgets: list[tuple[int, QWidget]] = []
         self._missed: dict[str, Change | None] = {}
+        self._start_pending = False  # start(): the start-up tasks wait for the first paint
 
         self.commands = Actions(self, features.actions(feature_list))
         self.commands.build_menus(self.menuBar(), features.menus(feature_list))
@@ -276,7 +278,32 @@ class MainWindow(QMainWindow):
         return database.switch_database(self, spec, create=create)
 
     def start(self) -> None:
-        """Queue the features' start-up tasks, to run once the window is on screen."""
+        """Queue the features' start-up tasks, to run once the window is on screen.
+
+        On screen means painted: the tasks (finishing earlier work, the daily
+        backup, ...) start after the window's first paint, so they do not
+        hold back the first sight of the prospect list. A window not shown
+        (or never painted within :data:`FIRST_PAINT_WAIT_MS`) runs them anyway.
+        """
+        self._start_pending = True
+        if not self.isVisible():
+            self._queue_start_tasks()
+            return
+        self.installEventFilter(self)
+        QTimer.singleShot(FIRST_PAINT_WAIT_MS, self._queue_start_tasks)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self and event.type() == QEvent.Type.UpdateRequest:
+            # The window paints itself (and every child) while handling this
+            # event; a zero timer fires only after it has been handled.
+            self.removeEventFilter(self)
+            QTimer.singleShot(0, self._queue_start_tasks)
+        return super().eventFilter(watched, event)
+
+    def _queue_start_tasks(self) -> None:
+        if not self._start_pending:
+            return  # already queued (the first paint came before the fallback)
+        self._start_pending = False
         for feature in self._features:
             for task in feature.on_start:
                 QTimer.singleShot(0, partial(task, self))

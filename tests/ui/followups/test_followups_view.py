@@ -61,7 +61,8 @@ def make_view(qtbot, ctx, view_settings):
         qtbot.addWidget(view)
         if mine is not None:
             view.set_mine(mine)
-        wait_for_reads(qtbot)  # the list is read on a worker
+        view.show()  # the list is read when the page is first shown, on a worker
+        wait_for_reads(qtbot)
         return view
 
     return make
