@@ -182,7 +182,10 @@ def reason_mask(
     trim = func.btrim if dialect == "postgresql" else func.trim
     has_note = or_(
         p.c.li_assessment_id.is_not(None),
-        func.length(trim(p.c.li_note, bindparam("python_whitespace", python_whitespace()))) > 0,
+        func.coalesce(
+            func.length(trim(p.c.li_note, bindparam("python_whitespace", python_whitespace()))), 0
+        )
+        > 0,
     )
     li = _bit(not_(has_note), Exclusion.LI_WITHOUT_NOTE)
     if channel in CONSENT_ONLY_FOR_INDIVIDUALS:
