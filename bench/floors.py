@@ -63,11 +63,12 @@ _COLUMNS = (
     "p.last_contact_at, p.next_follow_up"
 )
 
-# What ORDER BY the prospect table's columns mean (ties broken by id).
+# What ORDER BY the prospect table's columns mean (ties broken by id), written
+# as the indexes on prospect serve them: a plain column order, no collation.
 SORT_SQL = {
-    "name": "p.last_name COLLATE NOCASE {d}, p.first_name COLLATE NOCASE {d}, p.id {d}",
-    "school": "s.name COLLATE NOCASE {d}, p.id {d}",
-    "role": "p.role COLLATE NOCASE {d}, p.id {d}",
+    "name": "p.last_name {d}, p.first_name {d}, p.id {d}",
+    "school": "s.name {d}, p.id {d}",
+    "role": "p.role {d}, p.id {d}",
     "stage": "p.stage {d}, p.id {d}",
     "owner": "p.owner {d}, p.id {d}",
     "last_contact": "p.last_contact_at {d}, p.id {d}",
