@@ -220,18 +220,20 @@ def setup(shell: Shell) -> None:
     total_reader = Reader(count, cover=None)
     last_total: list[str] = ["…"]
 
-    def show_total(shown: int, total: int) -> None:
+    def show_total(shown: str, total: int) -> None:
         last_total[0] = f"{total:,}"
-        count.setText(f"{shown:,} of {total:,} prospects")
+        count.setText(f"{shown} of {total:,} prospects")
 
     def update_count() -> None:
-        shown = page.model.rowCount()
+        # "1,000+" while a long list is still being counted.
+        shown = page.model.count_text()
         if not page.is_filtered():
             total_reader.cancel()
-            last_total[0] = f"{shown:,}"
-            count.setText(f"{shown:,} prospect" + ("" if shown == 1 else "s"))
+            last_total[0] = shown
+            plural = page.model.rowCount() != 1 or not page.model.count_is_exact
+            count.setText(f"{shown} prospect" + ("s" if plural else ""))
             return
-        count.setText(f"{shown:,} of {last_total[0]} prospects")
+        count.setText(f"{shown} of {last_total[0]} prospects")
         ctx = shell.ctx
         total_reader.read(
             lambda: prospect_service.count_prospects(ctx),

@@ -1,9 +1,11 @@
 """The Prospects tab: search box, filters, the SQL-backed table and the detail pane.
 
-Typing in the search box re-queries after a short pause (a single-shot
-timer restarted on each keystroke), so a fast typist causes one query, not
-one per letter. Filters apply at once. Both become a :class:`ProspectQuery`
-that the model runs in SQL; nothing here filters or sorts rows in Python.
+Each keystroke in the search box re-queries as soon as the event loop is
+free (letters typed or pasted in one go make one query); filters apply at
+once. Both become a :class:`ProspectQuery` that the model reads on a worker
+thread, dropping the results of any older query, so typing never waits for
+the database and the table never shows an older query's rows after a
+newer one's. Nothing here filters or sorts rows in Python.
 """
 
 from __future__ import annotations
@@ -70,14 +72,15 @@ from crm_desktop.ui.prospects.prospect_model import (
 )
 
 PAGE = "prospects"  # the page's name in the window
-SEARCH_DELAY_MS = 200
+# No pause after a keystroke: the query runs on a worker and a newer one drops it.
+SEARCH_DELAY_MS = 0
 # The import feature's action, if the window has it: the empty list offers it,
 # and a file dropped on the list opens it (the window connects fileDropped).
 IMPORT_ACTION = "import_contacts"
 # After a new search or sort, the prospect on show stays selected if it is
 # still listed. Finding its row is one SQL query over the matches; above this
 # many it is only looked for on the first page, so a re-sort stays instant.
-RESELECT_LIMIT = 100_000
+RESELECT_LIMIT = 10_000
 # Text columns that share the table's spare width and elide when it is short:
 # (minimum, maximum) content width. The other columns keep their content width.
 ELASTIC_COLUMNS = {NAME: (80, 240), SCHOOL: (70, 300), ROLE: (56, 200)}
@@ -189,6 +192,7 @@ class ProspectsPage(QWidget):
         self._setup_table()
         self.model.modelReset.connect(self._after_reset)
         self.model.countChanged.connect(self._count_changed)
+        self.model.on_error = self._rows_unreadable
 
         self.detail = ProspectDetail(
             ctx,
@@ -489,11 +493,21 @@ class ProspectsPage(QWidget):
             return None
 
     def select_prospect(self, prospect_id: int, *, clear_filters: bool = False) -> bool:
-        """Select ``prospect_id`` in the table; with ``clear_filters``, even if hidden."""
+        """Select ``prospect_id`` in the table; with ``clear_filters``, even if hidden.
+
+        While the rows of a new search are still being read, the prospect is
+        selected when they arrive (if they list it).
+        """
+        if self.model.pending:
+            if clear_filters and self.is_filtered():
+                self.clear_filters()
+            self._select_after_reset = prospect_id
+            return True
         row = self.model.position_of(prospect_id)
         if row is None and clear_filters and self.is_filtered():
             self.clear_filters()
-            row = self.model.position_of(prospect_id)
+            self._select_after_reset = prospect_id
+            return True
         if row is None:
             return False
         self._select_row(row)
@@ -631,7 +645,6 @@ class ProspectsPage(QWidget):
         row = None
         if wanted is not None:
             search_sql = explicit is not None or self.model.rowCount() <= RESELECT_LIMIT
-            self.model.row(0)  # the view shows the first page anyway
             row = self.model.position_of(wanted, search_sql=search_sql)
         if row is not None:
             self._select_row(row)
@@ -642,13 +655,18 @@ class ProspectsPage(QWidget):
         self._show_selection()
         self.selectionChanged.emit()
 
+    def _rows_unreadable(self, message: str) -> None:
+        self._empty.setText(f"The prospects could not be read.\n\n{message}")
+        self._empty.show()
+        self.import_button.hide()
+
     def _count_changed(self, count: int) -> None:
         self._update_empty_state()
         self.countChanged.emit(count)
 
     def _update_empty_state(self) -> None:
-        if self.model.rowCount():
-            self._empty.hide()
+        if self.model.rowCount() or not self.model.loaded:
+            self._empty.hide()  # rows, or none read yet: nothing to say
             self.import_button.hide()
             return
         offer_import = not self.is_filtered() and self._may_import()

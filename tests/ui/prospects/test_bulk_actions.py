@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import Qt
+from reads_support import wait_for_reads
 
 from crm_desktop.services import bulk as B
 from crm_desktop.services import prospects as P
@@ -81,6 +82,7 @@ def test_ctrl_a_selects_all_matching_as_the_filter_and_sets_their_stage(
     page, table = window.prospects, window.prospects.table
     page.search.setText("oakfield")
     page.apply_query()
+    wait_for_reads(qtbot)  # the rows are read on a worker
     assert page.model.rowCount() == 4
     click_row(qtbot, table, 0)
     table.setFocus()
@@ -100,6 +102,7 @@ def test_ctrl_a_selects_all_matching_as_the_filter_and_sets_their_stage(
                       "Elm": "lead"}  # fmt: skip
     qtbot.waitUntil(lambda: "Stage set to Trial for 4" in window.statusBar().currentMessage())
     # The table shows the new stage (the page refreshed from the change).
+    wait_for_reads(qtbot)
     assert page.model.row(0).stage == "trial"
     assert P.get_prospect(ctx, other).stage == "lead"
 

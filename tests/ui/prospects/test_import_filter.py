@@ -98,6 +98,7 @@ def test_show_imported_in_the_wizard_limits_the_list_to_the_batch(
     assert window.current_page() == "prospects"
     assert page.import_id == report.batch_id
     assert page.search.text() == ""
+    wait_for_reads(qtbot)  # the rows are read on a worker
     assert shown_names(page) == ["Ada", "Alan", "Grace"]
     chip = page.import_chip
     assert chip.isVisible()
@@ -109,6 +110,7 @@ def test_show_imported_in_the_wizard_limits_the_list_to_the_batch(
     # The × shows everyone again.
     qtbot.mouseClick(chip.close_button, LEFT)
     assert not chip.isVisible() and page.import_id is None
+    wait_for_reads(qtbot)  # the rows are read on a worker
     assert shown_names(page) == ["Ada", "Alan", "Grace", "Zed"]
     assert not page.is_filtered()
 
@@ -123,14 +125,17 @@ def test_the_other_filters_narrow_it_and_clear_clears_it_too(
     show_import(qtbot, window, batch)
     school = page.filters["school"]
     school.setCurrentIndex(school.findText("Hill School"))
+    wait_for_reads(qtbot)  # the rows are read on a worker
     assert shown_names(page) == ["Ada", "Alan"]  # not Zed: typed in, not imported
     assert page.import_chip.isVisible()
     page.search.setText("tur")
     page.apply_query()
+    wait_for_reads(qtbot)  # the rows are read on a worker
     assert shown_names(page) == ["Alan"]
     qtbot.mouseClick(page.clear_button, LEFT)
     assert not page.import_chip.isVisible() and page.import_id is None
     assert page.search.text() == "" and school.currentIndex() == 0
+    wait_for_reads(qtbot)  # the rows are read on a worker
     assert shown_names(page) == ["Ada", "Alan", "Grace", "Zed"]
     assert not page.clear_button.isEnabled()
 
@@ -178,6 +183,7 @@ def test_select_all_matching_tags_the_whole_batch_and_the_banner_counts_again(
     wait_for_reads(qtbot)
     assert P.count_prospects(ctx) == 4
     qtbot.waitUntil(lambda: page.import_chip.text().endswith(": 2 people"))
+    wait_for_reads(qtbot)  # the rows are read on a worker
     assert shown_names(page) == ["Alan", "Grace"]
 
 

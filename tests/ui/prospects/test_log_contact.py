@@ -105,6 +105,7 @@ def test_a_follow_up_shows_in_the_table_and_the_follow_ups_view(qtbot, selected,
         qtbot.keyClick(dialog.summary, Qt.Key.Key_Enter, CTRL)  # keypad Enter too
 
     model = window.prospects.model
+    wait_for_reads(qtbot)  # the table re-reads its rows on a worker
     assert model.index(model.position_of(pid), NEXT_FOLLOW_UP).data() == format_date(due)
     window.commands.show_followups.trigger()
     assert window.tabs.currentIndex() == FOLLOWUPS_TAB
@@ -253,6 +254,7 @@ def test_logging_offers_to_mark_the_prospects_open_follow_ups_done(qtbot, select
 
     assert [f.contact_id for f in correspondence.list_followups(ctx)] == [dialog.logged.id]
     model = window.prospects.model
+    wait_for_reads(qtbot)  # the table re-reads its rows on a worker
     row = model.position_of(pid)
     assert model.index(row, NEXT_FOLLOW_UP).data() == format_date(date(2030, 2, 1))
     wait_for_reads(qtbot)
