@@ -106,7 +106,7 @@ class WriteLockClock:
         self._began: float | None = None
         # Registered after the database's own begin listener (BEGIN IMMEDIATE),
         # so this runs once the lock is held.
-        event.listen(db.write_engine.engine, "begin", self._begin)
+        event.listen(db.engine, "begin", self._begin)
         event.listen(Session, "after_commit", self._end)
         event.listen(Session, "after_rollback", self._end)
 
@@ -120,7 +120,7 @@ class WriteLockClock:
             self._began = None
 
     def close(self, db) -> None:
-        event.remove(db.write_engine.engine, "begin", self._begin)
+        event.remove(db.engine, "begin", self._begin)
         event.remove(Session, "after_commit", self._end)
         event.remove(Session, "after_rollback", self._end)
 

@@ -184,7 +184,7 @@ def database_identity(session: Session) -> tuple[str | None, str | None]:
 
 def location_of(session: Session) -> str | None:
     """Where the database is (its file, or its URL without a password)."""
-    url = session.get_bind().url
+    url = session.get_bind().engine.url  # bound to an engine or a connection, the same URL
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
             return None

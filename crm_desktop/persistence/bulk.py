@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 
 from sqlalchemy import Table, insert
@@ -84,3 +85,67 @@ def _memoised(process: Callable | None) -> Callable | None:
             return process(value)
 
     return convert
+
+
+_STAGE_NUMBERS = itertools.count(1)
+
+
+class Stage:
+    """Rows made ready before a write transaction, inserted inside it by one
+    ``INSERT ... SELECT`` (no row goes through the driver under the lock).
+
+    On SQLite the rows (:func:`converted` tuples, in the order of ``names``)
+    wait in a TEMP table of ``conn`` (from ``Database.held_connection``, the
+    connection the write transaction then runs on): writing it takes no lock
+    on the database, and nobody else sees it. Elsewhere :attr:`active` is
+    False and the caller inserts its rows as usual. :meth:`drop` when done.
+    """
+
+    def __init__(self, conn, names: Sequence[str], rows: Sequence[tuple]) -> None:
+        self.conn = conn
+        self.names = list(names)
+        self.count = len(rows)
+        self.active = conn.dialect.name == "sqlite" and bool(rows)
+        self.table = f"crm_stage_{next(_STAGE_NUMBERS)}"
+        if not self.active:
+            return
+        quote = conn.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(n) for n in self.names)
+        # seq: 1, 2, ... in the order given (the rowid), which INSERT ... SELECT keeps.
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {self.table} (seq INTEGER PRIMARY KEY, {columns})")
+        conn.exec_driver_sql(
+            f"INSERT INTO temp.{self.table} ({columns}) VALUES ({', '.join('?' * len(self.names))})",
+            rows,
+        )
+        conn.commit()
+
+    def insert_into(
+        self,
+        session,
+        table: Table,
+        copied: Sequence[str],
+        computed: Mapping[str, str] | None = None,
+        params: Sequence = (),
+        where: str | None = None,
+    ) -> None:
+        """``INSERT INTO table`` the staged rows in their order: the ``copied``
+        columns as staged, and each ``computed`` column from an SQL expression
+        over them (``s.<name>``, ``s.seq`` the row's place from 1, ``?`` from
+        ``params``), of the rows ``where`` says (all without)."""
+        quote = session.connection().dialect.identifier_preparer.quote
+        computed = dict(computed or {})
+        targets = [*copied, *computed]
+        sources = [f"s.{quote(n)}" for n in copied] + list(computed.values())
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in targets)}) "
+            f"SELECT {', '.join(sources)} FROM temp.{self.table} AS s"
+            + (f" WHERE {where}" if where else "")
+            + " ORDER BY s.seq"
+        )
+        session.connection().exec_driver_sql(sql, tuple(params))
+
+    def drop(self) -> None:
+        if self.active:
+            self.active = False
+            self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{self.table}")
+            self.conn.commit()

@@ -34,7 +34,7 @@ from urllib.parse import quote
 import platformdirs
 from sqlalchemy import event, inspect
 from sqlalchemy import text as sql
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -118,6 +118,8 @@ def _set_sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 BEGIN_RETRIES = 5
+#: The page cache of a held connection (Database.held_connection), in KiB.
+HELD_CACHE_KIB = 131_072
 
 
 def _begin(conn) -> None:
@@ -419,18 +421,57 @@ class Database:
             raise self._unreadable_value_error() from None
 
     @contextmanager
-    def transaction(self, *, wait: float | None = None) -> Iterator[Session]:
+    def held_connection(self) -> Iterator[Connection]:
+        """One connection kept for a job that prepares its rows on it before its
+        write transaction (``transaction(connection=...)``): TEMP tables written
+        on it take no lock on the database (see ``bulk.Stage``), and they are
+        seen only by it. Rolled back and given back to the pool at the end."""
+        self.check_writable()
+        try:
+            with self.engine.connect() as conn:
+                cache = None
+                if self.is_sqlite:
+                    # A bulk write touches index pages all over each index: with
+                    # SQLite's default 2 MB cache they are written out and read
+                    # back again and again under the write lock. A larger cache
+                    # (used only as needed) for this job, the default again after.
+                    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+                    conn.exec_driver_sql(f"PRAGMA cache_size=-{HELD_CACHE_KIB}")
+                    conn.commit()
+                try:
+                    yield conn
+                finally:
+                    try:
+                        if conn.in_transaction():
+                            conn.rollback()
+                        if cache is not None:
+                            conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
+                            conn.commit()
+                    except Exception:  # noqa: BLE001 - a broken connection: never pooled again
+                        conn.invalidate()
+        except (OperationalError, DBAPIError) as exc:
+            raise friendly_db_error(exc, self.display_name) from exc
+
+    @contextmanager
+    def transaction(
+        self, *, wait: float | None = None, connection: Connection | None = None
+    ) -> Iterator[Session]:
         """One user action: commits at the end, rolls back everything on error.
 
         ``wait`` bounds, in seconds, how long to wait for another writer
         (else up to the busy timeout, retried): past it the action fails with
         "The database is busy" having done nothing, so that the caller can
         keep it and try again later instead of keeping a person waiting.
+        ``connection``: run on this one (from :meth:`held_connection`, no
+        transaction open on it) instead of one from the pool.
         """
         self.check_writable()
         engine = self.write_engine
         if wait is not None:
             engine = engine.execution_options(crm_wait=wait)
+        if connection is not None:
+            # The write engine's options (BEGIN IMMEDIATE...), for this transaction only.
+            engine = connection.execution_options(**engine.get_execution_options())
         try:
             with Session(engine, expire_on_commit=False) as session:
                 with session.begin():
@@ -446,6 +487,9 @@ class Database:
             if not _is_unreadable_value(exc):
                 raise
             raise self._unreadable_value_error() from None
+        finally:
+            if connection is not None:
+                connection.execution_options(crm_write=False, crm_wait=None)
         if appended and self.path is not None:
             # Committed: the head file beside it follows (see audit_head).
             audit_head.advance(self, born=appended)

@@ -7,6 +7,7 @@ exists only when the batch commits.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -47,6 +48,8 @@ from .import_reading import LAYOUT_FORMATS, CleanOptions, RejectedRow, remember_
 CONSENT_METHOD = "import"
 REASON_HEADER = "Reason"
 _SUPPRESSED_REASON = "The address was already on the suppression list when it was imported"
+# What a new prospect's staged row holds beside its columns (see _NewRows.stage_on).
+_STAGE_EXTRA = ("crm_school", "crm_outcome", "crm_row")
 
 
 def _default_rejects_path(path: Path) -> Path:
@@ -111,6 +114,10 @@ class ImportJob:
         self.rejects_target: Path | None = None
         self.published: Path | None = None
         self.staged: list = []  # what is freed after the batch (see _release)
+        # The connection the rows are staged on and the transaction runs on
+        # (Database.held_connection), and the new prospects' rows (dropped after).
+        self.conn = None
+        self.made: _NewRows | None = None
 
     def _entries(self, plans: list[Plan], batch_id: int) -> list[audit.PreparedEntry | None]:
         """The audit entry of each plan that creates or changes a prospect (None for the rest),
@@ -151,9 +158,10 @@ class ImportJob:
         self.staged.append(entries)
         # The time of the batch's changes: taken as it is applied.
         now = utcnow()
-        made = _NewRows(plans, opts, now, ctx.db.engine.dialect, self.staged)
+        made = self.made = _NewRows(plans, opts, now, ctx.db.engine.dialect, self.staged)
+        made.stage_on(self.conn)
         self.check_cancel()
-        with ctx.db.transaction() as session:
+        with ctx.db.transaction(connection=self.conn) as session:
             self.check_cancel()
             rechecked = recheck(session, plans, snap, opts, ctx.user)
             again = [i for i, (a, b) in enumerate(zip(plans, rechecked, strict=True)) if a is not b]
@@ -218,6 +226,14 @@ class ImportJob:
             self.check_cancel()
             _insert_related(session, ctx, live, interest_ids, opts, batch_id, now)
             self.check_cancel()
+            if made.first is not None:
+                # The new prospects' member rows from the stage too.
+                made.stage.insert_into(
+                    session, ImportMember.__table__, (),
+                    {"import_id": "?", "prospect_id": "? + s.seq - 1", "outcome": "s.crm_outcome",
+                     "row_number": "s.crm_row"},
+                    (batch_id, made.first),
+                )  # fmt: skip
             members = [
                 {
                     "import_id": batch_id,
@@ -228,7 +244,7 @@ class ImportJob:
                     "row_number": p.group.rows[0].number,
                 }  # fmt: skip
                 for p in live
-                if p.outcome != "unchanged"
+                if p.outcome != "unchanged" and (made.first is None or p.existing is not None)
             ]
             self.staged.append(members)
             if members:
@@ -344,6 +360,40 @@ class _NewRows:
         # By the plan's identity: the plans stay alive (staged) until the end.
         self.by_plan: dict[int, tuple | dict] = {id(p): r for p, r in zip(new, made, strict=True)}
         staged += [rows, made, self.by_plan]
+        self.new, self.made = new, made
+        self.stage: bulk.Stage | None = None
+        self.first: int | None = None  # the first new id, once inserted from the stage
+
+    def stage_on(self, conn) -> None:
+        """Put the rows in a stage on ``conn`` (before the write transaction), with what
+        the transaction adds to them: the school by its name, the member row's outcome
+        and row number (see bulk.Stage; where it is not active the rows go as they are)."""
+        if not self.sqlite or not self.new:
+            return
+        extra = [
+            (
+                p.values["school"].lower() if p.values.get("school") else None,
+                "opted-out" if p.outcome == "opted-out" else "created",
+                p.group.rows[0].number,
+            )
+            for p in self.new
+        ]
+        rows = [(*row, *more) for row, more in zip(self.made, extra, strict=True)]
+        self.stage = bulk.Stage(conn, [*self.names[:-2], *_STAGE_EXTRA], rows)
+
+    def staged_for(self, new: list[Plan]) -> bool:
+        """Whether ``new`` are the plans staged, in order (nothing planned again)."""
+        return (
+            self.stage is not None
+            and self.stage.active
+            and len(new) == len(self.new)
+            and all(a is b for a, b in zip(new, self.new, strict=True))
+        )
+
+    def drop(self) -> None:
+        if self.stage is not None:
+            with contextlib.suppress(Exception):  # a connection that failed: it goes anyway
+                self.stage.drop()
 
     def _converted(self, rows: list[dict]) -> list:
         return bulk.converted(self.dialect, Prospect.__table__, rows) if self.sqlite else rows
@@ -361,9 +411,25 @@ def _insert_new(
     session: Session, new: list[Plan], school_id, made: _NewRows, check_cancel, staged: list
 ) -> None:
     """The new prospects, in a few statements; their ids in the order given."""
+    table = Prospect.__table__
+    if made.staged_for(new):
+        # One INSERT ... SELECT from the stage: the write transaction holds the
+        # only write lock, so the ids after the largest are free (see
+        # _insert_with_ids); the school is the oldest of its name, as school_id gives.
+        first = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+        for n, p in enumerate(new):
+            p.prospect_id = first + n
+        made.stage.insert_into(
+            session, table, made.names[:-2],
+            {"school_id": "(SELECT min(sc.id) FROM school AS sc WHERE sc.name_key = s.crm_school)",
+             "id": "? + s.seq - 1"},
+            (first,),
+        )  # fmt: skip
+        made.first = first
+        check_cancel()
+        return
     rows = [made.row(p) for p in new]
     staged.append(rows)  # freed after the batch, not while it holds the write lock
-    table = Prospect.__table__
     for start in range(0, len(rows), 20_000):
         chunk, plans = rows[start : start + 20_000], new[start : start + 20_000]
         if made.sqlite:

@@ -464,7 +464,14 @@ def _run_import(
     job = ImportJob(ctx, table, opts, layout, report.total_rows, remember, check_cancel, progress)
     job.rejected, job.rejects_target, job.staged = rejected, rejects_target, staged
     try:
-        batch_id, plans = job.apply(plans, snap, next_batch)
+        # One connection for the rows staged before the write transaction and for it.
+        with ctx.db.held_connection() as conn:
+            job.conn = conn
+            try:
+                batch_id, plans = job.apply(plans, snap, next_batch)
+            finally:
+                if job.made is not None:
+                    job.made.drop()
         staged.append(plans)
     except BaseException:
         if job.published is not None:

@@ -694,6 +694,100 @@ def _insert_trigger(ctx) -> str | None:
         )
 
 
+def _staging_rows(n: int) -> list[list[str]]:
+    schools = ["Vale Academy", "VALE ACADEMY", "Hill Primary", ""]
+    return [
+        [f"Ann{i}", f"Lee{i}", f"ann{i}@example.org", f"01632 96{i:04d}" if i % 2 else "",
+         schools[i % 4], "SENCo" if i % 3 else "", "A note\non two lines" if i % 5 == 0 else "",
+         ] for i in range(n)
+    ]  # fmt: skip
+
+
+def test_new_prospects_are_staged_before_the_write_lock_and_inserted_in_one_statement(
+    ctx, tmp_path
+):
+    """Under the write lock the new prospects (and their member rows) are one
+    INSERT ... SELECT each from rows staged before it; none goes through the driver."""
+    if not ctx.db.is_sqlite:
+        pytest.skip("the rows are staged in a TEMP table on SQLite")
+    from sqlalchemy import event
+
+    seen: list[tuple[str, bool, bool]] = []  # (statement, executemany, under the write lock)
+
+    def before(conn, _cursor, statement, _params, _context, executemany):
+        locked = conn.in_transaction() and bool(conn.get_execution_options().get("crm_write"))
+        seen.append((" ".join(statement.split()), executemany, locked))
+
+    src = write_csv(tmp_path / "a.csv", _staging_rows(40))
+    event.listen(ctx.db.engine, "before_cursor_execute", before)
+    try:
+        report = run_import(ctx, src, ImportOptions(source="s"))
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", before)
+    assert report.created == 40
+    staging = [s for s in seen if s[0].startswith("INSERT INTO temp.crm_stage_")]
+    assert staging and all(s[1] and not s[2] for s in staging)  # many rows, before the lock
+    inserts = [
+        s for s in seen if s[0].startswith(("INSERT INTO prospect ", "INSERT INTO import_member "))
+    ]
+    assert [(s[0].split()[2], "FROM temp.crm_stage_" in s[0], s[2]) for s in inserts] == [
+        ("prospect", True, True), ("import_member", True, True)]  # fmt: skip
+    assert any(s[0].startswith("DROP TABLE IF EXISTS temp.crm_stage_") for s in seen)
+    with ctx.db.read() as session:
+        members = session.execute(
+            select(ImportMember.prospect_id, ImportMember.row_number, ImportMember.outcome)
+        ).all()
+    ids = {p.email: p.id for p in prospects.list_prospects(ctx, prospects.ProspectQuery())}
+    assert sorted(members) == sorted((ids[f"ann{i}@example.org"], i + 1, "created")
+                                     for i in range(40))  # fmt: skip
+
+
+def test_staged_rows_store_exactly_what_the_rows_inserted_one_by_one_store(
+    ctx, tmp_path, monkeypatch
+):
+    """The same file imported with its rows staged and without (as when a colleague's
+    change makes the batch plan them again under the lock) gives the same rows."""
+    if not ctx.db.is_sqlite:
+        pytest.skip("the rows are staged in a TEMP table on SQLite")
+    from crm_desktop.persistence import open_database
+    from crm_desktop.services import import_apply
+
+    suppression.suppress(ctx, "ann7@example.org")
+    src = write_csv(tmp_path / "a.csv", _staging_rows(60))
+    run_import(ctx, src, ImportOptions(source="s"))
+    other = Context(open_database(tmp_path / "other.db", create=True), user="alice")
+    try:
+        suppression.suppress(other, "ann7@example.org")
+        monkeypatch.setattr(import_apply._NewRows, "stage_on", lambda self, conn: None)
+        run_import(other, src, ImportOptions(source="s"))
+
+        def dump(c: Context) -> list:
+            with c.db.read() as session:
+                conn = session.connection()
+                out = []
+                for table in ("prospect", "import_member", "school", "contact_point"):
+                    rows = conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1, 2").all()
+                    keys = conn.exec_driver_sql(f"SELECT * FROM {table} LIMIT 0").keys()
+                    out.append([
+                        {k: v for k, v in zip(keys, r, strict=True)
+                         if k not in ("created_at", "updated_at", "source_date", "last_contact_at")}
+                        for r in rows
+                    ])  # fmt: skip
+                # The times are the batch's own: the same within each database.
+                stamps = conn.exec_driver_sql(
+                    "SELECT count(DISTINCT created_at), count(DISTINCT typeof(created_at)) "
+                    "FROM prospect"
+                ).one()
+                return out, tuple(stamps)
+
+        mine, theirs = dump(ctx), dump(other)
+        assert mine == theirs and mine[1] == (1, 1)
+        assert len(mine[0][0]) == 60
+        assert len(mine[0][2]) == 2  # one Vale Academy, whatever its case
+    finally:
+        other.db.dispose()
+
+
 def test_imported_prospects_are_found_by_search_and_the_index_stays_kept(ctx, tmp_path):
     """The search index is filled by one statement at the end of the apply; the
     per-row trigger is back afterwards, exactly as it was, even after a cancel."""
