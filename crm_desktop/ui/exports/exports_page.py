@@ -217,13 +217,25 @@ class ExportsView(QWidget):
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
-        self.refresh()
+        self._loaded = False  # read once shown, not before (see showEvent)
 
     # ------------------------------------------------------------ public
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The list is read when the page is first shown, not when it is built."""
+        super().showEvent(event)
+        if not self._loaded:
+            self.refresh()
+
+    @property
+    def reading(self) -> bool:
+        """True while a read of the list is under way."""
+        return self._reader.pending
 
     @Slot()
     def refresh(self, select_id: int | None = None) -> None:
         """Reload the records (on a worker); keep (or move to ``select_id``) the selection."""
+        self._loaded = True
         if select_id is not None:  # else what is selected when the rows arrive
             self._wanted = select_id
         ctx = self._ctx

@@ -28,7 +28,10 @@ def make_page(shell: Shell) -> ExportsView:
 
 
 def refresh(page: ExportsView, change: Change | None) -> None:
-    """Show the lists again; the one just exported selected."""
+    """Show the lists again; the one just exported selected. Shown with nothing missed
+    while its first read is under way (it starts when first shown), nothing new to read."""
+    if change is None and page.reading:
+        return
     exported = change is not None and Kind.EXPORTS in change.kinds
     page.refresh(select_id=change.select if exported else None)
 

@@ -33,7 +33,11 @@ def make_page(shell: Shell) -> RequestsView:
     return page
 
 
-def refresh(page: RequestsView, _change: Change | None) -> None:
+def refresh(page: RequestsView, change: Change | None) -> None:
+    """Read the register again; shown with nothing missed while its first read is under
+    way (it starts when the page is first shown), there is nothing new to read."""
+    if change is None and page.reading:
+        return
     page.refresh()
 
 

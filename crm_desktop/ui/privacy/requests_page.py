@@ -328,7 +328,7 @@ class RequestsView(RequestActions, QWidget):
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
-        self.refresh()
+        self._loaded = False  # read once shown, not before (see showEvent)
 
     def _button(self, text: str, name: str, slot) -> QPushButton:
         button = QPushButton(text, self)
@@ -338,9 +338,21 @@ class RequestsView(RequestActions, QWidget):
 
     # ------------------------------------------------------------ public
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The list is read when the page is first shown, not when it is built."""
+        super().showEvent(event)
+        if not self._loaded:
+            self.refresh()
+
+    @property
+    def reading(self) -> bool:
+        """True while a read of the list is under way."""
+        return self._reader.pending
+
     @Slot()
     def refresh(self, select_id: int | None = None) -> None:
         """Reload (on a worker); keep the selection (or move it to ``select_id``)."""
+        self._loaded = True
         if select_id is not None:  # else what is selected when the rows arrive
             self._wanted = select_id
         if not self._ctx.may(Action.DATA_SUBJECT_REQUESTS):

@@ -129,6 +129,7 @@ def test_an_export_from_the_tab_shows_up_in_it_at_once(qtbot, make_window, ctx, 
     build_population(ctx)
     window = make_window()
     window.commands.show_exports.trigger()
+    wait_for_reads(qtbot)  # shown: the tab reads its records on a worker
     assert window.exports.stack.currentWidget() is window.exports.empty_label
     button = window.exports.findChild(QToolButton, "newExportButton")
     qtbot.mouseClick(button, LEFT)

@@ -17,11 +17,11 @@ import threading
 import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
 from reads_support import wait_for_reads
-from ui_tabs import FOLLOWUPS_TAB, SCHOOLS_TAB
+from ui_tabs import EXPORTS_TAB, FOLLOWUPS_TAB, REQUESTS_TAB, SCHOOLS_TAB
 
 from crm_desktop.domain.validation import ContactInput, ProspectInput, SchoolInput
 from crm_desktop.persistence import open_database
-from crm_desktop.services import Context, correspondence, prospects, schools
+from crm_desktop.services import Context, correspondence, exports, prospects, requests, schools
 from crm_desktop.ui.common import workers
 from crm_desktop.ui.common.registry import Feature
 from crm_desktop.ui.schools.schools_page import SchoolQuery, SchoolsModel, read_window
@@ -37,6 +37,8 @@ def recorded(monkeypatch) -> dict[str, list[threading.Thread]]:
         (schools, "count_schools"),
         (schools, "list_schools"),
         (correspondence, "list_followups"),
+        (exports, "list_exports"),
+        (requests, "list_requests"),
     ):
         real = getattr(module, name)
 
@@ -80,6 +82,13 @@ def test_tabs_read_nothing_until_first_shown(qtbot, make_window, ctx, add_prospe
     assert len(recorded["list_followups"]) == 1
     assert threading.main_thread() not in recorded["list_followups"]
     assert window.followups.model.rowCount() == 1
+
+    for tab, service in ((EXPORTS_TAB, "list_exports"), (REQUESTS_TAB, "list_requests")):
+        assert service not in recorded
+        click_tab(qtbot, window, tab)
+        wait_for_reads(qtbot)
+        assert len(recorded[service]) == 1
+        assert threading.main_thread() not in recorded[service]
 
 
 def test_start_up_tasks_wait_for_the_first_paint(qtbot, ctx, settings, styled_app, add_prospect):
