@@ -644,7 +644,9 @@ class ProspectsPage(QWidget):
         wanted = explicit or self.detail.prospect_id
         row = None
         if wanted is not None:
-            search_sql = explicit is not None or self.model.rowCount() <= RESELECT_LIMIT
+            search_sql = explicit is not None or (
+                self.model.count_is_exact and self.model.rowCount() <= RESELECT_LIMIT
+            )
             row = self.model.position_of(wanted, search_sql=search_sql)
         if row is not None:
             self._select_row(row)
