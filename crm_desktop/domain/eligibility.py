@@ -8,9 +8,11 @@ it; nothing else decides.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import email_validator
 import phonenumbers
 
 from .enums import Channel, Labelled, LawfulBasis, SubscriberType
@@ -79,6 +81,26 @@ def mask_of(reasons) -> int:
         mask |= REASON_BIT[reason]
     return mask
 
+
+# An email address in its plain form: dot-separated atoms, "@", labels of
+# letters, digits and inner hyphens ending in a top-level domain of 2-63
+# letters, within the length limits, with no "--" in the domain and no
+# special-use top-level domain. Exactly what validation's fast path accepts
+# and keeps as it is but for the domain's case (tested against it): such an
+# address is valid, its canonical form for the suppression list is itself
+# lower-cased, and its domain is the text after its one "@". The export's
+# SQL form of this rule relies on that (persistence.eligibility_sql); it is
+# one C call per address, where SQLite's GLOB took ten times as long.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_SPECIAL_TLDS = "|".join(
+    sorted(re.escape(d) for d in email_validator.SPECIAL_USE_DOMAIN_NAMES if "." not in d)
+)
+PLAIN_EMAIL = re.compile(
+    r"(?=[^@]{1,64}@)(?=.{1,254}\Z)(?![^@]*@.*--)"
+    rf"(?!.*\.(?i:{_SPECIAL_TLDS})\Z)"
+    rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}"
+)
 
 # PECR: individual subscribers need consent for these; LI is not enough.
 CONSENT_ONLY_FOR_INDIVIDUALS = frozenset({Channel.EMAIL, Channel.SMS})

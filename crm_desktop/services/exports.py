@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from ..domain.eligibility import (
     ALL,
+    PLAIN_EMAIL,
     REASON_BIT,
     ChannelState,
     Exclusion,
@@ -60,7 +61,7 @@ from ..formats.atomic import (
 )
 from ..formats.tabular import FORMATS, write_table_to
 from ..persistence.bulk import insert_many
-from ..persistence.eligibility_sql import UNDECIDED, reason_mask
+from ..persistence.eligibility_sql import UNDECIDED, reason_mask, stream_rows
 from . import audit, recovery, suppression
 from .context import Context
 from .marketing import facts_from
@@ -350,21 +351,24 @@ def _evaluate(
     digest, digests = covered.digest, covered.digests
     check_email = bool(covered) and "email" in channel_address_kinds(channel)
     check_phone = bool(covered) and "phone" in channel_address_kinds(channel)
+    # The SQL takes each email to be plain; where the email matters, check.
+    plain = PLAIN_EMAIL.fullmatch if channel is not Channel.PHONE else None
     hasher = suppressed_map = None
     done = 0
-    result = session.execute(
-        _candidates_stmt(dialect, request, channel).execution_options(yield_per=BATCH)
-    )
+    stream = stream_rows(session.connection(), _candidates_stmt(dialect, request, channel), BATCH)
     try:
-        for rows in result.partitions(BATCH):
+        for rows in stream:
             if should_cancel and should_cancel():
                 raise Cancelled("Export cancelled; no file was written.")
             batch = []
             undecided = []
             for row in rows:
                 mask = row[_MASK]
-                if mask == UNDECIDED:
+                if mask == UNDECIDED or (
+                    plain and (email := row[_EMAIL]) is not None and not plain(email)
+                ):
                     undecided.append(row[_ID])
+                    row = (*row[:_MASK], UNDECIDED)
                 elif (
                     check_email
                     and (email := row[_EMAIL])
@@ -392,7 +396,7 @@ def _evaluate(
             if progress:
                 progress(min(done, total), total)
     finally:
-        result.close()
+        stream.close()
 
 
 def _interests(session: Session, ids: list[int]) -> dict[int, list[str]]:
@@ -837,13 +841,12 @@ def _check_unchanged(session: Session, members: dict[int, int], last_suppression
     if members:
         seen = 0
         get = members.get
-        result = session.execute(
+        stmt = (
             select(Prospect.id, Prospect.version)
             .where(Prospect.id.between(min(members), max(members)))
             .order_by(Prospect.id)
-            .execution_options(yield_per=20_000)
         )
-        for rows in result.partitions():
+        for rows in stream_rows(session.connection(), stmt, 20_000):
             for pid, version in rows:
                 then = get(pid)
                 if then is None:
