@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -262,13 +263,15 @@ class ProspectTableModel(QAbstractTableModel):
             label="",
             quiet=True,
         )
-        task.succeeded.connect(lambda result: generation == self._generation and done(result))
-        task.failed.connect(lambda _message: self._failed(generation, task))
+        task.succeeded.connect(lambda result: self._current(generation) and done(result))
+        task.failed.connect(lambda _message: self._current(generation) and self._failed(task))
         task.start()
 
-    def _failed(self, generation: int, task: workers.BackgroundTask) -> None:
-        if generation != self._generation:
-            return
+    def _current(self, generation: int) -> bool:
+        """Whether a result read for ``generation`` is still wanted (and the model alive)."""
+        return shiboken6.isValid(self) and generation == self._generation
+
+    def _failed(self, task: workers.BackgroundTask) -> None:
         error = task.error
         if not isinstance(error, CrmError):
             raise error if error is not None else RuntimeError("A read stopped unexpectedly.")

@@ -25,8 +25,13 @@ from crm_desktop.ui.shell.actions import in_menu_order
 TIMEOUT_MS = 20_000
 
 
-def shown_ids(window) -> list[int]:
+def shown_ids(qtbot, window) -> list[int]:
+    """The rows on show once the reads asked for (the query's, its pages) arrived."""
     model = window.prospects.model
+    wait_for_reads(qtbot)
+    for r in range(model.rowCount()):
+        model.index(r, NAME).data()  # as painting would: missing pages are read
+    wait_for_reads(qtbot)
     return [model.index(r, NAME).data(ProspectIdRole) for r in range(model.rowCount())]
 
 
@@ -45,12 +50,13 @@ def test_search_as_you_type_narrows_the_table_with_one_query(qtbot, window, ctx,
     for first, last in [("Grace", "Hopper"), ("Grace", "Kelly"), ("Alan", "Turing")]:
         add_prospect(first, last, school="Hopwood Hall College" if last == "Turing" else None)
     window.refresh_all()
+    wait_for_reads(qtbot)  # the rows are read on a worker
     assert window.prospects.model.rowCount() == 3
 
     resets = []
     window.prospects.model.modelReset.connect(lambda: resets.append(1))
     qtbot.keyClicks(window.prospects.search, "hop")
-    assert window.prospects.model.rowCount() == 3  # not yet: the search waits for a pause
+    assert window.prospects.model.rowCount() == 3  # not yet: the rows are read on a worker
     qtbot.waitUntil(lambda: window.prospects.model.rowCount() == 2, timeout=TIMEOUT_MS)
     assert len(resets) == 1  # three keystrokes, one query
     names = {window.prospects.model.index(r, NAME).data() for r in range(2)}
@@ -73,15 +79,17 @@ def test_filters_query_sql_and_clear(qtbot, make_window, demo_ctx):
     assert stage.itemText(0) == "Any stage"
     stage.setCurrentIndex(stage.findData("customer"))
     expected = prospects.list_prospects(demo_ctx, ProspectQuery(stage="customer"))
-    assert shown_ids(window) == [p.id for p in expected]
+    assert shown_ids(qtbot, window) == [p.id for p in expected]
     owner = page.filters["owner"]
     assert owner.count() > 1
     owner.setCurrentIndex(1)
     query = ProspectQuery(stage="customer", owner=owner.currentData())
+    wait_for_reads(qtbot)
     assert page.model.rowCount() == prospects.count_prospects(demo_ctx, query)
     wait_for_reads(qtbot)  # the total is read on a worker
     assert window.count_label.text().endswith("of 60 prospects")
     qtbot.mouseClick(page.clear_button, Qt.MouseButton.LeftButton)
+    wait_for_reads(qtbot)
     assert page.model.rowCount() == 60 and stage.currentIndex() == 0
 
 
@@ -95,7 +103,7 @@ def test_clicking_a_header_sorts_in_sql(qtbot, make_window, demo_ctx):
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
     assert window.prospects.model.query.descending
     descending = prospects.list_prospects(demo_ctx, ProspectQuery(sort="school", descending=True))
-    assert shown_ids(window) == [p.id for p in descending] != ascending
+    assert shown_ids(qtbot, window) == [p.id for p in descending] != ascending
 
 
 def test_delete_asks_naming_the_person(qtbot, make_window, ctx, add_prospect, prompter):
@@ -109,7 +117,7 @@ def test_delete_asks_naming_the_person(qtbot, make_window, ctx, add_prospect, pr
     assert "Delete Pierre Curie" in prompter.questions[0][1]
     assert prospects.count_prospects(ctx) == 2  # said no
     qtbot.keyClick(window.prospects.table, Qt.Key.Key_Delete)
-    assert shown_ids(window) == [keep]
+    assert shown_ids(qtbot, window) == [keep]
     assert prospects.count_prospects(ctx) == 1
     assert "Select a prospect" in window.prospects.detail.plain_text()
 
@@ -150,6 +158,7 @@ def test_empty_database_offers_demo_data(qtbot, window, ctx, prompter):
     assert "no prospects yet" in prompter.questions[0][1]
     with qtbot.waitSignal(task.finished, timeout=60_000):
         pass
+    wait_for_reads(qtbot)  # the rows are read on a worker
     assert window.prospects.model.rowCount() == 200
     assert window.count_label.text() == "200 prospects"
     wait_for_reads(qtbot)  # the filter lists are read on a worker
@@ -179,6 +188,7 @@ def test_open_and_new_database(qtbot, window, ctx, tmp_path, prompter):
     with qtbot.waitSignal(window.databaseChanged):
         window.commands.open_database.trigger()
     assert window.ctx.db.path == (tmp_path / "other.db").resolve()
+    wait_for_reads(qtbot)
     assert window.prospects.model.rowCount() == 12
     assert "other.db" in window.windowTitle()
 
@@ -193,6 +203,7 @@ def test_open_and_new_database(qtbot, window, ctx, tmp_path, prompter):
     prompter.answers = [False]  # no demo data
     window.commands.new_database.trigger()
     assert window.ctx.db.path == (tmp_path / "fresh.db").resolve()
+    wait_for_reads(qtbot)
     assert window.prospects.model.rowCount() == 0
     assert prompter.questions[-1][0] == "Load demo data?"
 
@@ -256,6 +267,7 @@ def test_a_follow_up_opens_its_prospect(qtbot, make_window, ctx, add_prospect):
     window.commands.show_followups.trigger()
     window.followups.prospectActivated.emit(ids[3])
     assert window.tabs.currentIndex() == PROSPECTS_TAB
+    wait_for_reads(qtbot)  # selected once the cleared search's rows arrive
     assert window.prospects.selected_id() == ids[3]
     assert window.prospects.search.text() == ""  # filters cleared to show them
     wait_for_reads(qtbot)  # the detail pane reads on a worker
@@ -268,6 +280,7 @@ def test_long_names_and_naughty_search_text(qtbot, window, ctx, naughty_strings)
         ctx, ProspectInput(first_name=long_name, last_name="Sr", email="w@x.sch.uk")
     ).record.id
     window.prospects.reload()
+    wait_for_reads(qtbot)
     window.prospects.select_prospect(pid)
     wait_for_reads(qtbot)  # the detail pane reads on a worker
     detail = window.prospects.detail
@@ -276,6 +289,7 @@ def test_long_names_and_naughty_search_text(qtbot, window, ctx, naughty_strings)
     for line in naughty_strings:
         window.prospects.search.setText(line)
         window.prospects.apply_query()
+        wait_for_reads(qtbot)
         expected = prospects.count_prospects(ctx, ProspectQuery(search=line))
         assert window.prospects.model.rowCount() == expected, repr(line)
         if expected:
