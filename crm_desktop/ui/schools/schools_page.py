@@ -156,11 +156,11 @@ class SchoolsModel(ReadOnlyTableModel):
                  "prospects")  # fmt: skip
 
     def __init__(
-        self, parent=None, *, ctx: Context | None = None, page_size: int = PAGE_SIZE
+        self, parent=None, *, ctx: Context | None = None, page_size: int | None = None
     ) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self._page_size = page_size
+        self._page_size = page_size or PAGE_SIZE
         self.query = SchoolQuery()
         self._count = 0
         self._pages: OrderedDict[int, list[SchoolView]] = OrderedDict()
@@ -188,6 +188,10 @@ class SchoolsModel(ReadOnlyTableModel):
     @property
     def cached_pages(self) -> int:
         return len(self._pages)
+
+    @property
+    def page_size(self) -> int:
+        return self._page_size
 
     def row_at(self, row: int) -> SchoolView | None:
         """The school at ``row``, reading its page if need be (None past the end)."""
@@ -336,7 +340,8 @@ class SchoolsView(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(SchoolsModel.NAME, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(60)
-        header.setResizeContentsPrecision(200)
+        # Columns fit the first page's text: fitting them reads no other page.
+        header.setResizeContentsPrecision(self.model.page_size)
         header.setSortIndicator(SchoolsModel.NAME, Qt.SortOrder.AscendingOrder)
         header.setSortIndicatorShown(True)
         self.table.setSortingEnabled(True)  # the model sorts in SQL (see SchoolsModel.sort)
@@ -538,11 +543,15 @@ class SchoolsView(QWidget):
         self.dialog = None
 
     def _fit_columns(self) -> None:
+        """Columns fit their text (the rows in view), the long ones capped so the name,
+        which takes the rest, keeps room; cut text is whole in the tooltip."""
         header = self.table.horizontalHeader()
-        limit = max(120, self.fontMetrics().horizontalAdvance("x" * 28))
+        chars = {SchoolsModel.REGION: 20, SchoolsModel.WEBSITE: 18}
         for col in range(self.model.columnCount()):
             if col == SchoolsModel.NAME:
                 continue
+            limit = max(100, self.fontMetrics().horizontalAdvance("x" * chars.get(col, 28)))
+            limit = max(limit, header.sectionSizeHint(col))  # the heading stays whole
             self.table.resizeColumnToContents(col)
             header.resizeSection(col, min(header.sectionSize(col), limit))
 

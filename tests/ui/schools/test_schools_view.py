@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from reads_support import wait_for_reads
 
 from crm_desktop.domain.validation import ProspectInput, SchoolInput
@@ -427,3 +427,46 @@ def test_a_list_focused_before_its_rows_arrive_gets_a_current_row(qtbot, ctx, me
     # As if the rows had been there when it took the focus: a current cell, no selection.
     assert (view.table.currentIndex().row(), view.table.currentIndex().column()) == (0, 0)
     assert view.selected_school() is None
+
+
+def _click_header(qtbot, view: SchoolsView, column: int) -> None:
+    header = view.table.horizontalHeader()
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    wait_for_reads(qtbot)
+
+
+def test_a_header_click_sorts_in_sql_and_keeps_the_selection(qtbot, ctx, view):
+    school(ctx, "Ash Grove School", urn="100003")
+    school(ctx, "Birch Lane Infants", urn="100001")
+    school(ctx, "Cedar Academy", urn="100002")
+    view.refresh()
+    wait_for_reads(qtbot)
+    select(view, "Cedar Academy")
+    _click_header(qtbot, view, M.URN)
+    assert (view.model.query.sort, view.model.query.descending) == ("urn", False)
+    assert names(view) == ["Birch Lane Infants", "Cedar Academy", "Ash Grove School"]
+    assert view.selected_school().name == "Cedar Academy"
+    _click_header(qtbot, view, M.URN)
+    assert view.model.query.descending
+    assert names(view) == ["Ash Grove School", "Cedar Academy", "Birch Lane Infants"]
+    assert view.selected_school().name == "Cedar Academy"
+
+
+def test_the_list_reads_a_page_at_a_time(qtbot, ctx, messages, monkeypatch):
+    monkeypatch.setattr("crm_desktop.ui.schools.schools_page.PAGE_SIZE", 10)
+    for i in range(35):
+        school(ctx, f"School {i:02d}")
+    view = SchoolsView(ctx)
+    qtbot.addWidget(view)
+    view.resize(1000, 300)
+    view.show()
+    wait_for_reads(qtbot)
+    assert view.model.rowCount() == 35 and view.count_label.text() == "35 schools"
+    assert view.model.cached_pages == 1  # only the page shown was read
+    view.table.scrollToBottom()
+    assert view.model.index(34, M.NAME).data() == "School 34"
+    view.search_edit.setText("School 3")
+    view._search_now()
+    wait_for_reads(qtbot)
+    assert names(view) == [f"School 3{i}" for i in range(5)]

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -91,6 +92,14 @@ def test_tabs_read_nothing_until_first_shown(qtbot, make_window, ctx, add_prospe
         assert threading.main_thread() not in recorded[service]
 
 
+def with_probe(seen: list[str]) -> tuple[Feature, ...]:
+    """The window's features, with one start-up task (recording that it ran) instead of
+    the window's own (which back up, finish earlier work, ...)."""
+    probe = Feature(name="probe", on_start=(lambda shell: seen.append("task"),))
+    window = replace(features.WINDOW, on_start=())
+    return (window, *features.FEATURES[1:], probe)
+
+
 def test_start_up_tasks_wait_for_the_first_paint(qtbot, ctx, settings, styled_app, add_prospect):
     add_prospect("Ada", "Lovelace")  # not an empty database: no demo data is offered
     seen: list[str] = []
@@ -101,8 +110,7 @@ def test_start_up_tasks_wait_for_the_first_paint(qtbot, ctx, settings, styled_ap
                 seen.append("paint")
             return False
 
-    probe = Feature(name="probe", on_start=(lambda shell: seen.append("task"),))
-    window = MainWindow(ctx, settings, feature_list=(*features.FEATURES, probe))
+    window = MainWindow(ctx, settings, feature_list=with_probe(seen))
     qtbot.addWidget(window)
     watcher = Painted()
     window.installEventFilter(watcher)
@@ -111,7 +119,8 @@ def test_start_up_tasks_wait_for_the_first_paint(qtbot, ctx, settings, styled_ap
     assert seen == []  # nothing runs inside start()
     qtbot.waitUntil(lambda: "task" in seen, timeout=10_000)
     assert seen == ["paint", "task"]
-    assert workers.cancel_all_and_wait(10_000)  # the window's own tasks (backup, ...)
+    wait_for_reads(qtbot)
+    assert workers.cancel_all_and_wait(10_000)  # the prospect list's reads too
 
 
 def test_a_window_never_shown_still_runs_its_start_up_tasks(
@@ -119,12 +128,12 @@ def test_a_window_never_shown_still_runs_its_start_up_tasks(
 ):
     add_prospect("Ada", "Lovelace")
     seen: list[str] = []
-    probe = Feature(name="probe", on_start=(lambda shell: seen.append("task"),))
-    window = MainWindow(ctx, settings, feature_list=(*features.FEATURES, probe))
+    window = MainWindow(ctx, settings, feature_list=with_probe(seen))
     qtbot.addWidget(window)
     window.start()
     qtbot.waitUntil(lambda: seen == ["task"], timeout=10_000)
-    assert workers.cancel_all_and_wait(10_000)
+    wait_for_reads(qtbot)
+    assert workers.cancel_all_and_wait(10_000)  # the prospect list's reads too
 
 
 def test_the_app_loads_the_data_layer_first_and_no_alembic(tmp_path):
