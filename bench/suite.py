@@ -340,10 +340,18 @@ def first_prospect_id(db: Path) -> int:
         con.close()
 
 
+def given_dataset(path: Path) -> datasets.Dataset:
+    """A database file made by ``bench.datasets`` earlier (its ``.json`` beside it), as it is."""
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    return datasets.Dataset(path, meta["prospects"], meta["heavy_prospect_id"], meta["seed"],
+                            str(meta["revision"]), meta["generated_seconds"])  # fmt: skip
+
+
 def run_size(n: int, ops: Sequence[str], reps: int, cache: Path | None, done_imports: set[int],
-             log: Callable[[str], None], cold_reps: int = 5) -> list[Row]:  # fmt: skip
+             log: Callable[[str], None], cold_reps: int = 5,
+             given: datasets.Dataset | None = None) -> list[Row]:  # fmt: skip
     label = datasets.size_label(n)
-    ds = datasets.ensure(n, cache=cache, log=log)
+    ds = given or datasets.ensure(n, cache=cache, log=log)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix=f"crm-bench-{label}-") as tmp_name:
         tmp = Path(tmp_name)
@@ -435,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help=f"comma-separated: {', '.join(OPERATIONS)}")
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 5; quick 3)")
     parser.add_argument("--cache", type=Path, help="dataset cache folder (see bench.datasets)")
+    parser.add_argument("--dataset", type=Path, metavar="FILE",
+                        help="run on this dataset file (made by bench.datasets, its .json beside "
+                        "it) as it is, instead of --sizes")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     args = parser.parse_args(argv)
@@ -460,9 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     done_imports: set[int] = set()
     started = time.perf_counter()
-    for n in sizes:
+    given = given_dataset(args.dataset) if args.dataset else None
+    for n in [given.prospects] if given else sizes:
         rows += run_size(n, ops, reps, args.cache, done_imports, log,
-                         cold_reps=2 if args.quick else reps)  # fmt: skip
+                         cold_reps=2 if args.quick else reps, given=given)  # fmt: skip
     info = machine()
     print(f"\n{info['date']}  {info['os']}, {info['cores']} cores, {info['ram']} RAM, "
           f"Python {info['python']}, {info['qt']}")  # fmt: skip
