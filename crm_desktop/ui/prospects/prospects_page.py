@@ -192,6 +192,7 @@ class ProspectsPage(QWidget):
         self._setup_table()
         self.model.modelReset.connect(self._after_reset)
         self.model.countChanged.connect(self._count_changed)
+        self.model.dataChanged.connect(self._rows_arrived)
         self.model.on_error = self._rows_unreadable
 
         self.detail = ProspectDetail(
@@ -527,6 +528,13 @@ class ProspectsPage(QWidget):
         if prospect_id != self.detail.prospect_id:
             self.detail.show_prospect(prospect_id)
         self.selectionChanged.emit()
+
+    def _rows_arrived(self, top: QModelIndex, bottom: QModelIndex) -> None:
+        """A page read on a worker arrived: if it holds the current row (Ctrl+End
+        went there before its page was read), the detail pane shows its prospect."""
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid() and top.row() <= current.row() <= bottom.row():
+            self._current_changed(current, current)
 
     def _selection_changed(self, _selected, _deselected) -> None:
         self._show_selection()
