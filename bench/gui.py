@@ -581,8 +581,11 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 ctx.db.dispose()
             attempt("import", lambda: measure_import(args.import_rows, few, tmp, beat))
-    print(json.dumps(results))
-    return 0
+    print(json.dumps(results), flush=True)
+    # Qt's teardown can abort on a reader thread still winding down; the
+    # results are out, so leave without it.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -297,11 +297,12 @@ def run_inprocess(group: str, db: Path, size: str, heavy: int, reps: int, ops: S
             "--import-rows", str(import_rows)]  # fmt: skip
     done = subprocess.run(args, capture_output=True, text=True, env=gui_env(), cwd=BENCH.parent,
                           timeout=6 * 3600)  # fmt: skip
-    if done.returncode != 0:
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines or not lines[-1].startswith("["):
         raise RuntimeError(f"bench.gui --group {group} failed: {done.stderr[-2000:]}")
     notes = [ln for ln in done.stderr.splitlines() if ln.startswith("export rows differ")]
     rows = []
-    for r in json.loads(done.stdout.strip().splitlines()[-1]):
+    for r in json.loads(lines[-1]):
         if "error" in r:
             rows.append(Row(f"{r['op']}: FAILED", size, note=r["error"], met=False))
             continue
