@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from operator import itemgetter
 from pathlib import Path
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, null, select, update
 from sqlmodel import Session
 
 from ..domain.eligibility import (
@@ -226,14 +226,20 @@ def _filtered(stmt, f: ExportFilters):
 _ID, _FIRST, _LAST, _EMAIL, _PHONE, _SCHOOL, _ROLE, _STAGE, _VERSION, _MASK = range(10)
 
 
-def _candidates_stmt(dialect: str, request: ExportRequest, channel: Channel):
+def _candidates_stmt(dialect: str, request: ExportRequest, channel: Channel, *, details: bool):
     """Every candidate matching the filters, by id, with the rule's verdict as
-    bits (``eligibility_sql.reason_mask``: all but the suppression list)."""
+    bits (``eligibility_sql.reason_mask``: all but the suppression list).
+
+    Without ``details`` (a file without school, role and stage) those cells
+    are NULL and the school is joined only if a filter needs it.
+    """
     p = Prospect.__table__
     cp = ChannelPermission.__table__.alias("cp")
     mask = reason_mask(
         dialect, channel, personalised=request.personalised, prospect=p, permission=cp
     )
+    f = request.filters
+    school = details or bool(f.school_phase or f.region)
     stmt = (
         select(
             p.c.id,
@@ -241,18 +247,19 @@ def _candidates_stmt(dialect: str, request: ExportRequest, channel: Channel):
             p.c.last_name,
             p.c.email,
             p.c.phone,
-            School.name.label("school_name"),
-            p.c.role,
-            p.c.stage,
+            School.name.label("school_name") if details else null().label("school_name"),
+            p.c.role if details else null().label("role"),
+            p.c.stage if details else null().label("stage"),
             p.c.version,
             mask.label("mask"),
         )  # fmt: skip
         .select_from(p)
-        .outerjoin(School, School.id == p.c.school_id)
         .outerjoin(cp, and_(cp.c.prospect_id == p.c.id, cp.c.channel == channel.value))
         .order_by(p.c.id)
     )
-    return _filtered(stmt, request.filters)
+    if school:
+        stmt = stmt.outerjoin(School, School.id == p.c.school_id)
+    return _filtered(stmt, f)
 
 
 def _count_stmt(f: ExportFilters):
@@ -333,6 +340,8 @@ def _evaluate(
     channel: Channel,
     progress: Progress | None,
     should_cancel: Callable[[], bool] | None,
+    *,
+    details: bool = True,
 ) -> Iterator[list[tuple]]:
     """Every candidate matching the filters, by id, in batches of rows whose
     last cell is the bits of their exclusion reasons (0: included).
@@ -355,7 +364,8 @@ def _evaluate(
     plain = PLAIN_EMAIL.fullmatch if channel is not Channel.PHONE else None
     hasher = suppressed_map = None
     done = 0
-    stream = stream_rows(session.connection(), _candidates_stmt(dialect, request, channel), BATCH)
+    stmt = _candidates_stmt(dialect, request, channel, details=details)
+    stream = stream_rows(session.connection(), stmt, BATCH)
     try:
         for rows in stream:
             if should_cancel and should_cancel():
@@ -695,7 +705,9 @@ def _write_list(
         def rows():
             members = written.members
             masks: dict[int, int] = {}
-            for batch in _evaluate(session, request, channel, progress, should_cancel):
+            for batch in _evaluate(
+                session, request, channel, progress, should_cancel, details=request.personalised
+            ):
                 included = [r for r in batch if not r[_MASK]]
                 for r in batch:
                     if r[_MASK]:
