@@ -240,7 +240,13 @@ def list_prospects(
         ids = _page_ids(ctx, session, q, offset, limit, total)
         if not ids:
             return []
-        stmt = _filtered(ctx, select(*_ROW_COLUMNS), q).where(Prospect.id.in_(ids))
+        # The ids were found with the search and filters: the rows need neither.
+        stmt = (
+            select(*_ROW_COLUMNS)
+            .select_from(Prospect)
+            .outerjoin(School, School.id == Prospect.school_id)
+            .where(Prospect.id.in_(ids))
+        )
         rows = {row[0]: ProspectRow(*row) for row in session.execute(stmt)}
     return [rows[i] for i in ids if i in rows]
 
