@@ -221,10 +221,14 @@ class ExportsView(QWidget):
 
     # ------------------------------------------------------------ public
 
+    #: Read the list when first shown. The window sets it False: it refreshes a page
+    #: when it shows it (with the changes it missed), so the page need not.
+    load_on_show = True
+
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """The list is read when the page is first shown, not when it is built."""
         super().showEvent(event)
-        if not self._loaded:
+        if self.load_on_show and not self._loaded:
             self.refresh()
 
     @property

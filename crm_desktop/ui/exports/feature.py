@@ -24,14 +24,13 @@ CARES = frozenset(
 
 
 def make_page(shell: Shell) -> ExportsView:
-    return ExportsView(shell.ctx, shell.action("export_campaign"), shell.window())
+    page = ExportsView(shell.ctx, shell.action("export_campaign"), shell.window())
+    page.load_on_show = False  # read when the window first shows it (see refresh)
+    return page
 
 
 def refresh(page: ExportsView, change: Change | None) -> None:
-    """Show the lists again; the one just exported selected. Shown with nothing missed
-    while its first read is under way (it starts when first shown), nothing new to read."""
-    if change is None and page.reading:
-        return
+    """Show the lists again; the one just exported selected."""
     exported = change is not None and Kind.EXPORTS in change.kinds
     page.refresh(select_id=change.select if exported else None)
 

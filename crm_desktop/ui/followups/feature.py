@@ -14,15 +14,12 @@ CARES = frozenset({Kind.PROSPECTS, Kind.CONTACTS, Kind.MARKETING, Kind.DATABASE,
 
 def make_page(shell: Shell) -> FollowUpsView:
     page = FollowUpsView(shell.ctx, shell.window(), settings=shell.settings, bus=shell.bus)
+    page.load_on_show = False  # read when the window first shows it (see refresh)
     page.prospectActivated.connect(lambda pid: shell.open_record("prospect", pid))
     return page
 
 
-def refresh(page: FollowUpsView, change: Change | None) -> None:
-    """Read the list again; shown with nothing missed while its first read is under way
-    (it starts when the page is first shown), there is nothing new to read."""
-    if change is None and page.reading:
-        return
+def refresh(page: FollowUpsView, _change: Change | None) -> None:
     page.refresh()
 
 

@@ -29,15 +29,12 @@ BADGE_CARES = frozenset({Kind.REQUESTS, Kind.SIGN_IN, Kind.DATABASE})
 
 def make_page(shell: Shell) -> RequestsView:
     page = RequestsView(shell.ctx, shell.window(), bus=shell.bus)
+    page.load_on_show = False  # read when the window first shows it (see refresh)
     page.statusMessage.connect(shell.status)
     return page
 
 
-def refresh(page: RequestsView, change: Change | None) -> None:
-    """Read the register again; shown with nothing missed while its first read is under
-    way (it starts when the page is first shown), there is nothing new to read."""
-    if change is None and page.reading:
-        return
+def refresh(page: RequestsView, _change: Change | None) -> None:
     page.refresh()
 
 

@@ -15,14 +15,12 @@ CARES = frozenset(
 
 
 def make_page(shell: Shell) -> SchoolsView:
-    return SchoolsView(shell.ctx, shell.window(), bus=shell.bus)
+    page = SchoolsView(shell.ctx, shell.window(), bus=shell.bus)
+    page.load_on_show = False  # read when the window first shows it (see refresh)
+    return page
 
 
-def refresh(page: SchoolsView, change: Change | None) -> None:
-    """Read the list again; shown with nothing missed while its first read is under way
-    (it starts when the page is first shown), there is nothing new to read."""
-    if change is None and page.reading:
-        return
+def refresh(page: SchoolsView, _change: Change | None) -> None:
     page.refresh()
 
 

@@ -153,6 +153,8 @@ def test_the_app_loads_the_data_layer_first_and_no_alembic(tmp_path):
         windows = []
         def shown():
             windows.extend(w for w in qt.topLevelWidgets() if w.objectName() == "mainWindow")
+            for window in windows:
+                window.close()  # its start-up tasks stop before the loop ends
             qt.quit()
         QTimer.singleShot(2500, shown)
         status = app.main(["crm-desktop", "--db", {str(path)!r}])
