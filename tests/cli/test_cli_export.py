@@ -426,19 +426,24 @@ def test_export_shows_progress_only_on_a_terminal(crm, population, tmp_path, mon
 
 def _interrupt_at_row(monkeypatch, n: int, how: str) -> None:
     """Press Ctrl-C (a real SIGINT) while the n-th row is being written."""
-    real_row = export_service._row
+    real_file_rows = export_service._file_rows
     seen = {"rows": 0}
 
-    def row(*args, **kwargs):
-        seen["rows"] += 1
-        if seen["rows"] == n:
-            if how == "signal":
-                os.kill(os.getpid(), signal.SIGINT)
-            else:
-                raise KeyboardInterrupt  # a second Ctrl-C: interrupts at once
-        return real_row(*args, **kwargs)
+    def file_rows(*args, **kwargs):
+        make_row = real_file_rows(*args, **kwargs)
 
-    monkeypatch.setattr(export_service, "_row", row)
+        def row(*row_args):
+            seen["rows"] += 1
+            if seen["rows"] == n:
+                if how == "signal":
+                    os.kill(os.getpid(), signal.SIGINT)
+                else:
+                    raise KeyboardInterrupt  # a second Ctrl-C: interrupts at once
+            return make_row(*row_args)
+
+        return row
+
+    monkeypatch.setattr(export_service, "_file_rows", file_rows)
     monkeypatch.setattr(export_service, "BATCH", 2)  # checks for a cancel often
 
 
