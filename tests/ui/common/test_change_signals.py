@@ -31,6 +31,8 @@ UI_STATE: dict[str, str] = {
     "ProspectsPage.selectionChanged": "which row is selected",
     "ProspectsPage.countChanged": "how many rows the search and filters show",
     "ProspectTableModel.countChanged": "how many rows the search and filters show",
+    "SchoolsModel.sortRequested": "a header was clicked: the list is read again in that order",
+    "SchoolsModel.pageFailed": "a page of the school list could not be read: the message to show",
     "ExportsView.selectionChanged": "which row is selected",
     "DateField.dateChanged": "the value typed or picked in a field (not saved yet)",
     # Requests: a click or key asking the window to do something.
