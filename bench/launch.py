@@ -66,6 +66,10 @@ def bare(out: str) -> None:
 
 
 def app(out: str, app_args: list[str], scroll: bool) -> None:
+    # The app's module first, as the crm-desktop command imports it: it loads
+    # the data layer before PySide6 (see ui/shell/preload.py).
+    from crm_desktop.ui.shell.app import main  # noqa: I001 - before PySide6, on purpose
+
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication, QTableView
 
@@ -107,8 +111,6 @@ def app(out: str, app_args: list[str], scroll: bool) -> None:
 
     watcher = First()
     qapp.installEventFilter(watcher)
-    from crm_desktop.ui.shell.app import main
-
     main([sys.argv[0], *app_args])
     # main returned without a painted list (the database could not be opened...).
     sys.exit(3)
