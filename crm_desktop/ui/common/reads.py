@@ -235,3 +235,29 @@ def _install_quit_hook() -> None:
         return
     app.aboutToQuit.connect(_wait_for_reads)
     _quit_hook_installed = True
+
+
+class LoadsWhenShown:
+    """Mixin for a page (before ``QWidget`` in its bases) whose list is read
+    when it is first shown, not when it is built, so start-up reads nothing
+    for tabs nobody opened.
+
+    The page sets ``self._loaded = True`` when it reads its list, has a
+    ``refresh()`` that reads it, and its :class:`Reader` as ``self._reader``.
+    """
+
+    #: Read the list when first shown. The window sets it False: it refreshes a page
+    #: when it shows it (with the changes it missed), so the page need not.
+    load_on_show = True
+    _loaded = False
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """The list is read when the page is first shown, not when it is built."""
+        super().showEvent(event)  # type: ignore[misc]
+        if self.load_on_show and not self._loaded:
+            self.refresh()  # type: ignore[attr-defined]
+
+    @property
+    def reading(self) -> bool:
+        """True while a read of the list is under way."""
+        return self._reader.pending  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ from crm_desktop.services import exports
 from crm_desktop.services.context import Context
 from crm_desktop.services.exports import ExportRecord
 from crm_desktop.ui.common.appearance import colours
-from crm_desktop.ui.common.reads import Reader, give_current_row
+from crm_desktop.ui.common.reads import LoadsWhenShown, Reader, give_current_row
 from crm_desktop.ui.common.table_model import with_empty_state
 from crm_desktop.ui.exports.export_models import (
     ExportsModel,
@@ -138,7 +138,7 @@ def read_records(ctx: Context) -> tuple[list[ExportRecord], dict[int, list | str
     return records, described
 
 
-class ExportsView(QWidget):
+class ExportsView(LoadsWhenShown, QWidget):
     """Export records with a detail pane for the selected one.
 
     Signals:
@@ -217,24 +217,9 @@ class ExportsView(QWidget):
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
-        self._loaded = False  # read once shown, not before (see showEvent)
+        self._loaded = False  # read once shown, not before (LoadsWhenShown)
 
     # ------------------------------------------------------------ public
-
-    #: Read the list when first shown. The window sets it False: it refreshes a page
-    #: when it shows it (with the changes it missed), so the page need not.
-    load_on_show = True
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """The list is read when the page is first shown, not when it is built."""
-        super().showEvent(event)
-        if self.load_on_show and not self._loaded:
-            self.refresh()
-
-    @property
-    def reading(self) -> bool:
-        """True while a read of the list is under way."""
-        return self._reader.pending
 
     @Slot()
     def refresh(self, select_id: int | None = None) -> None:

@@ -43,7 +43,7 @@ from crm_desktop.services.context import Context
 from crm_desktop.services.results import FollowUpView
 from crm_desktop.ui.common.appearance import due_soon_color, overdue_color
 from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
-from crm_desktop.ui.common.reads import Reader
+from crm_desktop.ui.common.reads import LoadsWhenShown, Reader
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
 
 # The invisible root: the parent of every row (a shared default argument).
@@ -175,7 +175,7 @@ class FollowUpsModel(ReadOnlyTableModel):
         return ""
 
 
-class FollowUpsView(QWidget):
+class FollowUpsView(LoadsWhenShown, QWidget):
     """Open follow-ups with a Mine / Everyone choice and Mark done.
 
     Signals:
@@ -208,7 +208,7 @@ class FollowUpsView(QWidget):
         self.bus = bus_for(self, bus)
         self._settings = settings if settings is not None else QSettings()
         self._load_error = ""
-        self._loaded = False  # read once shown, not before (see showEvent)
+        self._loaded = False  # read once shown, not before (LoadsWhenShown)
         self._reader = Reader(self)
         self.model = FollowUpsModel(self)
 
@@ -278,21 +278,6 @@ class FollowUpsView(QWidget):
         layout.addLayout(buttons)
 
     # ------------------------------------------------------------ public
-
-    #: Read the list when first shown. The window sets it False: it refreshes a page
-    #: when it shows it (with the changes it missed), so the page need not.
-    load_on_show = True
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """The list is read when the page is first shown, not when it is built."""
-        super().showEvent(event)
-        if self.load_on_show and not self._loaded:
-            self.refresh()
-
-    @property
-    def reading(self) -> bool:
-        """True while a read of the list is under way."""
-        return self._reader.pending
 
     @property
     def mine(self) -> bool:

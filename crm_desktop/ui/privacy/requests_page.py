@@ -55,7 +55,7 @@ from crm_desktop.ui.common.appearance import (
     overdue_color,
 )
 from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
-from crm_desktop.ui.common.reads import Reader
+from crm_desktop.ui.common.reads import LoadsWhenShown, Reader
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
 from crm_desktop.ui.privacy.request_actions import PAGE, RequestActions
 from crm_desktop.ui.privacy.request_dialogs import CloseDialog, ExtendDialog, RequestDialog
@@ -220,7 +220,7 @@ class OverdueBadge(QPushButton):
         self.setVisible(self.count > 0)
 
 
-class RequestsView(RequestActions, QWidget):
+class RequestsView(RequestActions, LoadsWhenShown, QWidget):
     """Open requests (or all, with "Show closed") with a detail pane and actions.
 
     Besides verifying, editing, extending and closing, the selected request
@@ -328,7 +328,7 @@ class RequestsView(RequestActions, QWidget):
         layout.setContentsMargins(8, 8, 8, 0)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
-        self._loaded = False  # read once shown, not before (see showEvent)
+        self._loaded = False  # read once shown, not before (LoadsWhenShown)
 
     def _button(self, text: str, name: str, slot) -> QPushButton:
         button = QPushButton(text, self)
@@ -337,21 +337,6 @@ class RequestsView(RequestActions, QWidget):
         return button
 
     # ------------------------------------------------------------ public
-
-    #: Read the list when first shown. The window sets it False: it refreshes a page
-    #: when it shows it (with the changes it missed), so the page need not.
-    load_on_show = True
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """The list is read when the page is first shown, not when it is built."""
-        super().showEvent(event)
-        if self.load_on_show and not self._loaded:
-            self.refresh()
-
-    @property
-    def reading(self) -> bool:
-        """True while a read of the list is under way."""
-        return self._reader.pending
 
     @Slot()
     def refresh(self, select_id: int | None = None) -> None:

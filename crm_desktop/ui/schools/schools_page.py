@@ -46,7 +46,7 @@ from crm_desktop.services import schools
 from crm_desktop.services.context import Context
 from crm_desktop.services.results import SchoolView
 from crm_desktop.ui.common.changes import Change, ChangeBus, Kind, bus_for
-from crm_desktop.ui.common.reads import Reader, give_current_row
+from crm_desktop.ui.common.reads import LoadsWhenShown, Reader, give_current_row
 from crm_desktop.ui.common.table_model import ReadOnlyTableModel, with_empty_state
 from crm_desktop.ui.schools.school_dialog import SchoolDialog
 
@@ -283,7 +283,7 @@ class SchoolsModel(ReadOnlyTableModel):
         return ""
 
 
-class SchoolsView(QWidget):
+class SchoolsView(LoadsWhenShown, QWidget):
     """Search, add, edit and delete schools.
 
     A school added, edited or deleted here is said on ``bus`` as
@@ -307,7 +307,7 @@ class SchoolsView(QWidget):
         self.model.pageFailed.connect(self._page_failed)
         self.dialog: SchoolDialog | None = None  # the open add/edit form, if any
         self._load_error = ""
-        self._loaded = False  # read once shown, not before (see showEvent)
+        self._loaded = False  # read once shown, not before (LoadsWhenShown)
         self._wanted: int | None = None  # the school to select when the read arrives
         self._focus_list = False  # Enter in the search box: the list takes the keyboard
 
@@ -386,16 +386,6 @@ class SchoolsView(QWidget):
         layout.addLayout(buttons)
 
     # ------------------------------------------------------------ public
-
-    #: Read the list when first shown. The window sets it False: it refreshes a page
-    #: when it shows it (with the changes it missed), so the page need not.
-    load_on_show = True
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """The list is read when the page is first shown, not when it is built."""
-        super().showEvent(event)
-        if self.load_on_show and not self._loaded:
-            self.refresh()
 
     @Slot()
     def refresh(self) -> None:
