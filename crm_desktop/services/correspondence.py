@@ -51,6 +51,22 @@ def refresh_contact_summary(session: Session, prospect_id: int) -> None:
     p.next_follow_up = nxt
 
 
+def _summary_after_append(p: Prospect, c: Correspondence) -> None:
+    """Move ``p``'s summary columns to take in ``c``, just added (no follow-up closed).
+
+    The same values :func:`refresh_contact_summary` would read back, without
+    reading the prospect's whole log again (two aggregate queries over every
+    entry of a prospect with a long history, on every save): adding an entry
+    can only move the last contact later and the next open follow-up earlier.
+    """
+    if p.last_contact_at is None or c.occurred_at > p.last_contact_at:
+        p.last_contact_at = c.occurred_at
+    if c.follow_up_on is not None and (
+        p.next_follow_up is None or c.follow_up_on < p.next_follow_up
+    ):
+        p.next_follow_up = c.follow_up_on
+
+
 def follow_up_warnings(follow_up_on: date | None, *, today: date | None = None) -> list[str]:
     """What to tell someone about a follow-up date that is accepted anyway.
 
@@ -110,7 +126,10 @@ def log_contact(
         session.flush()
         for old in closing:
             _mark_done(session, ctx, old, now, answered_by=c.id)
-        refresh_contact_summary(session, prospect_id)
+        if closing:
+            refresh_contact_summary(session, prospect_id)
+        else:
+            _summary_after_append(prospect, c)
         audit.record(session, ctx.user, "correspondence.logged", "prospect", prospect_id, {
             "entry": c.id, "kind": c.kind, "occurred_at": c.occurred_at.isoformat(),
             "subject": c.subject, "summary": c.summary,

@@ -157,3 +157,57 @@ def test_a_follow_up_in_the_past_is_accepted_with_a_warning():
     ]
     assert C.follow_up_warnings(today, today=today) == []
     assert C.follow_up_warnings(None, today=today) == []
+
+
+def test_saving_a_contact_keeps_the_summary_a_full_reread_gives(ctx, jane):
+    """Each plain save moves the summary itself; it must equal reading the whole log back."""
+    import random
+
+    from crm_desktop.domain.models import Prospect
+
+    rng = random.Random(14)
+    base = datetime(2026, 1, 1, 9, tzinfo=UTC)
+    for i in range(40):
+        follow_up = None
+        if rng.random() < 0.5:
+            follow_up = (date(2026, 1, 1) + timedelta(days=rng.randrange(0, 90))).isoformat()
+        closing = []
+        if rng.random() < 0.2:
+            closing = [f.contact_id for f in C.list_followups(ctx, prospect_id=jane.id)][:1]
+        C.log_contact(
+            ctx,
+            jane.id,
+            ContactInput(
+                kind="call",
+                summary=f"call {i}",
+                occurred_at=base + timedelta(hours=rng.randrange(-500, 500)),
+                follow_up_on=follow_up,
+            ),
+            close_followups=closing,
+        )
+        stored = P.get_prospect(ctx, jane.id)
+        with ctx.db.transaction() as session:
+            C.refresh_contact_summary(session, jane.id)
+            reread = session.get(Prospect, jane.id)
+            expected = (reread.last_contact_at, reread.next_follow_up)
+        assert (stored.last_contact_at, stored.next_follow_up) == expected, i
+
+
+def test_a_plain_save_does_not_read_the_prospects_whole_log_back(ctx, jane):
+    from sqlalchemy import event
+
+    C.log_contact(ctx, jane.id, ContactInput(kind="call", summary="first", follow_up_on=None))
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(ctx.db.write_engine, "before_cursor_execute", seen)
+    try:
+        C.log_contact(ctx, jane.id, ContactInput(kind="note", summary="second"))
+    finally:
+        event.remove(ctx.db.write_engine, "before_cursor_execute", seen)
+    assert any("INSERT INTO correspondence" in s for s in statements)
+    aggregates = [s for s in statements if "max(correspondence" in s or "min(correspondence" in s]
+    assert aggregates == []
+    assert P.get_prospect(ctx, jane.id).last_contact_at is not None
