@@ -131,13 +131,7 @@ class Reader(QObject):
         _install_quit_hook()
         self.generation += 1
         generation = self.generation
-        task = workers.BackgroundTask(
-            lambda _progress, _cancel: func(),
-            parent_widget=None,
-            title="",
-            label="",
-            quiet=True,
-        )
+        task = workers.BackgroundTask.quiet_read(func)
         self._latest = task
         task.succeeded.connect(lambda result: self._deliver(task, generation, done, result))
         task.failed.connect(lambda _message: self._fail(task, generation, failed))

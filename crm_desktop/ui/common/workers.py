@@ -201,6 +201,12 @@ class BackgroundTask(QObject):
         self._show_timer.setSingleShot(True)
         self._show_timer.timeout.connect(self._show_dialog)
 
+    @classmethod
+    def quiet_read(cls, func: Callable[[], object]) -> BackgroundTask:
+        """A quiet task running ``func()`` (no progress, no Cancel): a read."""
+        return cls(lambda _progress, _cancel: func(), parent_widget=None, title="", label="",
+                   quiet=True)  # fmt: skip
+
     # ------------------------------------------------------------ public
 
     @property

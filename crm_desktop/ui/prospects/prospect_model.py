@@ -256,13 +256,7 @@ class ProspectTableModel(QAbstractTableModel):
     def _read(self, func: Callable[[], object], done: Callable[[object], None]) -> None:
         """Run ``func`` on a worker; ``done(result)`` if no newer query started meanwhile."""
         generation = self._generation
-        task = workers.BackgroundTask(
-            lambda _progress, _cancel: func(),
-            parent_widget=None,
-            title="",
-            label="",
-            quiet=True,
-        )
+        task = workers.BackgroundTask.quiet_read(func)
         task.succeeded.connect(lambda result: self._current(generation) and done(result))
         task.failed.connect(lambda _message: self._current(generation) and self._failed(task))
         task.start()
