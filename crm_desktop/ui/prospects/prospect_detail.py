@@ -86,7 +86,11 @@ def _text(value: str | None) -> str:
 DETAILS_TAB, MARKETING_TAB = range(2)
 # Links inside the pane that act instead of opening something.
 MARK_DONE_SCHEME = "crm-mark-done"
+SHOW_OLDER_SCHEME = "crm-show-older"
 REMOVE_ADDRESS_SCHEME = "crm-remove-address"  # path: "email/<n>" or "phone/<n>"
+#: Timeline entries read at a time: the newest page when a prospect is opened,
+#: the next older one on "Show older" or when the timeline is scrolled to its end.
+TIMELINE_PAGE = 20
 
 
 class ProspectDetail(QWidget):
@@ -120,10 +124,12 @@ class ProspectDetail(QWidget):
         self._by = by
         self._prospect: ProspectView | None = None
         self._contacts: list[ContactView] = []
+        self._total = 0  # entries in their whole timeline (self._contacts: the newest)
         # The prospect asked for: shown, or still being read (see show_prospect).
         self._wanted: int | None = None
         self._reader = Reader(self)
         self._version_reader = Reader(self, cover=None)
+        self._older_reader = Reader(self, cover=None)
 
         self._stack = QStackedWidget(self)
         self._empty = QLabel(self)
@@ -149,6 +155,7 @@ class ProspectDetail(QWidget):
         self._browser.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self._browser.document().setDefaultStyleSheet(_style())
         self._browser.document().setDocumentMargin(12)
+        self._browser.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.marketing = marketing.make(ctx, page, bus=self.bus, by=by)
         self.bus.changed.connect(self._bus_changed)
         self.tabs = QTabWidget(page)
@@ -184,36 +191,87 @@ class ProspectDetail(QWidget):
 
     @property
     def contacts(self) -> list[ContactView]:
+        """The timeline entries shown so far, newest first (a page or more)."""
         return list(self._contacts)
 
-    def show_prospect(self, prospect_id: int | None) -> None:
+    @property
+    def timeline_total(self) -> int:
+        """How many entries the shown prospect's whole timeline has."""
+        return self._total
+
+    @property
+    def has_older(self) -> bool:
+        """True when older timeline entries than those shown remain to be read."""
+        return self._prospect is not None and len(self._contacts) < self._total
+
+    def show_prospect(self, prospect_id: int | None, *, entries: int = TIMELINE_PAGE) -> None:
         """Show ``prospect_id`` (None: the "select a prospect" empty state).
 
-        The prospect and their timeline are read on a worker thread (see
+        The prospect, the newest ``entries`` of their timeline (a page) and
+        its length are read on a worker thread (see
         :mod:`crm_desktop.ui.common.reads`); the pane shows them when the
-        read is done, unless another prospect was asked for meanwhile.
+        read is done, unless another prospect was asked for meanwhile. Older
+        entries come a page at a time (:meth:`show_older`).
         """
         self._wanted = prospect_id
+        self._older_reader.cancel()
         if prospect_id is None:
             self._reader.cancel()
             self._clear("Select a prospect to see their details and correspondence.")
             return
         ctx, read_marketing = self._ctx, self._read_marketing
+        entries = max(entries, TIMELINE_PAGE)
 
-        def read() -> tuple[ProspectView, list[ContactView], object]:
+        def read() -> tuple[ProspectView, list[ContactView], int, object]:
             return (
                 prospect_service.get_prospect(ctx, prospect_id),
-                correspondence_service.list_correspondence(ctx, prospect_id),
+                correspondence_service.list_correspondence(ctx, prospect_id, limit=entries),
+                correspondence_service.count_correspondence(ctx, prospect_id),
                 read_marketing(ctx, prospect_id),
             )
 
         self._reader.read(read, self._loaded, failed=self._load_failed)
 
-    def _loaded(self, result: tuple[ProspectView, list[ContactView], object]) -> None:
-        self._prospect, self._contacts, marketing = result
+    def _loaded(self, result: tuple[ProspectView, list[ContactView], int, object]) -> None:
+        prospect, contacts, total, marketing = result
+        same = self._prospect is not None and self._prospect.id == prospect.id
+        self._prospect, self._contacts = prospect, contacts
+        self._total = max(total, len(contacts))
         self.marketing.show_read(self._prospect, marketing)  # the whole pane at once
-        self._draw()
+        self._draw(keep_scroll=same)
         self._stack.setCurrentIndex(1)
+
+    def show_older(self) -> None:
+        """Read the next page of older timeline entries and add it at the end."""
+        if not self.has_older or self._older_reader.pending or self._reader.pending:
+            return
+        ctx, prospect_id, last = self._ctx, self._prospect.id, self._contacts[-1]
+
+        def read() -> list[ContactView]:
+            return correspondence_service.list_correspondence(
+                ctx, prospect_id, limit=TIMELINE_PAGE, older_than=last
+            )
+
+        def loaded(older: list[ContactView]) -> None:
+            if self._prospect is None or self._prospect.id != prospect_id:
+                return  # another prospect was chosen meanwhile
+            self._contacts = [*self._contacts, *older]
+            if len(older) < TIMELINE_PAGE:  # the end: entries were deleted meanwhile
+                self._total = len(self._contacts)
+            self._total = max(self._total, len(self._contacts))
+            self._draw(keep_scroll=True)
+
+        self._older_reader.read(read, loaded, failed=self._older_failed)
+        self._draw(keep_scroll=True)  # "Loading older entries…" in place of the link
+
+    def _older_failed(self, error: CrmError) -> bool:
+        self._draw(keep_scroll=True)  # the link again, to try once more
+        return False  # shown as a message
+
+    def _scrolled(self, value: int) -> None:
+        bar = self._browser.verticalScrollBar()
+        if value > 0 and value >= bar.maximum() and self.has_older:
+            self.show_older()  # reached the end of the timeline shown so far
 
     def _load_failed(self, error: CrmError) -> bool:
         if not isinstance(error, NotFoundError):
@@ -225,12 +283,17 @@ class ProspectDetail(QWidget):
     def _clear(self, text: str) -> None:
         self._prospect = None
         self._contacts = []
+        self._total = 0
         self.marketing.set_prospect(None)
         self._show_empty(text)
 
     def reload(self) -> None:
-        """Re-read the shown prospect (after an edit or a logged contact)."""
-        self.show_prospect(self.prospect_id)
+        """Re-read the shown prospect (after an edit or a logged contact).
+
+        As many timeline entries as are shown now are read again (one more
+        for a contact just logged), so the pane keeps its place.
+        """
+        self.show_prospect(self.prospect_id, entries=len(self._contacts) + 1)
 
     def show_marketing(self) -> None:
         """Bring the Marketing tab to the front."""
@@ -244,17 +307,25 @@ class ProspectDetail(QWidget):
 
     # ------------------------------------------------------------- drawing
 
-    def _draw(self) -> None:
+    def _draw(self, *, keep_scroll: bool = True) -> None:
         if self._prospect is None:
             return
-        scroll = self._browser.verticalScrollBar().value()
-        self._browser.document().setDefaultStyleSheet(_style())  # the palette may have changed
-        self._browser.setHtml(self._html(self._prospect, self._contacts))
-        self._browser.verticalScrollBar().setValue(scroll)
+        bar = self._browser.verticalScrollBar()
+        scroll = bar.value() if keep_scroll else 0
+        bar.blockSignals(True)  # a redraw is not the person scrolling to the end
+        try:
+            self._browser.document().setDefaultStyleSheet(_style())  # the palette may change
+            self._browser.setHtml(self._html(self._prospect, self._contacts))
+            bar.setValue(scroll)
+        finally:
+            bar.blockSignals(False)
 
     def _link_clicked(self, url: QUrl) -> None:
         if url.scheme() == REMOVE_ADDRESS_SCHEME:
             self._remove_address(url.path())
+            return
+        if url.scheme() == SHOW_OLDER_SCHEME:
+            self.show_older()
             return
         if url.scheme() != MARK_DONE_SCHEME:
             QDesktopServices.openUrl(url)
@@ -333,7 +404,7 @@ class ProspectDetail(QWidget):
         parts.extend(self._rows(p))
         parts.append("</table>")
         if contacts:
-            parts.append(f"<h3>Correspondence ({len(contacts)})</h3>")
+            parts.append(f"<h3>Correspondence ({max(self._total, len(contacts))})</h3>")
         else:
             parts.append("<h3>Correspondence</h3>")
             parts.append(
@@ -342,8 +413,25 @@ class ProspectDetail(QWidget):
             )
         today = date.today()
         can_close = self._ctx.may(Action.MANAGE_FOLLOWUPS)
-        parts.extend(self._entry(contact, today, can_close) for contact in contacts)
+        card = colours().card  # once: reading the palette costs more than an entry
+        parts.extend(self._entry(contact, today, can_close, card) for contact in contacts)
+        parts.append(self._older_footer(len(contacts)))
         return "".join(parts)
+
+    def _older_footer(self, shown: int) -> str:
+        """Below a timeline shown in part: how much more there is, and the way to it."""
+        left = self._total - shown
+        if left <= 0:
+            return ""
+        if self._older_reader.pending:
+            return "<p class='meta'>Loading older entries…</p>"
+        page = min(left, TIMELINE_PAGE)
+        older = "entry" if left == 1 else "entries"
+        return (
+            f"<p><span class='meta'>Showing the newest {shown} of {self._total}.</span> "
+            f"&nbsp;<a href='{SHOW_OLDER_SCHEME}:'>Show {page} older</a>"
+            f"<span class='meta'> ({left} older {older} in all)</span></p>"
+        )
 
     @staticmethod
     def _banner(p: ProspectView) -> str:
@@ -434,11 +522,11 @@ class ProspectDetail(QWidget):
         return text
 
     @staticmethod
-    def _entry(c: ContactView, today: date, can_close: bool = False) -> str:
+    def _entry(c: ContactView, today: date, can_close: bool, card: str) -> str:
         meta = f"{escape(format_datetime(c.occurred_at))} · logged by {escape(c.logged_by)}"
         lines = [
             f"<table class='entry' width='100%' cellspacing='0' cellpadding='8' "
-            f"bgcolor='{colours().card}'>"
+            f"bgcolor='{card}'>"
             f"<tr><td><span class='kind'>{escape(_label(ContactKind, c.kind))}</span>"
             f" &nbsp;<span class='meta'>{meta}</span>"
         ]
