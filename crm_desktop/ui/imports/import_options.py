@@ -420,9 +420,12 @@ class OptionsPage(QWizardPage):
         self._report = report
         self.status_label.clear()
         wizard = self.wizard()
-        ids = tuple(report.prospect_ids)
         kinds = (Kind.PROSPECTS, Kind.SCHOOLS, Kind.INTERESTS, Kind.MARKETING)
-        wizard.bus.publish(Change.of(*kinds, ids=ids, select=ids[0] if ids else None))
+        # No person to select: the list would have to find the row of one of
+        # thousands of new people with a query over every row, on the GUI
+        # thread, while the report shows. The list keeps what it shows;
+        # "Show imported" brings the batch, its first person selected.
+        wizard.bus.publish(Change.of(*kinds, ids=tuple(report.prospect_ids)))
         wizard.next()
 
     @Slot(str)

@@ -175,8 +175,10 @@ class ImportWizard(StopsWorkOnReject, QWizard):
 
     A batch imported is said on ``bus`` (the window's; one of its own when
     built alone) as ``Change(PROSPECTS, SCHOOLS, INTERESTS, MARKETING,
-    ids=the prospects created or updated, select=the first)``, once, before
-    the report shows; :attr:`report` is then what the import did.
+    ids=the prospects created or updated)``, once, before the report shows
+    (no ``select``: the list keeps its selection rather than look for one
+    new person's row among every row); :attr:`report` is then what the
+    import did.
 
     Signals:
 
