@@ -19,7 +19,7 @@ from datetime import date
 from html import escape
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QTextOption
+from PySide6.QtGui import QAction, QDesktopServices, QTextCursor, QTextOption
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -256,17 +256,62 @@ class ProspectDetail(QWidget):
             if self._prospect is None or self._prospect.id != prospect_id:
                 return  # another prospect was chosen meanwhile
             self._contacts = [*self._contacts, *older]
+            total = max(self._total, len(self._contacts))
             if len(older) < TIMELINE_PAGE:  # the end: entries were deleted meanwhile
-                self._total = len(self._contacts)
-            self._total = max(self._total, len(self._contacts))
-            self._draw(keep_scroll=True)
+                total = len(self._contacts)
+            if total != self._total:
+                self._total = total
+                self._draw(keep_scroll=True)  # the count at the top changed too
+            else:
+                self._replace_footer(older)
 
         self._older_reader.read(read, loaded, failed=self._older_failed)
-        self._draw(keep_scroll=True)  # "Loading older entries…" in place of the link
+        self._replace_footer()  # "Loading older entries…" in place of the link
 
     def _older_failed(self, error: CrmError) -> bool:
-        self._draw(keep_scroll=True)  # the link again, to try once more
+        self._replace_footer()  # the link again, to try once more
         return False  # shown as a message
+
+    def _replace_footer(self, older: Sequence[ContactView] = ()) -> None:
+        """Put ``older`` entries and a new footer where the footer is (the last block).
+
+        Only what is added is laid out: redrawing the whole timeline for each
+        page would cost more with every page, up to the full 1,000 entries.
+        """
+        today, can_close, card = (
+            date.today(),
+            self._ctx.may(Action.MANAGE_FOLLOWUPS),
+            colours().card,
+        )
+        html = "".join(self._entry(c, today, can_close, card) for c in older)
+        html += self._older_footer(len(self._contacts))
+        bar = self._browser.verticalScrollBar()
+        scroll = bar.value()
+        bar.blockSignals(True)  # not the person scrolling to the end
+        try:
+            cursor = QTextCursor(self._browser.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.movePosition(
+                QTextCursor.MoveOperation.StartOfBlock, QTextCursor.MoveMode.KeepAnchor
+            )
+            cursor.beginEditBlock()
+            cursor.removeSelectedText()
+            seam = cursor.position()
+            if html:
+                cursor.insertHtml(html)
+                # insertHtml leaves the emptied footer block before the first new
+                # entry: one empty block too many beside the one after each entry.
+                cursor.setPosition(seam)
+                if cursor.block().length() == 1 and cursor.block().previous().length() == 1:
+                    cursor.deletePreviousChar()
+                    spacer = cursor.blockFormat()  # it kept the footer's margins
+                    spacer.setTopMargin(0)
+                    spacer.setBottomMargin(0)
+                    cursor.setBlockFormat(spacer)
+            cursor.endEditBlock()
+            bar.setValue(scroll)
+        finally:
+            bar.blockSignals(False)
 
     def _scrolled(self, value: int) -> None:
         bar = self._browser.verticalScrollBar()
