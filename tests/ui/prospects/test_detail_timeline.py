@@ -23,6 +23,7 @@ from reads_support import (
     recorded_reads,
     wait_for_reads,
 )
+from sqlalchemy import event
 from test_detail_origins import click_link
 
 from crm_desktop.domain.models import Correspondence
@@ -207,3 +208,29 @@ def test_reload_keeps_the_entries_shown(qtbot, ctx, busy):
     pane.reload()  # as after logging a contact or marking a follow-up done
     wait_for_reads(qtbot)
     assert summaries(pane) == newest_first(ctx, busy)[: 2 * TIMELINE_PAGE + 1]
+
+
+@pytest.mark.sqlite_only
+def test_each_timeline_page_walks_the_prospect_index_without_sorting(ctx, db, busy):
+    seen: list[tuple[str, object]] = []
+
+    def listen(_conn, _cursor, statement, params, _context, _many):
+        seen.append((statement, params))
+
+    first = correspondence.list_correspondence(ctx, busy, limit=TIMELINE_PAGE)
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        correspondence.list_correspondence(ctx, busy, limit=TIMELINE_PAGE)
+        correspondence.list_correspondence(ctx, busy, limit=TIMELINE_PAGE, older_than=first[-1])
+        correspondence.count_correspondence(ctx, busy)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    queries = [(s, p) for s, p in seen if "correspondence" in s]
+    assert len(queries) == 3
+    with db.engine.connect() as conn:
+        for statement, params in queries:
+            plan = "\n".join(
+                row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+            )
+            assert "ix_correspondence_prospect" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
