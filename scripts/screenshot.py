@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen:size=1920x1200")
@@ -43,10 +44,13 @@ class _NoQuestions(messages.Prompter):
         return False
 
 
-def _settle(app: QApplication) -> None:
-    # Let layouts and deferred paints finish before grabbing (a script, not the app).
-    for _ in range(5):
+def _settle(app: QApplication, seconds: float = 0.5) -> None:
+    # Let reads on worker threads arrive, and layouts and deferred paints
+    # finish, before grabbing (a script, not the app).
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         app.processEvents()
+        time.sleep(0.01)
 
 
 def _save(widget: QWidget, path: Path, app: QApplication) -> None:
