@@ -345,6 +345,9 @@ class SchoolsView(LoadsWhenShown, QWidget):
         header.setSortIndicator(SchoolsModel.NAME, Qt.SortOrder.AscendingOrder)
         header.setSortIndicatorShown(True)
         self.table.setSortingEnabled(True)  # the model sorts in SQL (see SchoolsModel.sort)
+        for col in range(self.model.columnCount()):  # headings whole before the rows arrive
+            if col != SchoolsModel.NAME:
+                header.resizeSection(col, header.sectionSizeHint(col))
         self.table.activated.connect(self._row_activated)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
 

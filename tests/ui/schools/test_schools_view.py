@@ -470,3 +470,19 @@ def test_the_list_reads_a_page_at_a_time(qtbot, ctx, messages, monkeypatch):
     view._search_now()
     wait_for_reads(qtbot)
     assert names(view) == [f"School 3{i}" for i in range(5)]
+
+
+def test_every_heading_is_whole_before_the_first_page_arrives(qtbot, ctx, messages):
+    school(ctx, "Oakfield Primary School")
+    widget = SchoolsView(ctx)
+    widget.load_on_show = False  # nothing read yet: only the headings to show
+    qtbot.addWidget(widget)
+    widget.resize(1024, 640)
+    widget.show()
+    qtbot.waitExposed(widget)
+    header = widget.table.horizontalHeader()
+    assert widget.model.rowCount() == 0
+    for col in range(widget.model.columnCount()):
+        if col != SchoolsModel.NAME:
+            title = widget.model.headerData(col, Qt.Orientation.Horizontal)
+            assert header.sectionSize(col) >= header.sectionSizeHint(col), title
