@@ -703,13 +703,12 @@ def _staging_rows(n: int) -> list[list[str]]:
     ]  # fmt: skip
 
 
+@pytest.mark.sqlite_only  # the rows are staged in a TEMP table on SQLite only
 def test_new_prospects_are_staged_before_the_write_lock_and_inserted_in_one_statement(
     ctx, tmp_path
 ):
     """Under the write lock the new prospects (and their member rows) are one
     INSERT ... SELECT each from rows staged before it; none goes through the driver."""
-    if not ctx.db.is_sqlite:
-        pytest.skip("the rows are staged in a TEMP table on SQLite")
     from sqlalchemy import event
 
     seen: list[tuple[str, bool, bool]] = []  # (statement, executemany, under the write lock)
@@ -742,13 +741,12 @@ def test_new_prospects_are_staged_before_the_write_lock_and_inserted_in_one_stat
                                      for i in range(40))  # fmt: skip
 
 
+@pytest.mark.sqlite_only  # the rows are staged in a TEMP table on SQLite only
 def test_staged_rows_store_exactly_what_the_rows_inserted_one_by_one_store(
     ctx, tmp_path, monkeypatch
 ):
     """The same file imported with its rows staged and without (as when a colleague's
     change makes the batch plan them again under the lock) gives the same rows."""
-    if not ctx.db.is_sqlite:
-        pytest.skip("the rows are staged in a TEMP table on SQLite")
     from crm_desktop.persistence import open_database
     from crm_desktop.services import import_apply
 
